@@ -1,0 +1,42 @@
+"""The backend protocol: the only way `sync` touches a spreadsheet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sheets_health.model import ApplyResult, Table, WritePlan
+from sheets_health.template import TabTemplate
+
+
+class Backend(Protocol):
+    """A spreadsheet the tool reads and writes (a Google Sheet or a local workbook)."""
+
+    @property
+    def description(self) -> str:
+        """Where the sheet is, for messages (never includes credentials)."""
+        ...
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+        """Read the named tabs (matched case/space-insensitively) in as few calls as possible.
+
+        Tabs that do not exist are absent from the result; keys are the names asked for.
+        Cell values follow `sheets_health.cells`: numbers as int/float, dates as
+        `datetime.date`/`datetime.datetime`, text as str, blanks as None, formulas as
+        their computed value.
+        """
+        ...
+
+    def apply(self, plan: WritePlan) -> ApplyResult:
+        """Write the plan atomically, touching only the cells it names.
+
+        Rows of a tab with key columns are found again by key right before writing (people
+        sort and insert rows while a sync runs) and verified after; headers in
+        ``add_headers`` are appended at the right end of row 1. Appended rows go below the
+        last used row. Text is stored as text, never evaluated as a formula.
+        """
+        ...
+
+    def init(self, template: Sequence[TabTemplate]) -> list[str]:
+        """Create missing tabs and headers (never clobbering data); returns what changed."""
+        ...

@@ -1,0 +1,139 @@
+"""The one place that turns cell values into typed values and back.
+
+Policy (both backends hand `Table` cells to this module in the same shapes):
+
+- blanks: None or "" (or whitespace-only text) are blank;
+- numbers: int/float; text that looks like a number (``"1,234"``, ``"45%"``) is read as a
+  number where a number is expected — a percent is a fraction (``"45%"`` → 0.45), the way
+  spreadsheets store it;
+- dates: `datetime.date`/`datetime.datetime`; ISO text (``2026-03-31``) is accepted;
+  a bare number where a date is expected is a spreadsheet serial date (days since
+  1899-12-30); other text such as ``31/03/2026`` is refused as ambiguous;
+- formulas: backends return the computed value; a formula the tool cannot see computed
+  arrives as None (blank);
+- keys (customer ids) are text: ``00123`` and ``123`` differ; a number typed into an id cell
+  is read as its integer digits (``123.0`` → ``"123"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from sheets_health.model import CellValue
+
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+
+
+def is_blank(value: CellValue) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
+
+
+def key_text(value: CellValue) -> str:
+    """Text identity of a key cell (ids, dates in History keys)."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_number(value: CellValue) -> float:
+    """A number from a cell; raises ValueError with the offending text otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a yes/no value, not a number")
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError("blank")
+        return float(value)
+    if isinstance(value, dt.date):
+        raise ValueError(f"{value.isoformat()} is a date, not a number")
+    text = str(value).strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].strip()
+    if not text or not _NUMBER.match(text) or text in {"+", "-", "."}:
+        raise ValueError(f"'{value}' is not a number")
+    number = float(text.replace(",", ""))
+    return number / 100.0 if percent else number
+
+
+def parse_date(value: CellValue) -> dt.date:
+    """A date from a cell; raises ValueError saying which format to use otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date")
+    if isinstance(value, int | float):
+        return SERIAL_EPOCH + dt.timedelta(days=int(value))
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date in YYYY-MM-DD form") from None
+
+
+_TRUE = {"yes", "y", "true", "1", "x", "✓", "done"}
+_FALSE = {"no", "n", "false", "0", ""}
+
+
+def parse_bool(value: CellValue) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    text = key_text(value).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"'{value}' is not yes/no")
+
+
+def to_serial(day: dt.date) -> int:
+    return (day - SERIAL_EPOCH).days
+
+
+def same_value(a: CellValue, b: CellValue) -> bool:
+    """Does a cell already hold this value? (So an unchanged sync writes nothing.)"""
+    if is_blank(a) and is_blank(b):
+        return True
+    if is_blank(a) or is_blank(b):
+        return False
+    numeric = (int, float)
+    if isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool):
+        return not isinstance(b, bool) and math.isclose(float(a), float(b), abs_tol=1e-9)
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return key_text(a) == key_text(b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip() == b.strip()
+    return type(a) is type(b) and a == b
+
+
+def format_number(value: float) -> str:
+    """A value as a person writes it: 9, 0.5, 12.3, 1,234."""
+    if math.isclose(value, round(value), abs_tol=1e-9):
+        return f"{round(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:.1f}"

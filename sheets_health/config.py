@@ -1,0 +1,149 @@
+"""`sheets-health.toml`: where the sheet is and where measures come from.
+
+Secrets never sit in the file: any string may say ``${NAME}`` and is filled from the
+environment; a missing variable is a clear error naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sheets_health.errors import ConfigError
+
+DEFAULT_CONFIG = "sheets-health.toml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class SheetConfig:
+    backend: str  # "xlsx" or "google"
+    path: Path | None = None  # xlsx: the workbook
+    spreadsheet: str | None = None  # google: key or URL
+    credentials: Path | None = None  # google: service-account key file
+    api_url: str | None = None  # google: API base URL (tests point it at an emulator)
+    timeout: float = 60.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    base_dir: Path
+    sheet: SheetConfig
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def expand_env(value: Any, where: str, env: Mapping[str, str] | None = None) -> Any:
+    """Fill ``${NAME}`` from the environment, recursively through tables and arrays."""
+    env = os.environ if env is None else env
+    if isinstance(value, str):
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise ConfigError(
+                    f"{where} uses ${{{name}}} but the environment variable {name} is not set",
+                    f"export {name}=... before running (secrets live only in the environment)",
+                )
+            return env[name]
+
+        return _VAR.sub(fill, value)
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{where}.{k}", env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+    return value
+
+
+def _sheet_config(raw: Mapping[str, Any], base_dir: Path, where: str) -> SheetConfig:
+    known = {"backend", "path", "spreadsheet", "credentials", "api_url", "timeout"}
+    backend = str(raw.get("backend") or ("google" if raw.get("spreadsheet") else "xlsx"))
+    if backend not in {"xlsx", "google"}:
+        raise ConfigError(
+            f"{where}: backend = '{backend}' is not known", "use backend = \"google\" or \"xlsx\""
+        )
+    path = Path(raw["path"]) if raw.get("path") else None
+    if path is not None and not path.is_absolute():
+        path = base_dir / path
+    credentials = Path(raw["credentials"]) if raw.get("credentials") else None
+    if credentials is not None and not credentials.is_absolute():
+        credentials = base_dir / credentials
+    if backend == "xlsx" and path is None:
+        raise ConfigError(f"{where}: the xlsx backend needs path", 'add path = "customers.xlsx"')
+    if backend == "google" and not raw.get("spreadsheet"):
+        raise ConfigError(
+            f"{where}: the google backend needs spreadsheet",
+            'add spreadsheet = "<the id or URL of the Google Sheet>"',
+        )
+    try:
+        timeout = float(raw.get("timeout", 60))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.timeout must be a number of seconds") from None
+    api_url = raw.get("api_url") or os.environ.get("SHEETS_HEALTH_API_URL") or None
+    return SheetConfig(
+        backend=backend,
+        path=path,
+        spreadsheet=str(raw["spreadsheet"]) if raw.get("spreadsheet") else None,
+        credentials=credentials,
+        api_url=api_url,
+        timeout=timeout,
+        options={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and check a config file; every error names the file and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            "pass --config PATH, or run `sheets-health demo` for a worked example",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return config_from_dict(raw, path.parent.resolve(), path, env)
+
+
+def config_from_dict(
+    raw: Mapping[str, Any],
+    base_dir: Path,
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    name = str(path) if path else "config"
+    unknown = set(raw) - {"sheet", "sources", "metrics"}
+    if unknown:
+        raise ConfigError(
+            f"{name}: unknown section(s) {', '.join(sorted(unknown))}",
+            "the sections are [sheet], [sources.<name>] and [metrics.\"<measure>\"]",
+        )
+    expanded = expand_env(dict(raw), name, env)
+    sheet_raw = expanded.get("sheet")
+    if not isinstance(sheet_raw, dict):
+        raise ConfigError(f"{name}: the [sheet] section is missing", "add [sheet] with a backend")
+    sources = expanded.get("sources", {})
+    metrics = expanded.get("metrics", {})
+    for section, value in (("sources", sources), ("metrics", metrics)):
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ConfigError(
+                f"{name}: [{section}] must hold one table per entry", f"write [{section}.<name>]"
+            )
+    return Config(
+        path=path,
+        base_dir=base_dir,
+        sheet=_sheet_config(sheet_raw, base_dir, f"{name} [sheet]"),
+        sources=sources,
+        metrics=metrics,
+    )

@@ -1,0 +1,289 @@
+"""Frozen dataclasses shared by every layer: tables read, the validated sheet, results, plans.
+
+Nothing here does IO or imports click, gspread or openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | None
+
+
+class Rag(StrEnum):
+    GREEN = "Green"
+    YELLOW = "Yellow"
+    RED = "Red"
+
+
+class Fill(StrEnum):
+    """Background colours the tool owns (hex RGB, as both backends store them)."""
+
+    GREEN = "B7E1CD"
+    YELLOW = "FCE8B2"
+    RED = "F4C7C3"
+    GREY = "D9D9D9"
+
+    @classmethod
+    def for_rag(cls, rag: Rag | None) -> Fill:
+        if rag is None:
+            return cls.GREY
+        return {Rag.GREEN: cls.GREEN, Rag.YELLOW: cls.YELLOW, Rag.RED: cls.RED}[rag]
+
+
+class ScoringKind(StrEnum):
+    LINEAR = "linear"
+    BANDS = "bands"
+    BOOLEAN = "boolean"
+    CATEGORY = "category"
+    PERCENTILE = "percentile"
+    MILESTONE = "milestone"
+
+
+class MissingPolicy(StrEnum):
+    SKIP = "skip"
+    NEUTRAL = "neutral"
+    ZERO = "zero"
+
+
+class RollUp(StrEnum):
+    MEAN = "mean"
+    MIN = "min"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    CHURNED = "churned"
+    RENEWED = "renewed"
+    EXPANDED = "expanded"
+
+
+def norm_header(text: object) -> str:
+    """Header identity: case- and space-insensitive (`Health Score` == `healthscore`)."""
+    return re.sub(r"\s+", "", str(text or "")).casefold()
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Table:
+    """One tab as read: header row 1, data rows below (fully blank rows are dropped).
+
+    ``row_numbers`` are 1-based sheet rows; ``colors`` maps (sheet row, 0-based column) to
+    the hex RGB of a non-white background, where the backend reads colours.
+    """
+
+    tab: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[CellValue, ...], ...] = ()
+    row_numbers: tuple[int, ...] = ()
+    colors: Mapping[tuple[int, int], str] = field(default_factory=dict)
+
+    def column(self, header: str) -> int | None:
+        """0-based index of a header, matched by name, never by position."""
+        wanted = norm_header(header)
+        for index, name in enumerate(self.headers):
+            if norm_header(name) == wanted:
+                return index
+        return None
+
+    def header_of(self, header: str) -> str:
+        """The header as the sheet spells it (falls back to the given name)."""
+        index = self.column(header)
+        return header if index is None else self.headers[index]
+
+    def value(self, row_index: int, header: str) -> CellValue:
+        index = self.column(header)
+        if index is None:
+            return None
+        row = self.rows[row_index]
+        return row[index] if index < len(row) else None
+
+
+# ----------------------------------------------------------------------------- the sheet
+
+
+@dataclass(frozen=True)
+class Settings:
+    green_at: float = 70.0
+    red_below: float = 40.0
+    missing: MissingPolicy = MissingPolicy.SKIP
+    min_coverage: float = 0.5
+    trend_days: int = 30
+    rollup: RollUp = RollUp.MEAN
+    max_reasons: int = 3
+
+    def rag(self, score: float) -> Rag:
+        if score >= self.green_at:
+            return Rag.GREEN
+        if score < self.red_below:
+            return Rag.RED
+        return Rag.YELLOW
+
+
+DEFAULT_SCORECARD = ""  # the key of the default `Weight` column in Measure.weights
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A Scorecard row: how one raw value becomes 0–100 and how much it counts where."""
+
+    name: str
+    dimension: str
+    kind: ScoringKind
+    red_at: float | None = None
+    green_at: float | None = None
+    # bands: ascending (threshold, points); category: (normalised text, points)
+    points: tuple[tuple[float | str, float], ...] = ()
+    weights: Mapping[str, float] = field(default_factory=dict)
+    value_degree: int | None = None
+    proactive: bool | None = None
+    action_when_red: str = ""
+    missing: MissingPolicy | None = None
+    lower_is_better: bool = False
+    row: int = 0
+    # boolean: which value is good (True unless Green at says "no")
+    good_value: bool = True
+
+    def weight(self, scorecard: str) -> float:
+        return self.weights.get(scorecard, 0.0)
+
+
+@dataclass(frozen=True)
+class Override:
+    rag: Rag
+    reason: str
+    until: dt.date | None = None
+
+    def applies_on(self, day: dt.date) -> bool:
+        return self.until is None or day <= self.until
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    row: int
+    outcomes: tuple[str, ...] = ()
+    start_date: dt.date | None = None
+    override: Override | None = None
+    status: CustomerStatus | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    day: dt.date
+    customer_id: str
+    score: float | None
+
+
+@dataclass(frozen=True)
+class SheetModel:
+    """The validated contents of the sheet a sync needs."""
+
+    customers: tuple[Customer, ...]
+    measures: tuple[Measure, ...]
+    scorecards: tuple[str, ...]  # outcome names with a `Weight: <outcome>` column
+    settings: Settings
+    # raw values of measures that are Customers columns: customer id -> measure -> value
+    sheet_values: Mapping[str, Mapping[str, CellValue]]
+    history: tuple[HistoryPoint, ...] = ()
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MeasureScore:
+    """One measure for one customer on one scorecard: the numbers `explain` prints."""
+
+    measure: str
+    raw: CellValue
+    sub_score: float | None  # None: left out
+    weight: float  # normalised share of the scorecard (0–1) after missing-data policy
+    points: float  # weight × sub-score: what it adds to the score
+    points_lost: float  # weight × (100 − sub-score)
+    note: str = ""  # e.g. "missing → neutral 50", "not yet due"
+
+
+@dataclass(frozen=True)
+class OutcomeScore:
+    scorecard: str  # "" for the default `Weight` column
+    score: float | None
+    coverage: float
+    measures: tuple[MeasureScore, ...]
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerScore:
+    customer_id: str
+    score: float | None  # None: not enough data
+    rag: Rag | None  # shown colour (after override); None: not enough data
+    computed_rag: Rag | None
+    overridden: bool
+    reasons: str
+    next_step: str
+    trend: str
+    outcomes: tuple[OutcomeScore, ...]
+
+
+# ----------------------------------------------------------------------------- write plan
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """A value for a tool-owned cell; ``fill`` set means the background is owned too."""
+
+    value: CellValue
+    fill: Fill | None = None
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """Cells of one existing row, found by key: ``key`` is what the key columns must hold."""
+
+    row: int
+    key: tuple[str, ...]
+    cells: Mapping[str, CellWrite]
+
+
+@dataclass(frozen=True)
+class TabPlan:
+    tab: str
+    key_columns: tuple[str, ...] = ()
+    add_headers: tuple[str, ...] = ()  # missing output columns, added at the right end
+    updates: tuple[RowUpdate, ...] = ()
+    appends: tuple[Mapping[str, CellWrite], ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.add_headers or self.updates or self.appends)
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    tabs: tuple[TabPlan, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return all(tab.is_empty for tab in self.tabs)
+
+    def cell_count(self) -> int:
+        return sum(
+            sum(len(u.cells) for u in tab.updates) + sum(len(a) for a in tab.appends)
+            for tab in self.tabs
+        )
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    cells_written: int = 0
+    rows_appended: int = 0
+    repaired: tuple[str, ...] = ()  # rows that had moved and were matched again by key
+    skipped: tuple[str, ...] = ()  # rows whose key vanished before writing

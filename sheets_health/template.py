@@ -1,0 +1,167 @@
+"""The sheet template: tabs, headers, default settings and dropdowns.
+
+`templates/sheets-health-template.xlsx` is generated from this (``sheets-health init`` on a new
+workbook); a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sheets_health.model import CellValue, CustomerStatus, MissingPolicy, Rag, RollUp, ScoringKind
+
+CUSTOMERS = "Customers"
+SCORECARD = "Scorecard"
+SETTINGS = "Settings"
+HISTORY = "History"
+SYNC_LOG = "Sync log"
+
+# Customers: the key, the human-owned inputs the tool reads, and the tool-owned outputs.
+CUSTOMER_ID = "Customer ID"
+CUSTOMER_NAME = "Customer"
+OUTCOMES = "Outcomes"
+START_DATE = "Start date"
+STATUS = "Status"
+OVERRIDE = "Override"
+OVERRIDE_REASON = "Override reason"
+OVERRIDE_UNTIL = "Override until"
+HEALTH_SCORE = "Health score"
+HEALTH = "Health"
+TREND = "Trend"
+REASONS = "Reasons"
+NEXT_STEP = "Next step"
+SCORED_AT = "Scored at"
+OUTPUT_COLUMNS = (HEALTH_SCORE, HEALTH, TREND, REASONS, NEXT_STEP, SCORED_AT)
+CUSTOMER_INPUTS = (
+    CUSTOMER_ID,
+    CUSTOMER_NAME,
+    "CSM",
+    OUTCOMES,
+    START_DATE,
+    "Renewal date",
+    "ARR",
+    "Gut RAG",
+    STATUS,
+    "Status date",
+    OVERRIDE,
+    OVERRIDE_REASON,
+    OVERRIDE_UNTIL,
+)
+# Columns of Customers that are never measures (everything else may be one).
+CUSTOMER_RESERVED = (*CUSTOMER_INPUTS, *OUTPUT_COLUMNS)
+
+# Scorecard
+MEASURE = "Measure"
+DIMENSION = "Dimension"
+SCORING = "Scoring"
+RED_AT = "Red at"
+GREEN_AT = "Green at"
+WEIGHT = "Weight"
+WEIGHT_PREFIX = "Weight:"
+MISSING = "Missing"
+VALUE_DEGREE = "Value degree"
+PROACTIVE = "Proactive"
+ACTION_WHEN_RED = "Action when red"
+NOTES = "Notes"
+
+# Settings (key/value rows)
+SETTING = "Setting"
+VALUE = "Value"
+SET_GREEN_AT = "Green at or above"
+SET_RED_BELOW = "Red below"
+SET_MISSING = "Missing data"
+SET_MIN_COVERAGE = "Minimum coverage"
+SET_TREND_DAYS = "Trend window days"
+SET_ROLLUP = "Outcome roll-up"
+SET_MAX_REASONS = "Reasons shown"
+
+# History and Sync log
+DATE = "Date"
+HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH)
+SYNC_LOG_HEADERS = (
+    "Run at",
+    "Mode",
+    "Customers",
+    "Scored",
+    "Not enough data",
+    "Cells changed",
+    "Rows moved",
+    "Result",
+    "Message",
+)
+
+
+@dataclass(frozen=True)
+class TabTemplate:
+    name: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[CellValue, ...], ...] = ()  # written only when the tab is created
+    dropdowns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    frozen_rows: int = 1
+
+
+RAG_CHOICES = tuple(r.value for r in Rag)
+
+TEMPLATE: tuple[TabTemplate, ...] = (
+    TabTemplate(
+        CUSTOMERS,
+        (*CUSTOMER_INPUTS, "CSM score", "Exec sponsor", *OUTPUT_COLUMNS),
+        dropdowns={
+            "Gut RAG": RAG_CHOICES,
+            OVERRIDE: RAG_CHOICES,
+            STATUS: tuple(s.value for s in CustomerStatus),
+        },
+    ),
+    TabTemplate(
+        SCORECARD,
+        (
+            MEASURE,
+            DIMENSION,
+            SCORING,
+            RED_AT,
+            GREEN_AT,
+            WEIGHT,
+            MISSING,
+            VALUE_DEGREE,
+            PROACTIVE,
+            ACTION_WHEN_RED,
+            NOTES,
+        ),
+        rows=(
+            ("CSM score", "CSM", "linear", 3, 8, 1, "", 3, "no",
+             "Ask the CSM what drives the low score", "CSM's 1–10 gut score"),
+            ("Exec sponsor", "Relationship", "category: none=0, single-threaded=30, "
+             "multi-threaded=70, exec sponsor=100", "", "", 1, "", 2, "yes",
+             "Find a second contact and an executive sponsor", ""),
+        ),
+        dropdowns={
+            MISSING: tuple(p.value for p in MissingPolicy),
+            PROACTIVE: ("yes", "no"),
+            VALUE_DEGREE: ("1", "2", "3"),
+            SCORING: tuple(k.value for k in ScoringKind),
+        },
+    ),
+    TabTemplate(
+        SETTINGS,
+        (SETTING, VALUE, NOTES),
+        rows=(
+            (SET_GREEN_AT, 70, "Scores at or above this are Green"),
+            (SET_RED_BELOW, 40, "Scores below this are Red; between is Yellow"),
+            (SET_MISSING, "skip", "skip (share the weight), neutral (50) or zero"),
+            (SET_MIN_COVERAGE, 0.5, "Share of the weight that must have data, else no score"),
+            (SET_TREND_DAYS, 30, "Trend compares with the score this many days ago"),
+            (SET_ROLLUP, "mean", "How several outcome scores roll up: mean or min"),
+            (SET_MAX_REASONS, 3, "How many drivers the Reasons column names"),
+        ),
+    ),
+    TabTemplate(HISTORY, HISTORY_HEADERS),
+    TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS),
+)
+
+
+def tab_template(name: str) -> TabTemplate:
+    for tab in TEMPLATE:
+        if tab.name == name:
+            return tab
+    raise KeyError(name)
