@@ -86,7 +86,6 @@ SYNC_LOG_HEADERS = (
     "Scored",
     "Not enough data",
     "Cells changed",
-    "Rows moved",
     "Result",
     "Message",
 )

@@ -1,0 +1,510 @@
+"""The sheet contract: tabs and headers → a validated `SheetModel`.
+
+Every problem is gathered (tab, row, column, what is wrong, how to fix it) and raised together
+in one `ContractError`, so a user fixes the sheet in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
+
+from sheets_health import template as T
+from sheets_health.cells import is_blank, key_text, parse_bool, parse_date, parse_number
+from sheets_health.errors import ContractError, Problem
+from sheets_health.model import (
+    DEFAULT_SCORECARD,
+    CellValue,
+    Customer,
+    CustomerStatus,
+    HistoryPoint,
+    Measure,
+    MissingPolicy,
+    Override,
+    Rag,
+    RollUp,
+    ScoringKind,
+    Settings,
+    SheetModel,
+    Table,
+    norm_header,
+)
+
+V = TypeVar("V")
+
+_KIND_HELP = ", ".join(k.value for k in ScoringKind)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, tab: str, row: int | None, column: str | None, message: str, fix: str) -> None:
+        self.items.append(Problem(tab, row, column, message, fix))
+
+    def parse(
+        self,
+        parser: Callable[[CellValue], V],
+        value: CellValue,
+        tab: str,
+        row: int,
+        column: str,
+        fix: str,
+    ) -> V | None:
+        """Parse a non-blank cell, recording a problem instead of raising."""
+        if is_blank(value):
+            return None
+        try:
+            return parser(value)
+        except ValueError as exc:
+            self.add(tab, row, column, str(exc), fix)
+            return None
+
+
+def _require(table: Table, headers: Collection[str], problems: _Problems) -> bool:
+    ok = True
+    for header in headers:
+        if table.column(header) is None:
+            ok = False
+            problems.add(
+                table.tab,
+                1,
+                header,
+                f"required column '{header}' is missing",
+                f"add a column headed '{header}' to row 1 (or run `sheets-health init`)",
+            )
+    return ok
+
+
+def _parse_rag(value: CellValue) -> Rag:
+    text = key_text(value).casefold()
+    for rag in Rag:
+        if text == rag.value.casefold():
+            return rag
+    raise ValueError(f"'{value}' is not Green, Yellow or Red")
+
+
+# ----------------------------------------------------------------------------- Settings
+
+
+def _settings(table: Table | None, problems: _Problems) -> Settings:
+    if table is None:
+        return Settings()
+    if not _require(table, (T.SETTING, T.VALUE), problems):
+        return Settings()
+    values: dict[str, Any] = {}
+    tab = table.tab
+    col = table.header_of(T.VALUE)
+
+    def number(row: int, v: CellValue, lo: float, hi: float, fix: str) -> float | None:
+        n = problems.parse(parse_number, v, tab, row, col, fix)
+        if n is not None and not lo <= n <= hi:
+            problems.add(tab, row, col, f"{n:g} is outside {lo:g}–{hi:g}", fix)
+            return None
+        return n
+
+    for index, row in enumerate(table.row_numbers):
+        key = norm_header(table.value(index, T.SETTING))
+        value = table.value(index, T.VALUE)
+        if not key or is_blank(value):
+            continue
+        if key == norm_header(T.SET_GREEN_AT):
+            values["green_at"] = number(row, value, 0, 100, "a score from 0 to 100, e.g. 70")
+        elif key == norm_header(T.SET_RED_BELOW):
+            values["red_below"] = number(row, value, 0, 100, "a score from 0 to 100, e.g. 40")
+        elif key == norm_header(T.SET_MIN_COVERAGE):
+            n = number(row, value, 0, 100, "a share such as 50% or 0.5")
+            values["min_coverage"] = None if n is None else (n / 100 if n > 1 else n)
+        elif key == norm_header(T.SET_TREND_DAYS):
+            n = number(row, value, 1, 3660, "a whole number of days, e.g. 30")
+            values["trend_days"] = None if n is None else int(n)
+        elif key == norm_header(T.SET_MAX_REASONS):
+            n = number(row, value, 1, 10, "a whole number from 1 to 10, e.g. 3")
+            values["max_reasons"] = None if n is None else int(n)
+        elif key == norm_header(T.SET_MISSING):
+            values["missing"] = problems.parse(
+                MissingPolicy, key_text(value).casefold(), tab, row, col, "skip, neutral or zero"
+            )
+        elif key == norm_header(T.SET_ROLLUP):
+            values["rollup"] = problems.parse(
+                RollUp, key_text(value).casefold(), tab, row, col, "mean or min"
+            )
+        else:
+            known = ", ".join(
+                (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
+                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS)
+            )
+            problems.add(
+                tab, row, table.header_of(T.SETTING),
+                f"unknown setting '{table.value(index, T.SETTING)}'",
+                f"use one of: {known} (or clear the row)",
+            )
+    settings = Settings(**{k: v for k, v in values.items() if v is not None})
+    if settings.red_below > settings.green_at:
+        problems.add(
+            tab, None, col,
+            f"'{T.SET_RED_BELOW}' ({settings.red_below:g}) is above "
+            f"'{T.SET_GREEN_AT}' ({settings.green_at:g})",
+            "make the red threshold lower than the green one",
+        )
+    return settings
+
+
+# ----------------------------------------------------------------------------- Scorecard
+
+
+def parse_points(spec: str, kind: ScoringKind) -> tuple[tuple[float | str, float], ...]:
+    """`bands: 0=0, 5=50, 10=100` or `category: none=0, exec sponsor=100`."""
+    pairs: list[tuple[float | str, float]] = []
+    for part in filter(None, (p.strip() for p in re.split(r"[,;]", spec))):
+        if "=" not in part:
+            raise ValueError(f"'{part}' has no '=' (write value=points)")
+        left, right = (s.strip() for s in part.rsplit("=", 1))
+        points = parse_number(right)
+        if not 0 <= points <= 100:
+            raise ValueError(f"points {right} for '{left}' are outside 0–100")
+        key: float | str = parse_number(left) if kind is ScoringKind.BANDS else left.casefold()
+        if key in (k for k, _ in pairs):
+            raise ValueError(f"'{left}' appears twice")
+        pairs.append((key, points))
+    if len(pairs) < (2 if kind is ScoringKind.BANDS else 1):
+        raise ValueError(f"{kind.value} needs value=points pairs, e.g. '{_example(kind)}'")
+    if kind is ScoringKind.BANDS:
+        pairs.sort(key=lambda p: float(p[0]))
+    return tuple(pairs)
+
+
+def _example(kind: ScoringKind) -> str:
+    return {
+        ScoringKind.BANDS: "bands: 0=0, 5=50, 10=100",
+        ScoringKind.CATEGORY: "category: single-threaded=30, multi-threaded=70",
+    }.get(kind, kind.value)
+
+
+def _scoring(
+    text: str, measure: dict[str, Any], tab: str, row: int, col: str, problems: _Problems
+) -> bool:
+    head, _, params = text.partition(":")
+    try:
+        kind = ScoringKind(head.strip().casefold())
+    except ValueError:
+        problems.add(tab, row, col, f"unknown scoring kind '{text}'", f"use one of: {_KIND_HELP}")
+        return False
+    measure["kind"] = kind
+    params = params.strip()
+    if kind in (ScoringKind.BANDS, ScoringKind.CATEGORY):
+        try:
+            measure["points"] = parse_points(params, kind)
+        except ValueError as exc:
+            problems.add(tab, row, col, str(exc), f"write it like '{_example(kind)}'")
+            return False
+    elif kind is ScoringKind.PERCENTILE:
+        if params.casefold() not in ("", "higher", "lower"):
+            problems.add(tab, row, col, f"unknown percentile direction '{params}'",
+                         "write 'percentile' (higher is better) or 'percentile: lower'")
+        measure["lower_is_better"] = params.casefold() == "lower"
+    elif kind is ScoringKind.MILESTONE and params:
+        due = problems.parse(parse_number, params, tab, row, col,
+                             "write 'milestone: 30' for a milestone due 30 days after Start date")
+        if due is not None:
+            measure["green_at"] = due
+    elif params and kind in (ScoringKind.LINEAR, ScoringKind.BOOLEAN):
+        problems.add(tab, row, col, f"'{kind.value}' takes no parameters after ':'",
+                     f"write just '{kind.value}' and use '{T.RED_AT}'/'{T.GREEN_AT}'")
+    return True
+
+
+def _measures(
+    table: Table,
+    available: Collection[str],
+    problems: _Problems,
+) -> tuple[tuple[Measure, ...], tuple[str, ...]]:
+    tab = table.tab
+    if not _require(table, (T.MEASURE, T.SCORING), problems):
+        return (), ()
+    weight_cols: dict[str, str] = {}  # scorecard key -> header as spelled
+    for header in table.headers:
+        n = norm_header(header)
+        if n == norm_header(T.WEIGHT):
+            weight_cols[DEFAULT_SCORECARD] = header
+        elif n.startswith(norm_header(T.WEIGHT_PREFIX)):
+            outcome = header.split(":", 1)[1].strip()
+            weight_cols[outcome] = header
+    if not weight_cols:
+        problems.add(tab, 1, T.WEIGHT, "no 'Weight' column",
+                     "add a 'Weight' column (and 'Weight: <outcome>' columns per outcome)")
+    available_norm = {norm_header(a): a for a in available}
+    seen: dict[str, int] = {}
+    measures: list[Measure] = []
+    for index, row in enumerate(table.row_numbers):
+        raw_name = table.value(index, T.MEASURE)
+        name = key_text(raw_name)
+        if not name:
+            problems.add(tab, row, table.header_of(T.MEASURE), "the measure has no name",
+                         "type the Customers column or metric name, or delete the row")
+            continue
+        if norm_header(name) in seen:
+            problems.add(tab, row, table.header_of(T.MEASURE),
+                         f"measure '{name}' is listed twice (also row {seen[norm_header(name)]})",
+                         "keep one row per measure")
+            continue
+        seen[norm_header(name)] = row
+        if norm_header(name) not in available_norm:
+            problems.add(tab, row, table.header_of(T.MEASURE), f"unknown measure '{name}'",
+                         "name a Customers column or a metric from the config's [metrics]")
+        fields: dict[str, Any] = {
+            "name": available_norm.get(norm_header(name), name),
+            "row": row,
+            "dimension": key_text(table.value(index, T.DIMENSION)),
+            "action_when_red": key_text(table.value(index, T.ACTION_WHEN_RED)),
+        }
+        scol = table.header_of(T.SCORING)
+        scoring_text = key_text(table.value(index, T.SCORING))
+        if not scoring_text:
+            problems.add(tab, row, scol, "no scoring kind", f"use one of: {_KIND_HELP}")
+            continue
+        if not _scoring(scoring_text, fields, tab, row, scol, problems):
+            continue
+        kind: ScoringKind = fields["kind"]
+        red_col, green_col = table.header_of(T.RED_AT), table.header_of(T.GREEN_AT)
+        red_raw, green_raw = table.value(index, T.RED_AT), table.value(index, T.GREEN_AT)
+        if kind is ScoringKind.BOOLEAN:
+            good = problems.parse(parse_bool, green_raw, tab, row, green_col,
+                                  "write yes (the default) or no: which answer is healthy")
+            fields["good_value"] = True if good is None else good
+        elif kind in (ScoringKind.LINEAR, ScoringKind.MILESTONE):
+            fix = "a number" + (" of days after Start date" if kind is ScoringKind.MILESTONE else "")
+            red = problems.parse(parse_number, red_raw, tab, row, red_col, fix)
+            green = problems.parse(parse_number, green_raw, tab, row, green_col, fix)
+            fields["red_at"] = red
+            fields["green_at"] = green if green is not None else fields.get("green_at")
+            if kind is ScoringKind.LINEAR:
+                if is_blank(red_raw) or is_blank(green_raw):
+                    problems.add(tab, row, red_col if is_blank(red_raw) else green_col,
+                                 "linear scoring needs both 'Red at' and 'Green at'",
+                                 "fill in the value that is fully red and the one fully green")
+                elif red is not None and green is not None and red == green:
+                    problems.add(tab, row, green_col,
+                                 f"'Red at' equals 'Green at' ({red:g}): no range to score in",
+                                 "make them differ (Green at < Red at means lower is better)")
+                elif red is not None and green is not None:
+                    fields["lower_is_better"] = green < red
+            elif fields["green_at"] is None:
+                problems.add(tab, row, green_col, "a milestone needs its due day",
+                             "put the days after Start date it is due in 'Green at', e.g. 30")
+            elif red is not None and red <= fields["green_at"]:
+                problems.add(tab, row, red_col,
+                             "for a milestone 'Red at' (days until fully red) must be after "
+                             "'Green at' (the due day)",
+                             "make 'Red at' larger than 'Green at', or leave it blank")
+        weights: dict[str, float] = {}
+        for scorecard, header in weight_cols.items():
+            raw = table.value(index, header)
+            w = problems.parse(parse_number, raw, tab, row, header,
+                               "a non-negative number (blank means 0)")
+            if w is not None and w < 0:
+                problems.add(tab, row, header, f"weight {w:g} is negative",
+                             "use 0 or a positive number")
+                w = None
+            if w:
+                weights[scorecard] = w
+        if not weights and not any(
+            p.row == row and p.column in weight_cols.values() for p in problems.items
+        ):
+            problems.add(tab, row, table.header_of(T.WEIGHT) if weight_cols else T.WEIGHT,
+                         f"measure '{name}' has no weight in any scorecard",
+                         "give it a weight above 0, or delete the row")
+        fields["weights"] = weights
+        missing_raw = table.value(index, T.MISSING)
+        if not is_blank(missing_raw):
+            fields["missing"] = problems.parse(
+                MissingPolicy, key_text(missing_raw).casefold(), tab, row,
+                table.header_of(T.MISSING), "skip, neutral or zero (or blank for the setting)")
+        degree = problems.parse(parse_number, table.value(index, T.VALUE_DEGREE), tab, row,
+                                table.header_of(T.VALUE_DEGREE), "1, 2 or 3")
+        if degree is not None and degree not in (1, 2, 3):
+            problems.add(tab, row, table.header_of(T.VALUE_DEGREE),
+                         f"value degree {degree:g} is not 1, 2 or 3",
+                         "1 = outcome achieved, 2 = core work done, 3 = logins/activity")
+            degree = None
+        fields["value_degree"] = None if degree is None else int(degree)
+        fields["proactive"] = problems.parse(parse_bool, table.value(index, T.PROACTIVE), tab,
+                                             row, table.header_of(T.PROACTIVE), "yes or no")
+        measures.append(Measure(**fields))
+    scorecards = tuple(k for k in weight_cols if k != DEFAULT_SCORECARD)
+    return tuple(measures), scorecards
+
+
+# ----------------------------------------------------------------------------- Customers
+
+
+def _customers(
+    table: Table,
+    scorecards: Collection[str],
+    has_default: bool,
+    problems: _Problems,
+) -> tuple[Customer, ...]:
+    tab = table.tab
+    if not _require(table, (T.CUSTOMER_ID,), problems):
+        return ()
+    id_col = table.header_of(T.CUSTOMER_ID)
+    by_norm = {norm_header(s): s for s in scorecards}
+    seen: dict[str, int] = {}
+    customers: list[Customer] = []
+    for index, row in enumerate(table.row_numbers):
+        cid = key_text(table.value(index, T.CUSTOMER_ID))
+        if not cid:
+            problems.add(tab, row, id_col, "the row has data but no Customer ID",
+                         "type the customer's id, or delete the row")
+            continue
+        if cid in seen:
+            problems.add(tab, row, id_col, f"Customer ID '{cid}' is also on row {seen[cid]}",
+                         "give each customer one row with a unique id")
+            continue
+        seen[cid] = row
+
+        def cell(header: str, _index: int = index) -> CellValue:
+            return table.value(_index, header)
+
+        outcomes: list[str] = []
+        for part in key_text(cell(T.OUTCOMES)).split(","):
+            name = part.strip()
+            if not name:
+                continue
+            if norm_header(name) not in by_norm:
+                problems.add(tab, row, table.header_of(T.OUTCOMES),
+                             f"outcome '{name}' has no 'Weight: {name}' column in Scorecard",
+                             f"add a 'Weight: {name}' column to Scorecard or fix the spelling")
+            elif by_norm[norm_header(name)] not in outcomes:
+                outcomes.append(by_norm[norm_header(name)])
+        if not outcomes and not has_default:
+            problems.add(tab, row, table.header_of(T.OUTCOMES),
+                         "no outcome given and Scorecard has no default 'Weight' column",
+                         "name an outcome, or add a 'Weight' column to Scorecard")
+        date_fix = "write the date as YYYY-MM-DD (or use a date cell)"
+        start = problems.parse(parse_date, cell(T.START_DATE), tab, row,
+                               table.header_of(T.START_DATE), date_fix)
+        status = None
+        if not is_blank(cell(T.STATUS)):
+            status = problems.parse(
+                CustomerStatus, key_text(cell(T.STATUS)).casefold(), tab, row,
+                table.header_of(T.STATUS), "active, churned, renewed or expanded")
+        if table.column("Status date") is not None:
+            problems.parse(parse_date, cell("Status date"), tab, row,
+                           table.header_of("Status date"), date_fix)
+        override = None
+        rag = problems.parse(_parse_rag, cell(T.OVERRIDE), tab, row,
+                             table.header_of(T.OVERRIDE), "Green, Yellow or Red (or blank)")
+        until = problems.parse(parse_date, cell(T.OVERRIDE_UNTIL), tab, row,
+                               table.header_of(T.OVERRIDE_UNTIL), date_fix)
+        if rag is not None:
+            reason = key_text(cell(T.OVERRIDE_REASON))
+            if not reason:
+                problems.add(tab, row, table.header_of(T.OVERRIDE_REASON),
+                             f"override to {rag.value} has no reason",
+                             "say why in 'Override reason' (or clear 'Override')")
+            else:
+                override = Override(rag, reason, until)
+        customers.append(Customer(
+            id=cid,
+            name=key_text(cell(T.CUSTOMER_NAME)) or cid,
+            row=row,
+            outcomes=tuple(outcomes),
+            start_date=start,
+            override=override,
+            status=status,
+        ))
+    return tuple(customers)
+
+
+def _history(table: Table | None) -> tuple[HistoryPoint, ...]:
+    """History is tool-owned; rows a person mangled are ignored rather than fatal."""
+    if table is None or table.column(T.DATE) is None or table.column(T.CUSTOMER_ID) is None:
+        return ()
+    points = []
+    for index in range(len(table.rows)):
+        try:
+            day = parse_date(table.value(index, T.DATE))
+        except (ValueError, TypeError):
+            continue
+        cid = key_text(table.value(index, T.CUSTOMER_ID))
+        raw = table.value(index, T.HEALTH_SCORE)
+        try:
+            score = None if is_blank(raw) else parse_number(raw)
+        except ValueError:
+            score = None
+        if cid:
+            points.append(HistoryPoint(day, cid, score))
+    return tuple(points)
+
+
+def customer_measure_columns(customers: Table) -> list[str]:
+    """Customers columns that can be measures: every column not reserved by the template."""
+    reserved = {norm_header(h) for h in T.CUSTOMER_RESERVED}
+    return [h for h in customers.headers if h and norm_header(h) not in reserved]
+
+
+def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> SheetModel:
+    """Validate the sheet; raises `ContractError` listing every problem found."""
+    problems = _Problems()
+    customers_table = tables.get(T.CUSTOMERS)
+    scorecard_table = tables.get(T.SCORECARD)
+    for name, table in ((T.CUSTOMERS, customers_table), (T.SCORECARD, scorecard_table)):
+        if table is None:
+            problems.add(name, None, None, f"the '{name}' tab is missing",
+                         "run `sheets-health init` to add it, or rename your tab")
+    settings = _settings(tables.get(T.SETTINGS), problems)
+    sheet_measures = customer_measure_columns(customers_table) if customers_table else []
+    measures: tuple[Measure, ...] = ()
+    scorecards: tuple[str, ...] = ()
+    has_default = True
+    if scorecard_table is not None:
+        measures, scorecards = _measures(scorecard_table, [*sheet_measures, *metrics], problems)
+        has_default = scorecard_table.column(T.WEIGHT) is not None
+    customers: tuple[Customer, ...] = ()
+    values: dict[str, dict[str, CellValue]] = {}
+    if customers_table is not None:
+        customers = _customers(customers_table, scorecards, has_default, problems)
+        measure_cols = [m.name for m in measures
+                        if customers_table.column(m.name) is not None]
+        rows = {key_text(customers_table.value(i, T.CUSTOMER_ID)): i
+                for i in range(len(customers_table.rows))}
+        for customer in customers:
+            i = rows[customer.id]
+            values[customer.id] = {m: customers_table.value(i, m) for m in measure_cols}
+    if problems.items:
+        raise ContractError(problems.items)
+    return SheetModel(
+        customers=customers,
+        measures=measures,
+        scorecards=scorecards,
+        settings=settings,
+        sheet_values=values,
+        history=_history(tables.get(T.HISTORY)),
+    )
+
+
+def check_values(
+    measures: Collection[Measure],
+    values: Mapping[str, Mapping[str, CellValue]],
+    locate: Callable[[str, str], tuple[str, int | None, str | None]],
+) -> None:
+    """Raw values a measure cannot score (text in a linear measure, an unmapped category).
+
+    ``locate(customer_id, measure)`` says where the value came from (tab, row, column).
+    """
+    from sheets_health.scoring import value_problem  # scoring owns the kind semantics
+
+    problems = _Problems()
+    for customer_id, row in values.items():
+        for measure in measures:
+            if measure.name not in row:
+                continue
+            message = value_problem(measure, row[measure.name])
+            if message:
+                tab, sheet_row, column = locate(customer_id, measure.name)
+                problems.add(tab, sheet_row, column, message[0], message[1])
+    if problems.items:
+        raise ContractError(problems.items)

@@ -1,0 +1,122 @@
+"""Scores → the write plan: only the tool-owned cells whose value or colour would change.
+
+Comparing with what the sheet already holds is what makes a second sync with nothing changed
+write nothing to Customers or History (no churn for people watching the sheet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from sheets_health import template as T
+from sheets_health.cells import is_blank, key_text, same_value
+from sheets_health.model import (
+    CellValue,
+    CellWrite,
+    CustomerScore,
+    Fill,
+    RowUpdate,
+    SheetModel,
+    TabPlan,
+    Table,
+)
+
+NOT_ENOUGH_DATA = "Not enough data"
+
+
+def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
+    """The Customers output cells for one customer (Scored at is added only on change)."""
+    health = score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
+    return {
+        T.HEALTH_SCORE: CellWrite(score.score),
+        T.HEALTH: CellWrite(health, Fill.for_rag(score.rag)),
+        T.TREND: CellWrite(score.trend),
+        T.REASONS: CellWrite(score.reasons),
+        T.NEXT_STEP: CellWrite(score.next_step),
+    }
+
+
+def _current(table: Table, index: int, header: str) -> CellValue:
+    return table.value(index, header) if table.column(header) is not None else None
+
+
+def _changed(table: Table, index: int, row: int, header: str, cell: CellWrite) -> bool:
+    if table.column(header) is None:
+        return not is_blank(cell.value) or cell.fill is not None
+    if not same_value(_current(table, index, header), cell.value):
+        return True
+    if cell.fill is not None:
+        col = table.column(header)
+        assert col is not None
+        return table.colors.get((row, col), "").upper() != cell.fill.value
+    return False
+
+
+def _missing_headers(table: Table, headers: Sequence[str]) -> tuple[str, ...]:
+    return tuple(h for h in headers if table.column(h) is None)
+
+
+def plan_customers(
+    table: Table, model: SheetModel, scores: Mapping[str, CustomerScore], now: dt.datetime
+) -> TabPlan:
+    by_id = {key_text(table.value(i, T.CUSTOMER_ID)): i for i in range(len(table.rows))}
+    updates = []
+    for customer in model.customers:
+        index = by_id[customer.id]
+        row = table.row_numbers[index]
+        wanted = output_cells(scores[customer.id])
+        changed = {h: c for h, c in wanted.items() if _changed(table, index, row, h, c)}
+        if changed:
+            changed[T.SCORED_AT] = CellWrite(now.replace(second=0, microsecond=0))
+            updates.append(RowUpdate(row, (customer.id,), changed))
+    return TabPlan(
+        tab=table.tab,
+        key_columns=(table.header_of(T.CUSTOMER_ID),),
+        add_headers=_missing_headers(table, T.OUTPUT_COLUMNS),
+        updates=tuple(updates),
+    )
+
+
+def plan_history(
+    table: Table, model: SheetModel, scores: Mapping[str, CustomerScore], today: dt.date
+) -> TabPlan:
+    """One row per customer per day: today's row is updated in place, never duplicated."""
+    day = today.isoformat()
+    todays: dict[str, int] = {}
+    for i in range(len(table.rows)):
+        if key_text(table.value(i, T.DATE)) == day:
+            todays[key_text(table.value(i, T.CUSTOMER_ID))] = i
+    updates = []
+    appends = []
+    for customer in model.customers:
+        score = scores[customer.id]
+        health = score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
+        cells = {
+            T.HEALTH_SCORE: CellWrite(score.score),
+            T.HEALTH: CellWrite(health),
+        }
+        if customer.id in todays:
+            index = todays[customer.id]
+            row = table.row_numbers[index]
+            changed = {h: c for h, c in cells.items() if _changed(table, index, row, h, c)}
+            if changed:
+                updates.append(RowUpdate(row, (day, customer.id), changed))
+        else:
+            appends.append({T.DATE: CellWrite(today), T.CUSTOMER_ID: CellWrite(customer.id),
+                            **cells})
+    return TabPlan(
+        tab=table.tab,
+        key_columns=(table.header_of(T.DATE), table.header_of(T.CUSTOMER_ID)),
+        add_headers=_missing_headers(table, T.HISTORY_HEADERS),
+        updates=tuple(updates),
+        appends=tuple(appends),
+    )
+
+
+def plan_sync_log(table: Table, row: Mapping[str, CellValue]) -> TabPlan:
+    return TabPlan(
+        tab=table.tab,
+        add_headers=_missing_headers(table, T.SYNC_LOG_HEADERS),
+        appends=({h: CellWrite(v) for h, v in row.items()},),
+    )

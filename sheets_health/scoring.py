@@ -1,0 +1,441 @@
+"""Pure scoring: raw values → sub-scores → scorecard scores → RAG, reasons, next step, trend.
+
+No IO. The same inputs always give the same outputs (ties break by Scorecard order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from sheets_health.cells import (
+    format_number,
+    is_blank,
+    key_text,
+    parse_bool,
+    parse_date,
+    parse_number,
+)
+from sheets_health.model import (
+    DEFAULT_SCORECARD,
+    CellValue,
+    Customer,
+    CustomerScore,
+    HistoryPoint,
+    Measure,
+    MeasureScore,
+    MissingPolicy,
+    OutcomeScore,
+    Rag,
+    RollUp,
+    ScoringKind,
+    Settings,
+    SheetModel,
+)
+
+_FILL = {MissingPolicy.NEUTRAL: 50.0, MissingPolicy.ZERO: 0.0}
+
+
+def round_score(value: float) -> int:
+    """Half-up rounding, so 69.5 is 70 (Python's round() would give 70 for 69.5 but 68 for
+    68.5 — a score must not depend on banker's rounding)."""
+    return math.floor(value + 0.5)
+
+
+# ----------------------------------------------------------------------------- sub-scores
+
+
+def _linear(measure: Measure, value: CellValue) -> float:
+    assert measure.red_at is not None and measure.green_at is not None
+    x = parse_number(value)
+    share = (x - measure.red_at) / (measure.green_at - measure.red_at)
+    return 100.0 * min(1.0, max(0.0, share))
+
+
+def _bands(measure: Measure, value: CellValue) -> float:
+    x = parse_number(value)
+    points = measure.points[0][1]
+    for threshold, band_points in measure.points:
+        if x >= float(threshold):
+            points = band_points
+    return points
+
+
+def _category(measure: Measure, value: CellValue) -> float:
+    text = key_text(value).casefold()
+    for key, points in measure.points:
+        if key == text:
+            return points
+    known = ", ".join(str(k) for k, _ in measure.points)
+    raise ValueError(f"'{value}' has no points in '{measure.name}' (known: {known})")
+
+
+def _milestone(
+    measure: Measure, value: CellValue, start: dt.date | None, today: dt.date
+) -> float | None:
+    """Reached → 100; not yet due → None (left out); overdue → 0, or falling to 0 by Red at."""
+    if not is_blank(value):
+        if isinstance(value, dt.date):
+            return 100.0
+        try:
+            parse_date(value)
+            return 100.0
+        except ValueError:
+            return 100.0 if parse_bool(value) else _overdue(measure, start, today)
+    return _overdue(measure, start, today)
+
+
+def _overdue(measure: Measure, start: dt.date | None, today: dt.date) -> float | None:
+    if start is None:
+        return math.nan  # no start date: we cannot tell, so it is missing data
+    assert measure.green_at is not None
+    due = start + dt.timedelta(days=int(measure.green_at))
+    if today <= due:
+        return None
+    if measure.red_at is None:
+        return 0.0
+    span = measure.red_at - measure.green_at
+    late = (today - due).days
+    return max(0.0, 100.0 * (1 - late / span))
+
+
+def sub_score(
+    measure: Measure, value: CellValue, start: dt.date | None, today: dt.date
+) -> float | None:
+    """One raw value as 0–100; NaN when missing; None when not applicable (not yet due).
+
+    Percentile needs the peers, so it is ranked in `score_customers`; here it only checks.
+    """
+    if measure.kind is ScoringKind.MILESTONE:
+        return _milestone(measure, value, start, today)
+    if is_blank(value):
+        return math.nan
+    if measure.kind is ScoringKind.LINEAR:
+        return _linear(measure, value)
+    if measure.kind is ScoringKind.BANDS:
+        return _bands(measure, value)
+    if measure.kind is ScoringKind.BOOLEAN:
+        return 100.0 if parse_bool(value) == measure.good_value else 0.0
+    if measure.kind is ScoringKind.CATEGORY:
+        return _category(measure, value)
+    return parse_number(value)  # percentile: the raw number, ranked later
+
+
+def value_problem(measure: Measure, value: CellValue) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) when a raw value cannot be scored by its measure."""
+    if is_blank(value):
+        return None
+    try:
+        sub_score(measure, value, dt.date(2000, 1, 1), dt.date(2000, 1, 1))
+    except ValueError as exc:
+        fixes = {
+            ScoringKind.CATEGORY: f"use one of the values listed in Scorecard row {measure.row}"
+            " or add it there as value=points",
+            ScoringKind.BOOLEAN: "write yes or no",
+            ScoringKind.MILESTONE: "write the date it was reached (YYYY-MM-DD), or leave blank",
+        }
+        return str(exc), fixes.get(measure.kind, "write a number (or leave it blank)")
+    return None
+
+
+def _percentile(values: pd.Series, lower_is_better: bool) -> pd.Series:
+    """0 for the weakest peer, 100 for the strongest; ties share the average rank."""
+    numeric = values.astype(float)
+    present = numeric.notna()
+    n = int(present.sum())
+    if n == 0:
+        return numeric
+    if n == 1:
+        return numeric.where(~present, 100.0)
+    ranks = numeric.rank(method="average", ascending=not lower_is_better)
+    return (ranks - 1) / (n - 1) * 100.0
+
+
+# ----------------------------------------------------------------------------- scorecards
+
+
+def _scorecard(
+    key: str,
+    members: Sequence[Customer],
+    measures: Sequence[Measure],
+    subs: pd.DataFrame,
+    applicable: pd.DataFrame,
+    raw: pd.DataFrame,
+    settings: Settings,
+) -> dict[str, OutcomeScore]:
+    used_measures = [m for m in measures if m.weight(key) > 0]
+    ids = [c.id for c in members]
+    names = [m.name for m in used_measures]
+    if not ids or not names:
+        return {cid: OutcomeScore(key, None, 0.0, ()) for cid in ids}
+    s = subs.loc[ids, names].astype(float)
+    for m in used_measures:
+        if m.kind is ScoringKind.PERCENTILE:
+            s[m.name] = _percentile(s[m.name], m.lower_is_better)
+    a = applicable.loc[ids, names]
+    weights = pd.Series({m.name: m.weight(key) for m in used_measures}, dtype=float)
+    has_data = s.notna() & a
+    filled = s.copy()
+    for m in used_measures:
+        fill = _FILL.get(m.missing or settings.missing)
+        if fill is not None:
+            filled[m.name] = filled[m.name].where(has_data[m.name] | ~a[m.name], fill)
+    filled = filled.where(a)
+    used = filled.notna()
+    w_used = used.astype(float).mul(weights, axis=1)
+    denominator = w_used.sum(axis=1)
+    score = (filled.fillna(0.0) * w_used).sum(axis=1) / denominator.where(denominator > 0)
+    applicable_weight = a.astype(float).mul(weights, axis=1).sum(axis=1)
+    coverage = has_data.astype(float).mul(weights, axis=1).sum(axis=1) / applicable_weight.where(
+        applicable_weight > 0
+    )
+    results: dict[str, OutcomeScore] = {}
+    for cid in ids:
+        details = []
+        for m in used_measures:
+            value = filled.at[cid, m.name]
+            share = w_used.at[cid, m.name] / denominator[cid] if denominator[cid] > 0 else 0.0
+            note = ""
+            if not a.at[cid, m.name]:
+                note = "not yet due"
+            elif not has_data.at[cid, m.name]:
+                policy = m.missing or settings.missing
+                note = "no data, left out" if policy is MissingPolicy.SKIP else (
+                    f"no data, counted as {format_number(_FILL[policy])}")
+            sub = None if pd.isna(value) else float(value)
+            details.append(MeasureScore(
+                measure=m.name,
+                raw=raw.at[cid, m.name],
+                sub_score=sub,
+                weight=float(share),
+                points=float(share * sub) if sub is not None else 0.0,
+                points_lost=float(share * (100.0 - sub)) if sub is not None else 0.0,
+                note=note,
+            ))
+        cov = 0.0 if pd.isna(coverage[cid]) else float(coverage[cid])
+        value = score[cid]
+        enough = not pd.isna(value) and cov >= settings.min_coverage - 1e-9
+        missing = tuple(m.name for m in used_measures
+                        if a.at[cid, m.name] and not has_data.at[cid, m.name])
+        results[cid] = OutcomeScore(key, float(value) if enough else None, cov,
+                                    tuple(details), missing)
+    return results
+
+
+def score_customers(
+    model: SheetModel,
+    raw: pd.DataFrame,
+    today: dt.date,
+) -> dict[str, CustomerScore]:
+    """Score every customer. ``raw``: one row per customer id, one column per measure."""
+    customers = model.customers
+    ids = [c.id for c in customers]
+    raw = raw.reindex(index=ids, columns=[m.name for m in model.measures])
+    starts = {c.id: c.start_date for c in customers}
+    subs = pd.DataFrame(index=ids, columns=raw.columns, dtype=float)
+    applicable = pd.DataFrame(True, index=ids, columns=raw.columns)
+    for m in model.measures:
+        column = raw[m.name]
+        for cid in ids:
+            value = sub_score(m, column[cid], starts[cid], today)
+            if value is None:
+                applicable.at[cid, m.name] = False
+            else:
+                subs.at[cid, m.name] = value
+    outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
+    keys = [DEFAULT_SCORECARD, *model.scorecards]
+    for key in keys:
+        members = [c for c in customers if (key in c.outcomes) or (
+            key == DEFAULT_SCORECARD and not c.outcomes)]
+        for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
+                                      model.settings).items():
+            outcome_scores[cid].append(result)
+    history = _history_by_customer(model.history)
+    measures = {m.name: m for m in model.measures}
+    return {
+        c.id: _customer_result(c, outcome_scores[c.id], measures, model.settings, today,
+                               history.get(c.id, []))
+        for c in customers
+    }
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def _customer_result(
+    customer: Customer,
+    outcomes: Sequence[OutcomeScore],
+    measures: Mapping[str, Measure],
+    settings: Settings,
+    today: dt.date,
+    history: Sequence[HistoryPoint],
+) -> CustomerScore:
+    lacking = [o for o in outcomes if o.score is None]
+    score: int | None = None
+    computed: Rag | None = None
+    if outcomes and not lacking:
+        values = [o.score for o in outcomes if o.score is not None]
+        total = min(values) if settings.rollup is RollUp.MIN else sum(values) / len(values)
+        score = round_score(total)
+        computed = settings.rag(score)
+        weakest = min(outcomes, key=lambda o: (o.score, outcomes.index(o)))
+        reasons = _reasons(weakest, measures, settings, computed, len(outcomes) > 1)
+        next_step = "" if computed is Rag.GREEN else _next_step(weakest, measures)
+    else:
+        target = lacking[0] if lacking else None
+        reasons = _not_enough(target, settings, len(outcomes) > 1)
+        missing = target.missing if target else ()
+        next_step = f"Add data for: {', '.join(missing)}" if missing else ""
+    rag = computed
+    override = customer.override
+    overridden = False
+    if override is not None:
+        if override.applies_on(today):
+            overridden = True
+            rag = override.rag
+            until = f" until {override.until.isoformat()}" if override.until else ""
+            shown = "no score" if score is None else f"{score} {computed}"
+            reasons = f"Overridden to {override.rag}{until}: {override.reason}. " \
+                      f"Computed {shown}: {reasons}"
+        else:
+            assert override.until is not None
+            reasons = f"Override to {override.rag} expired {override.until.isoformat()}. " \
+                      f"{reasons}"
+    return CustomerScore(
+        customer_id=customer.id,
+        score=score,
+        rag=rag,
+        computed_rag=computed,
+        overridden=overridden,
+        reasons=reasons,
+        next_step=next_step,
+        trend=trend_text(score, history, today, settings.trend_days),
+        outcomes=tuple(outcomes),
+    )
+
+
+def _not_enough(outcome: OutcomeScore | None, settings: Settings, several: bool) -> str:
+    if outcome is None:
+        return "Not enough data: no scorecard applies"
+    where = f" for {outcome.scorecard}" if several and outcome.scorecard else ""
+    text = (f"Not enough data{where}: {outcome.coverage:.0%} of the weight has data "
+            f"(minimum {settings.min_coverage:.0%})")
+    if outcome.missing:
+        text += f"; missing {', '.join(outcome.missing)}"
+    return text
+
+
+def _fmt(value: CellValue) -> str:
+    if is_blank(value):
+        return "no data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return format_number(float(value))
+    return key_text(value)
+
+
+def _target(measure: Measure, detail: MeasureScore) -> str:
+    kind = measure.kind
+    if kind is ScoringKind.LINEAR:
+        assert measure.green_at is not None
+        return f"target {'≤' if measure.lower_is_better else '≥'} {_fmt(measure.green_at)}"
+    if kind is ScoringKind.BANDS:
+        best = max(p for _, p in measure.points)
+        bands = list(measure.points)
+        i = next(i for i, (_, p) in enumerate(bands) if p == best)
+        low = float(bands[i][0])
+        if i == len(bands) - 1:
+            return f"target ≥ {_fmt(low)}"
+        high = float(bands[i + 1][0])
+        return f"target < {_fmt(high)}" if i == 0 else f"target {_fmt(low)}–{_fmt(high)}"
+    if kind is ScoringKind.BOOLEAN:
+        return f"target {'yes' if measure.good_value else 'no'}"
+    if kind is ScoringKind.CATEGORY:
+        best_key = max(measure.points, key=lambda p: p[1])[0]
+        return f"target {best_key}"
+    if kind is ScoringKind.PERCENTILE:
+        sub = detail.sub_score
+        return "no data" if sub is None else f"percentile {sub:.0f} among peers"
+    return "milestone"
+
+
+def _driver(measure: Measure, detail: MeasureScore, points: float, sign: str) -> str:
+    value = _fmt(detail.raw)
+    if measure.kind is ScoringKind.MILESTONE:
+        value = "reached" if detail.sub_score == 100 else "not reached, overdue"
+        return f"{measure.name} {value} {sign}{round_score(points)} pts"
+    if detail.note.startswith("no data"):
+        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}) " \
+               f"{sign}{round_score(points)} pts"
+    return f"{measure.name} {value} ({_target(measure, detail)}) {sign}{round_score(points)} pts"
+
+
+def _reasons(
+    outcome: OutcomeScore,
+    measures: Mapping[str, Measure],
+    settings: Settings,
+    rag: Rag,
+    several: bool,
+) -> str:
+    details = list(outcome.measures)
+    if rag is Rag.GREEN:
+        ranked = sorted(details, key=lambda d: -d.points)
+        parts = [_driver(measures[d.measure], d, d.points, "+") for d in ranked
+                 if round_score(d.points) >= 1][: settings.max_reasons]
+    else:
+        ranked = sorted(details, key=lambda d: -d.points_lost)
+        parts = [_driver(measures[d.measure], d, d.points_lost, "−") for d in ranked
+                 if round_score(d.points_lost) >= 1][: settings.max_reasons]
+    text = "; ".join(parts) or "All measures on target"
+    if several:
+        assert outcome.score is not None
+        text = f"Weakest outcome {outcome.scorecard} {round_score(outcome.score)}: {text}"
+    return text
+
+
+def _next_step(outcome: OutcomeScore, measures: Mapping[str, Measure]) -> str:
+    for detail in sorted(outcome.measures, key=lambda d: -d.points_lost):
+        action = measures[detail.measure].action_when_red
+        if action and round_score(detail.points_lost) >= 1:
+            return action
+    return ""
+
+
+# ----------------------------------------------------------------------------- trend
+
+
+def _history_by_customer(points: Iterable[HistoryPoint]) -> dict[str, list[HistoryPoint]]:
+    by: dict[str, list[HistoryPoint]] = {}
+    for point in points:
+        by.setdefault(point.customer_id, []).append(point)
+    for rows in by.values():
+        rows.sort(key=lambda p: p.day)
+    return by
+
+
+def trend_text(
+    score: int | None, history: Sequence[HistoryPoint], today: dt.date, days: int
+) -> str:
+    """Change against the score at the start of the window: `▲ +5`, `▼ -12`, `= 0`.
+
+    The baseline is the last History score on or before the window's start; without one,
+    the earliest score inside the window (but never today's own row).
+    """
+    if score is None:
+        return ""
+    start = today - dt.timedelta(days=days)
+    scored = [p for p in history if p.score is not None and p.day < today]
+    before = [p for p in scored if p.day <= start]
+    baseline = before[-1] if before else (scored[0] if scored else None)
+    if baseline is None or baseline.score is None:
+        return ""
+    delta = score - round_score(baseline.score)
+    if delta > 0:
+        return f"▲ +{delta}"
+    if delta < 0:
+        return f"▼ {delta}"
+    return "= 0"

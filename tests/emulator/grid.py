@@ -1,0 +1,360 @@
+"""Spreadsheet state: sheets, their grid properties and the cells in them.
+
+Cells are stored sparsely as the writable part of a CellData (userEnteredValue,
+userEnteredFormat, dataValidation, note); effective values, formatted values and
+effective formats are derived on read, the way Google derives them.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cells as cv
+from .a1 import A1Error, format_range, parse_range
+
+JSON = dict[str, Any]
+WRITABLE = ("userEnteredValue", "userEnteredFormat", "dataValidation", "note", "hyperlink",
+            "textFormatRuns", "pivotTable")
+
+DEFAULT_FORMAT: JSON = {
+    "backgroundColor": {"red": 1, "green": 1, "blue": 1},
+    "padding": {"top": 2, "right": 3, "bottom": 2, "left": 3},
+    "verticalAlignment": "BOTTOM",
+    "wrapStrategy": "OVERFLOW_CELL",
+    "textFormat": {
+        "foregroundColor": {},
+        "fontFamily": "arial,sans,sans-serif",
+        "fontSize": 10,
+        "bold": False,
+        "italic": False,
+        "strikethrough": False,
+        "underline": False,
+        "foregroundColorStyle": {"rgbColor": {}},
+    },
+    "backgroundColorStyle": {"rgbColor": {"red": 1, "green": 1, "blue": 1}},
+}
+_THEME = [("TEXT", {}), ("BACKGROUND", {"red": 1, "green": 1, "blue": 1}),
+          ("ACCENT1", {"red": 0.25882354, "green": 0.52156866, "blue": 0.95686275}),
+          ("ACCENT2", {"red": 0.91764706, "green": 0.2627451, "blue": 0.20784314}),
+          ("ACCENT3", {"red": 0.9843137, "green": 0.7372549, "blue": 0.015686275}),
+          ("ACCENT4", {"red": 0.20392157, "green": 0.65882355, "blue": 0.3254902}),
+          ("ACCENT5", {"red": 1, "green": 0.42745098, "blue": 0.003921569}),
+          ("ACCENT6", {"red": 0.27450982, "green": 0.7411765, "blue": 0.7764706}),
+          ("LINK", {"red": 0.06666667, "green": 0.33333334, "blue": 0.8})]
+
+
+class GridError(Exception):
+    """A request the API rejects with 400 INVALID_ARGUMENT."""
+
+
+def deep_merge(base: JSON, top: JSON) -> JSON:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _has_content(cell: JSON | None) -> bool:
+    return bool(cell) and any(cell.get(k) not in (None, {}, "") for k in WRITABLE)
+
+
+@dataclass
+class Sheet:
+    properties: JSON
+    cells: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    row_meta: dict[int, JSON] = field(default_factory=dict)
+    col_meta: dict[int, JSON] = field(default_factory=dict)
+    merges: list[JSON] = field(default_factory=list)
+    extra: JSON = field(default_factory=dict)  # basicFilter, protectedRanges, ...
+
+    @property
+    def sheet_id(self) -> int:
+        return int(self.properties["sheetId"])
+
+    @property
+    def title(self) -> str:
+        return str(self.properties["title"])
+
+    @property
+    def row_count(self) -> int:
+        return int(self.properties["gridProperties"].get("rowCount", 0))
+
+    @property
+    def col_count(self) -> int:
+        return int(self.properties["gridProperties"].get("columnCount", 0))
+
+    def resize(self, rows: int | None = None, cols: int | None = None) -> None:
+        gp = self.properties["gridProperties"]
+        if rows is not None:
+            gp["rowCount"] = rows
+        if cols is not None:
+            gp["columnCount"] = cols
+        self.cells = {k: v for k, v in self.cells.items()
+                      if k[0] < self.row_count and k[1] < self.col_count}
+
+    def get(self, r: int, c: int) -> JSON | None:
+        return self.cells.get((r, c))
+
+    def put(self, r: int, c: int, cell: JSON | None) -> None:
+        if _has_content(cell):
+            assert cell is not None
+            self.cells[(r, c)] = {k: v for k, v in cell.items() if v not in (None, {})}
+        else:
+            self.cells.pop((r, c), None)
+
+    def value_extent(self) -> tuple[int, int]:
+        """(rows, cols) up to the last cell holding a value."""
+        keys = [k for k, v in self.cells.items() if v.get("userEnteredValue")]
+        if not keys:
+            return 0, 0
+        return max(k[0] for k in keys) + 1, max(k[1] for k in keys) + 1
+
+    def insert(self, dimension: str, start: int, count: int) -> None:
+        axis = 0 if dimension == "ROWS" else 1
+        moved: dict[tuple[int, int], JSON] = {}
+        for (r, c), cell in self.cells.items():
+            key = [r, c]
+            if key[axis] >= start:
+                key[axis] += count
+            moved[(key[0], key[1])] = cell
+        self.cells = moved
+        meta = self.row_meta if axis == 0 else self.col_meta
+        shifted = {(i + count if i >= start else i): m for i, m in meta.items()}
+        meta.clear()
+        meta.update(shifted)
+        if axis == 0:
+            self.resize(rows=self.row_count + count)
+        else:
+            self.resize(cols=self.col_count + count)
+
+    def delete(self, dimension: str, start: int, end: int) -> None:
+        axis = 0 if dimension == "ROWS" else 1
+        width = end - start
+        moved: dict[tuple[int, int], JSON] = {}
+        for (r, c), cell in self.cells.items():
+            key = [r, c]
+            if start <= key[axis] < end:
+                continue
+            if key[axis] >= end:
+                key[axis] -= width
+            moved[(key[0], key[1])] = cell
+        self.cells = moved
+        meta = self.row_meta if axis == 0 else self.col_meta
+        kept = {(i - width if i >= end else i): m for i, m in meta.items() if not start <= i < end}
+        meta.clear()
+        meta.update(kept)
+        if axis == 0:
+            self.resize(rows=self.row_count - width)
+        else:
+            self.resize(cols=self.col_count - width)
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    properties: JSON
+    sheets: list[Sheet] = field(default_factory=list)
+    named_ranges: list[JSON] = field(default_factory=list)
+    shared_with: set[str] | None = None  # None: everyone may access
+    formula_results: dict[str, JSON] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    # ----------------------------------------------------------------- lookups
+    def titles(self) -> list[str]:
+        return [s.title for s in self.sheets]
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.sheet_id == sheet_id:
+                return sheet
+        raise GridError(f"No grid with id: {sheet_id}")
+
+    def sheet_by_title(self, title: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.title == title:
+                return sheet
+        raise GridError(f"Unable to parse range: {title}")
+
+    def new_sheet_id(self) -> int:
+        used = {s.sheet_id for s in self.sheets}
+        while True:
+            candidate = secrets.randbelow(2**31 - 1) + 1
+            if candidate not in used:
+                return candidate
+
+    def reindex(self) -> None:
+        self.sheets.sort(key=lambda s: s.properties["index"])
+        for i, sheet in enumerate(self.sheets):
+            sheet.properties["index"] = i
+
+    def resolve(self, text: str, *, clip: bool = True) -> tuple[Sheet, int, int, int, int]:
+        """A1 text -> (sheet, r0, r1, c0, c1), end-exclusive, open ends closed at the grid.
+
+        With ``clip`` a bounded range beyond the grid is an error (reads); writers
+        pass ``clip=False`` and grow the grid themselves."""
+        named = next((n for n in self.named_ranges if n["name"] == text), None)
+        if named is not None:
+            return self.resolve_grid_range(named["range"])
+        try:
+            parsed = parse_range(text, self.titles())
+        except A1Error:
+            raise GridError(f"Unable to parse range: {text}") from None
+        if not self.sheets:
+            raise GridError(f"Unable to parse range: {text}")
+        visible = [s for s in self.sheets if not s.properties.get("hidden")] or self.sheets
+        sheet = self.sheet_by_title(parsed.sheet) if parsed.sheet is not None else visible[0]
+        if parsed.whole_sheet:
+            return sheet, 0, sheet.row_count, 0, sheet.col_count
+        r0 = parsed.start_row or 0
+        c0 = parsed.start_col or 0
+        r1 = parsed.end_row if parsed.end_row is not None else max(sheet.row_count, r0 + 1)
+        c1 = parsed.end_col if parsed.end_col is not None else max(sheet.col_count, c0 + 1)
+        if clip and (r1 > sheet.row_count or c1 > sheet.col_count):
+            raise GridError(
+                f"Range ('{sheet.title}'!{text.split('!')[-1]}) exceeds grid limits. "
+                f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
+            )
+        return sheet, r0, r1, c0, c1
+
+    def resolve_grid_range(self, gr: JSON) -> tuple[Sheet, int, int, int, int]:
+        sheet = self.sheet_by_id(int(gr.get("sheetId", 0)))
+        r0 = int(gr.get("startRowIndex", 0))
+        r1 = int(gr.get("endRowIndex", sheet.row_count))
+        c0 = int(gr.get("startColumnIndex", 0))
+        c1 = int(gr.get("endColumnIndex", sheet.col_count))
+        if min(r0, r1, c0, c1) < 0 or r0 > r1 or c0 > c1:
+            raise GridError("Invalid range: start index must be <= end index and >= 0.")
+        if r1 > sheet.row_count or c1 > sheet.col_count:
+            raise GridError(
+                f"Range ({format_range(sheet.title, r0, max(r1, r0 + 1), c0, max(c1, c0 + 1))})"
+                f" exceeds grid limits. Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
+            )
+        return sheet, r0, r1, c0, c1
+
+    # ------------------------------------------------------------------- cells
+    def effective_format(self, cell: JSON, effective: JSON | None) -> JSON:
+        fmt = deep_merge(self.properties.get("defaultFormat", DEFAULT_FORMAT),
+                         cv.with_color_styles(cell.get("userEnteredFormat", {})))
+        if "horizontalAlignment" not in fmt and effective is not None:
+            fmt["horizontalAlignment"] = "RIGHT" if "numberValue" in effective else "LEFT"
+        fmt.setdefault("hyperlinkDisplayType", "PLAIN_TEXT")
+        return fmt
+
+    def cell_parts(self, cell: JSON | None) -> tuple[JSON | None, JSON | None, str | None, JSON | None]:
+        """(userEnteredValue, effectiveValue, formattedValue, numberFormat)."""
+        if not cell:
+            return None, None, None, None
+        user = cell.get("userEnteredValue")
+        effective = cv.effective_value(user, self.formula_results)
+        number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
+        return user, effective, cv.formatted_value(effective, number_format), number_format
+
+    def cell_data(self, cell: JSON | None) -> JSON:
+        """A full CellData as spreadsheets.get returns it."""
+        if not cell:
+            return {}
+        user, effective, formatted, _ = self.cell_parts(cell)
+        out: JSON = {}
+        if user:
+            out["userEnteredValue"] = copy.deepcopy(user)
+        if effective is not None:
+            out["effectiveValue"] = effective
+            out["formattedValue"] = formatted
+        if cell.get("userEnteredFormat"):
+            out["userEnteredFormat"] = cv.with_color_styles(cell["userEnteredFormat"])
+        if effective is not None or cell.get("userEnteredFormat"):
+            out["effectiveFormat"] = self.effective_format(cell, effective)
+        for key in ("dataValidation", "note", "hyperlink", "textFormatRuns"):
+            if cell.get(key):
+                out[key] = copy.deepcopy(cell[key])
+        return out
+
+    # -------------------------------------------------------------------- JSON
+    def sheet_json(self, sheet: Sheet) -> JSON:
+        out: JSON = {"properties": copy.deepcopy(sheet.properties)}
+        if sheet.merges:
+            out["merges"] = copy.deepcopy(sheet.merges)
+        for key, value in sheet.extra.items():
+            if value:
+                out[key] = copy.deepcopy(value)
+        return out
+
+    def grid_data(self, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> JSON:
+        rows: list[JSON] = []
+        for r in range(r0, r1):
+            values = [self.cell_data(sheet.get(r, c)) for c in range(c0, c1)]
+            while values and not values[-1]:
+                values.pop()
+            rows.append({"values": values} if values else {})
+        while rows and not rows[-1]:
+            rows.pop()
+        data: JSON = {}
+        if r0:
+            data["startRow"] = r0
+        if c0:
+            data["startColumn"] = c0
+        if rows:
+            data["rowData"] = rows
+        data["rowMetadata"] = [
+            {"pixelSize": 21, **sheet.row_meta.get(r, {})} for r in range(r0, r1)
+        ]
+        data["columnMetadata"] = [
+            {"pixelSize": 100, **sheet.col_meta.get(c, {})} for c in range(c0, c1)
+        ]
+        return data
+
+    def to_json(self, ranges: list[str] | None = None, grid: bool = False) -> JSON:
+        out: JSON = {"spreadsheetId": self.spreadsheet_id,
+                     "properties": copy.deepcopy(self.properties), "sheets": []}
+        if ranges:
+            picked: dict[int, list[tuple[int, int, int, int]]] = {}
+            order: list[Sheet] = []
+            for text in ranges:
+                sheet, r0, r1, c0, c1 = self.resolve(text)
+                if sheet.sheet_id not in picked:
+                    picked[sheet.sheet_id] = []
+                    order.append(sheet)
+                picked[sheet.sheet_id].append((r0, r1, c0, c1))
+            for sheet in order:
+                entry = self.sheet_json(sheet)
+                if grid:
+                    entry["data"] = [self.grid_data(sheet, *b) for b in picked[sheet.sheet_id]]
+                out["sheets"].append(entry)
+        else:
+            for sheet in self.sheets:
+                entry = self.sheet_json(sheet)
+                if grid:
+                    entry["data"] = [self.grid_data(sheet, 0, sheet.row_count, 0, sheet.col_count)]
+                out["sheets"].append(entry)
+        if self.named_ranges:
+            out["namedRanges"] = copy.deepcopy(self.named_ranges)
+        out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+        return out
+
+
+def new_spreadsheet(spreadsheet_id: str, title: str) -> Spreadsheet:
+    props: JSON = {
+        "title": title,
+        "locale": "en_US",
+        "autoRecalc": "ON_CHANGE",
+        "timeZone": "Etc/GMT",
+        "defaultFormat": copy.deepcopy(DEFAULT_FORMAT),
+        "spreadsheetTheme": {
+            "primaryFontFamily": "Arial",
+            "themeColors": [{"colorType": t, "color": {"rgbColor": dict(c)}} for t, c in _THEME],
+        },
+    }
+    return Spreadsheet(spreadsheet_id, props)
+
+
+def new_sheet_properties(sheet_id: int, title: str, index: int, rows: int = 1000,
+                         cols: int = 26) -> JSON:
+    return {"sheetId": sheet_id, "title": title, "index": index, "sheetType": "GRID",
+            "gridProperties": {"rowCount": rows, "columnCount": cols}}
