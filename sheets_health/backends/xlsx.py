@@ -1,0 +1,635 @@
+"""A local ``.xlsx`` workbook through openpyxl: the embedded backend for `demo` and Excel teams.
+
+Why it looks the way it does:
+
+- Reads use a ``data_only`` load, so a formula cell reads as the value Excel last computed
+  (None if it never was). Writes edit the normal load, so formulas and formatting of cells
+  the tool does not own survive.
+- openpyxl drops the cached results of formulas when it saves; we put them back while
+  saving (see `_cached_formula_values`) so the next read still sees them, and the workbook
+  asks Excel to recalculate on open.
+- Every save is atomic: a temp file in the same directory, checked, then ``os.replace``.
+  Any error before the rename leaves the original byte-for-byte as it was; a plan with
+  nothing to write (or an ``init`` with nothing to add) never opens the file for writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from copy import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.colors import COLOR_INDEX
+from openpyxl.styles.numbers import is_date_format, is_datetime
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheets_health.cells import is_blank, key_text, same_value
+from sheets_health.errors import (
+    AccessDeniedError,
+    ConfigError,
+    ContractError,
+    NotFoundError,
+    OutageError,
+    Problem,
+    SheetsHealthError,
+    WriteConflictError,
+)
+from sheets_health.model import (
+    ApplyResult,
+    CellValue,
+    CellWrite,
+    Table,
+    TabPlan,
+    WritePlan,
+    norm_header,
+)
+from sheets_health.template import SCORING, TabTemplate
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+LAST_ROW = 1_048_576  # Excel's grid height: dropdowns cover the whole column
+LOOSE_DROPDOWNS = frozenset({norm_header(SCORING)})  # dropdowns that accept other text
+WIDE_COLUMNS = frozenset(
+    norm_header(h) for h in ("Reasons", "Next step", "Notes", "Action when red", "Message")
+)
+_INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-health.toml"
+_LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
+
+# (sheet title, coordinate) -> value Excel last computed for a formula there
+_FormulaCache = dict[tuple[str, str], Any]
+
+
+@dataclass
+class _TabWriter:
+    """The state of one tab while a plan is applied in memory."""
+
+    ws: Worksheet
+    values: Worksheet  # the same tab from the data_only load (cached formula results)
+    columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
+
+
+class XlsxBackend:
+    """A workbook on disk; see the module docstring for the read/write policy."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def description(self) -> str:
+        return f"workbook {self.path}"
+
+    # ------------------------------------------------------------------------- read
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+        wb = self._load(data_only=True)
+        result: dict[str, Table] = {}
+        for name in tabs:
+            ws = _find_sheet(wb, name)
+            if ws is not None:
+                result[name] = _read_table(ws)
+        return result
+
+    # ------------------------------------------------------------------------- apply
+
+    def apply(self, plan: WritePlan) -> ApplyResult:
+        if plan.is_empty:
+            return ApplyResult()
+        before = self._stat()
+        wb = self._load(data_only=False)
+        values_wb = self._load(data_only=True)
+        problems: list[Problem] = []
+        written: list[tuple[Cell, CellValue]] = []
+        repaired: list[str] = []
+        skipped: list[str] = []
+        appended = 0
+        for tab_plan in plan.tabs:
+            if tab_plan.is_empty:
+                continue
+            ws = _find_sheet(wb, tab_plan.tab)
+            values = _find_sheet(values_wb, tab_plan.tab)
+            if ws is None or values is None:
+                problems.append(
+                    Problem(
+                        tab_plan.tab,
+                        None,
+                        None,
+                        "the tab does not exist",
+                        "run `sheets-health init` to create it",
+                    )
+                )
+                continue
+            tab = _TabWriter(ws, values, _header_columns(values))
+            _add_headers(tab, tab_plan.add_headers)
+            for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
+                written += _write_row(tab, update_row, cells, problems)
+            next_row = _last_used_row(ws) + 1
+            for cells in tab_plan.appends:
+                written += _write_row(tab, next_row, cells, problems)
+                next_row += 1
+                appended += 1
+        if problems:
+            raise ContractError(problems)
+        self._save(wb, _cached_formula_values(wb, values_wb), before, written)
+        return ApplyResult(
+            cells_written=len(written),
+            rows_appended=appended,
+            repaired=tuple(repaired),
+            skipped=tuple(skipped),
+        )
+
+    # ------------------------------------------------------------------------- init
+
+    def init(self, template: Sequence[TabTemplate]) -> list[str]:
+        before = self._stat() if self.path.exists() else None
+        if before is None:
+            if not self.path.parent.is_dir():
+                raise NotFoundError(
+                    f"cannot create {self.path}: folder {self.path.parent} does not exist",
+                    "create the folder first, or fix `path` in sheets-health.toml",
+                )
+            wb = Workbook()
+            wb.remove(wb.active)
+            cache: _FormulaCache = {}
+        else:
+            wb = self._load(data_only=False)
+            cache = _cached_formula_values(wb, self._load(data_only=True))
+        changes: list[str] = []
+        for tab in template:
+            changes += _init_tab(wb, tab)
+        if changes:
+            self._save(wb, cache, before, [])
+        return changes
+
+    # ------------------------------------------------------------------------- files
+
+    def _stat(self) -> tuple[int, int]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
+        except OSError as exc:
+            raise _os_error(self.path, "read", exc) from exc
+        return st.st_mtime_ns, st.st_size
+
+    def _mode(self, exists: bool) -> int:
+        if exists:
+            return self.path.stat().st_mode & 0o7777
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+    def _load(self, *, data_only: bool) -> Workbook:
+        try:
+            return load_workbook(
+                self.path,
+                data_only=data_only,
+                keep_vba=self.path.suffix.lower() == ".xlsm",
+                rich_text=False,
+            )
+        except FileNotFoundError:
+            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
+        except OSError as exc:
+            raise _os_error(self.path, "read", exc) from exc
+        except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+            raise ConfigError(
+                f"{self.path} is not a valid .xlsx workbook ({type(exc).__name__}: {exc})",
+                "point `path` at an .xlsx file saved by Excel, LibreOffice or Google Sheets "
+                "(File → Download → Microsoft Excel)",
+            ) from exc
+
+    def _save(
+        self,
+        wb: Workbook,
+        cache: _FormulaCache,
+        before: tuple[int, int] | None,
+        written: list[tuple[Cell, CellValue]],
+    ) -> None:
+        """Write a temp file next to the workbook, verify it, then rename it over the original."""
+        wb.calculation.fullCalcOnLoad = True
+        try:
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{self.path.stem}.",
+                suffix=f".tmp{self.path.suffix or '.xlsx'}",
+                dir=self.path.parent,
+            )
+        except OSError as exc:
+            raise _os_error(self.path, "write", exc) from exc
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                with _keeping_formula_values(cache):
+                    wb.save(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _verify(tmp, written)
+            with contextlib.suppress(OSError):  # keep the workbook's mode, not mkstemp's 0600
+                os.chmod(tmp, self._mode(before is not None))
+            if before is not None and self._stat() != before:
+                raise WriteConflictError(
+                    f"{self.path} changed on disk while the tool was writing it; "
+                    "nothing was written",
+                    "save and close the workbook in Excel, then run again",
+                )
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise _os_error(self.path, "write", exc) from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _find_sheet(wb: Workbook, name: str) -> Worksheet | None:
+    wanted = norm_header(name)
+    for ws in wb.worksheets:
+        if norm_header(ws.title) == wanted:
+            return ws
+    return None
+
+
+def _header_text(value: Any) -> str:
+    return value if isinstance(value, str) else key_text(_cell_value_of(value, "General"))
+
+
+def _read_headers(ws: Worksheet) -> list[str]:
+    headers = [_header_text(cell.value) for cell in ws[1]] if ws.max_row >= 1 else []
+    while headers and not headers[-1].strip():
+        headers.pop()
+    return headers
+
+
+def _header_columns(ws: Worksheet) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, header in enumerate(_read_headers(ws), start=1):
+        if header.strip():
+            columns.setdefault(norm_header(header), index)
+    return columns
+
+
+def _read_table(ws: Worksheet) -> Table:
+    headers = _read_headers(ws)
+    width = len(headers)
+    rows: list[tuple[CellValue, ...]] = []
+    numbers: list[int] = []
+    colors: dict[tuple[int, int], str] = {}
+    if width:
+        for row_cells in ws.iter_rows(min_row=2, max_col=width):
+            values = tuple(_cell_value(cell) for cell in row_cells)
+            values += (None,) * (width - len(values))
+            if all(is_blank(v) for v in values):
+                continue
+            row = row_cells[0].row
+            rows.append(values)
+            numbers.append(row)
+            for col, cell in enumerate(row_cells):
+                rgb = _fill_rgb(cell)
+                if rgb is not None:
+                    colors[(row, col)] = rgb
+    return Table(ws.title, tuple(headers), tuple(rows), tuple(numbers), colors)
+
+
+def _cell_value(cell: Cell | MergedCell) -> CellValue:
+    return _cell_value_of(cell.value, cell.number_format or "General")
+
+
+def _cell_value_of(value: Any, number_format: str) -> CellValue:
+    if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return value
+    if isinstance(value, dt.datetime):
+        kind = is_datetime(number_format) if is_date_format(number_format) else None
+        if value.time() == dt.time() and kind not in ("datetime", "time"):
+            return value.date()
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, dt.time):  # a time-of-day cell: no CellValue shape for it, keep text
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):  # a duration ([h]:mm) cell: as a number of days
+        return value.total_seconds() / 86400
+    return str(value)
+
+
+def _fill_rgb(cell: Cell | MergedCell) -> str | None:
+    """The cell's solid background as RRGGBB; None for none/white or theme colours."""
+    fill = cell.fill
+    if fill is None or fill.fill_type != "solid":
+        return None
+    color = fill.fgColor
+    rgb: str | None = None
+    if color.type == "rgb" and isinstance(color.rgb, str):
+        rgb = color.rgb
+    elif color.type == "indexed" and isinstance(color.indexed, int):
+        rgb = COLOR_INDEX[color.indexed] if color.indexed < len(COLOR_INDEX) else None
+    if rgb is None or len(rgb) < 6:
+        return None
+    rgb = rgb[-6:].upper()
+    return None if rgb == "FFFFFF" else rgb
+
+
+# ----------------------------------------------------------------------------- applying
+
+
+def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
+    """Append missing headers after the last non-empty one, styled like their neighbour."""
+    last = max(tab.columns.values(), default=0)
+    for header in headers:
+        if norm_header(header) in tab.columns:
+            continue
+        last += 1
+        cell = tab.ws.cell(row=1, column=last)
+        neighbour = tab.ws.cell(row=1, column=last - 1) if last > 1 else None
+        if neighbour is not None and neighbour.has_style:
+            cell._style = copy(neighbour._style)
+        else:
+            cell.font = Font(bold=True)
+        _set_value(cell, header)
+        tab.columns[norm_header(header)] = last
+
+
+def _locate_updates(
+    tab: _TabWriter,
+    plan: TabPlan,
+    repaired: list[str],
+    skipped: list[str],
+    problems: list[Problem],
+) -> Iterator[tuple[int, Mapping[str, CellWrite]]]:
+    """Each update's current row, found again by key (the plan's row number is a hint)."""
+    if not plan.key_columns:
+        for update in plan.updates:
+            if update.row < 2:
+                raise ValueError(f"{plan.tab}: row {update.row} is not a data row")
+            yield update.row, update.cells
+        return
+    key_cols: list[int] = []
+    for name in plan.key_columns:
+        col = tab.columns.get(norm_header(name))
+        if col is None:
+            problems.append(
+                Problem(
+                    plan.tab,
+                    1,
+                    name,
+                    "the key column is missing",
+                    f"add a column headed '{name}' back to row 1",
+                )
+            )
+        else:
+            key_cols.append(col)
+    if len(key_cols) != len(plan.key_columns):
+        return
+    index: dict[tuple[str, ...], list[int]] = {}
+    for row in range(2, tab.values.max_row + 1):
+        key = tuple(key_text(tab.values.cell(row=row, column=c).value) for c in key_cols)
+        if any(key):
+            index.setdefault(key, []).append(row)
+    for update in plan.updates:
+        key = tuple(key_text(k) for k in update.key)
+        label = ", ".join(f"{n} '{k}'" for n, k in zip(plan.key_columns, key, strict=True))
+        rows = index.get(key, [])
+        if update.row in rows:
+            yield update.row, update.cells
+        elif len(rows) == 1:
+            repaired.append(f"{plan.tab}: {label} moved from row {update.row} to row {rows[0]}")
+            yield rows[0], update.cells
+        elif not rows:
+            skipped.append(f"{plan.tab}: {label} (was row {update.row}) is no longer there")
+        else:
+            found = ", ".join(str(r) for r in rows)
+            skipped.append(f"{plan.tab}: {label} is in several rows ({found}); not written")
+
+
+def _write_row(
+    tab: _TabWriter, row: int, cells: Mapping[str, CellWrite], problems: list[Problem]
+) -> list[tuple[Cell, CellValue]]:
+    written: list[tuple[Cell, CellValue]] = []
+    for header, write in cells.items():
+        col = tab.columns.get(norm_header(header))
+        if col is None:
+            problems.append(
+                Problem(
+                    tab.ws.title,
+                    1,
+                    header,
+                    "the column is missing",
+                    "run `sheets-health init` to add it back to row 1",
+                )
+            )
+            continue
+        cell = tab.ws.cell(row=row, column=col)
+        if isinstance(cell, MergedCell):
+            problems.append(
+                Problem(
+                    tab.ws.title,
+                    row,
+                    header,
+                    "the cell is part of merged cells",
+                    "unmerge those cells",
+                )
+            )
+            continue
+        written.append((cell, _set_value(cell, write.value)))
+        if write.fill is not None:
+            rgb = "FF" + write.fill.value
+            cell.fill = PatternFill(fill_type="solid", fgColor=rgb, bgColor=rgb)
+    return written
+
+
+def _set_value(cell: Cell, value: CellValue) -> CellValue:
+    """Store a value with its own type: text is never a formula, dates get a date format."""
+    if (isinstance(value, float) and not math.isfinite(value)) or value == "":
+        value = None
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
+        cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise mark it a formula
+        return value
+    if isinstance(value, dt.datetime):
+        cell.value = value.replace(tzinfo=None)
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+    else:
+        cell.value = value
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and is_date_format(cell.number_format):
+            cell.number_format = "General"
+    return value
+
+
+def _last_used_row(ws: Worksheet) -> int:
+    last = 1
+    for row in ws.iter_rows(min_row=1):
+        if any(not is_blank(c.value) for c in row if not isinstance(c, MergedCell)):
+            last = row[0].row
+    return last
+
+
+def _verify(path: Path, written: list[tuple[Cell, CellValue]]) -> None:
+    """Reopen the saved temp file and check every written cell reads back as written."""
+    if not written:
+        return
+    wb = load_workbook(path, rich_text=False)
+    for cell, expected in written:
+        got = wb[cell.parent.title].cell(row=cell.row, column=cell.column)
+        type_ok = not isinstance(expected, str) or is_blank(expected) or got.data_type == "s"
+        if not type_ok or not same_value(_cell_value(got), expected):
+            raise SheetsHealthError(
+                f"{path.name}: {cell.parent.title}!{cell.coordinate} did not read back as "
+                f"{expected!r}; the workbook was left as it was",
+                "report this as a bug with the value that was being written",
+            )
+
+
+# ----------------------------------------------------------------------------- formulas
+
+
+def _cached_formula_values(wb: Workbook, values_wb: Workbook) -> _FormulaCache:
+    cache: _FormulaCache = {}
+    for ws in wb.worksheets:
+        if ws.title not in values_wb.sheetnames:
+            continue
+        values = values_wb[ws.title]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    cached = values[cell.coordinate].value
+                    if cached is not None:
+                        cache[(ws.title, cell.coordinate)] = cached
+    return cache
+
+
+@contextlib.contextmanager
+def _keeping_formula_values(cache: _FormulaCache) -> Iterator[None]:
+    """While saving, write formula cells with their cached result (openpyxl drops it)."""
+    import openpyxl.worksheet._writer as sheet_writer
+    from openpyxl.cell._writer import _set_attributes
+    from openpyxl.xml.functions import Element, SubElement
+
+    original = getattr(sheet_writer, "write_cell", None)
+    if not cache or original is None:
+        yield
+        return
+
+    def write_cell(xf: Any, worksheet: Any, cell: Any, styled: Any = None) -> None:
+        cached = cache.get((worksheet.title, cell.coordinate))
+        if cached is None or cell.data_type != "f" or not isinstance(cell._value, str):
+            original(xf, worksheet, cell, styled)
+            return
+        _, attributes = _set_attributes(cell, styled)
+        text, kind = _cached_text(cached)
+        if kind:
+            attributes["t"] = kind
+        element = Element("c", attributes)
+        SubElement(element, "f").text = cell._value[1:]
+        SubElement(element, "v").text = text
+        xf.write(element)
+
+    sheet_writer.write_cell = write_cell
+    try:
+        yield
+    finally:
+        sheet_writer.write_cell = original
+
+
+def _cached_text(value: Any) -> tuple[str, str | None]:
+    if isinstance(value, bool):
+        return ("1" if value else "0"), "b"
+    if isinstance(value, int | float):
+        return repr(value), None
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        return repr(to_excel(value)), None
+    text = str(value)
+    errors = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
+    return text, "e" if text in errors else "str"
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
+    ws = _find_sheet(wb, tab.name)
+    changes: list[str] = []
+    new_tab = ws is None
+    if ws is None:
+        ws = wb.create_sheet(tab.name)
+        changes.append(f"added tab {tab.name}")
+        if tab.frozen_rows:
+            ws.freeze_panes = f"A{tab.frozen_rows + 1}"
+    columns = _header_columns(ws)
+    last = max(columns.values(), default=0)
+    for header in tab.headers:
+        if norm_header(header) in columns:
+            continue
+        last += 1
+        cell = ws.cell(row=1, column=last)
+        cell.value = header
+        cell.font = Font(bold=True)
+        columns[norm_header(header)] = last
+        ws.column_dimensions[get_column_letter(last)].width = _width(tab, header)
+        if not new_tab:
+            changes.append(f"added column {header} to {ws.title}")
+    if new_tab:
+        for r, values in enumerate(tab.rows, start=2):
+            for c, value in enumerate(values, start=1):
+                if not is_blank(value):
+                    _set_value(ws.cell(row=r, column=c), value)
+    for header, choices in tab.dropdowns.items():
+        col = columns.get(norm_header(header))
+        if col is None or _has_dropdown(ws, col):
+            continue
+        letter = get_column_letter(col)
+        strict = norm_header(header) not in LOOSE_DROPDOWNS
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(choices) + '"',
+            allow_blank=True,
+            showErrorMessage=strict,
+            errorStyle="stop" if strict else "information",
+        )
+        dv.add(f"{letter}2:{letter}{LAST_ROW}")
+        ws.add_data_validation(dv)
+        if not new_tab:
+            changes.append(f"added dropdown {header} to {ws.title}")
+    return changes
+
+
+def _has_dropdown(ws: Worksheet, col: int) -> bool:
+    coordinate = f"{get_column_letter(col)}2"
+    return any(coordinate in dv.sqref for dv in ws.data_validations.dataValidation)
+
+
+def _width(tab: TabTemplate, header: str) -> float:
+    if norm_header(header) in WIDE_COLUMNS:
+        return 48
+    index = tab.headers.index(header)
+    longest = max(
+        [len(header)] + [len(str(r[index])) for r in tab.rows if index < len(r)], default=0
+    )
+    return float(min(max(longest + 3, 12), 40))
+
+
+def _os_error(path: Path, action: str, exc: OSError) -> SheetsHealthError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot {action} {path}: {reason}", _LOCK_HINT)
+    if isinstance(exc, IsADirectoryError):
+        return ConfigError(f"{path} is a folder, not a workbook", "set `path` to an .xlsx file")
+    return OutageError(f"cannot {action} {path}: {reason}", "check the disk, then run again")
