@@ -1,0 +1,153 @@
+"""One library function per CLI command, so the CLI stays a thin shell over them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sheets_health import template as T
+from sheets_health.backends import open_backend
+from sheets_health.cells import format_number, is_blank, key_text
+from sheets_health.config import Config, load_config
+from sheets_health.errors import ConfigError, SheetsHealthError
+from sheets_health.sync import SyncReport, lock_path, run_lock, run_sync, score
+
+
+def init(config_path: Path) -> list[str]:
+    config = load_config(config_path)
+    backend = open_backend(config.sheet)
+    with run_lock(lock_path(config)):
+        return backend.init(T.TEMPLATE)
+
+
+def sync(
+    config_path: Path,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+    now: dt.datetime | None = None,
+) -> SyncReport:
+    return run_sync(load_config(config_path), dry_run=dry_run, force=force, progress=progress,
+                    now=now)
+
+
+def check(config_path: Path) -> dict[str, Any]:
+    """Everything a sync validates, without writing: config, sources' config, the sheet."""
+    config = load_config(config_path)
+    if config.metrics:
+        from sheets_health import sources
+
+        problems = sources.check_config(config)
+        if problems:
+            raise ConfigError("the config's sources have problems:\n" +
+                              "\n".join(f"  - {p}" for p in problems))
+    scored = score(config, open_backend(config.sheet), dt.datetime.now())
+    model = scored.model
+    return {
+        "customers": len(model.customers),
+        "measures": len(model.measures),
+        "scorecards": list(model.scorecards),
+        "unknown_ids": dict(scored.unknown_ids),
+    }
+
+
+def explain(
+    config_path: Path, customer_id: str, now: dt.datetime | None = None
+) -> tuple[dict[str, Any], str]:
+    config = load_config(config_path)
+    scored = score(config, open_backend(config.sheet), now or dt.datetime.now())
+    wanted = key_text(customer_id)
+    result = scored.scores.get(wanted)
+    if result is None:
+        raise SheetsHealthError(
+            f"no customer with Customer ID '{wanted}' in the Customers tab",
+            "ids are text: check leading zeros and spelling",
+        )
+    result_exit = result
+    customer = next(c for c in scored.model.customers if c.id == wanted)
+    lines = [
+        f"{customer.name} ({customer.id}): "
+        + (f"{result.score} {result.rag}" if result.score is not None else "not enough data")
+        + (f" (overridden; computed {result.computed_rag})" if result.overridden else ""),
+        f"Reasons: {result.reasons}",
+    ]
+    if result.next_step:
+        lines.append(f"Next step: {result.next_step}")
+    if result.trend:
+        lines.append(f"Trend: {result.trend}")
+    outcomes = []
+    for outcome in result.outcomes:
+        title = outcome.scorecard or "default scorecard"
+        shown = "not enough data" if outcome.score is None else format_number(outcome.score)
+        lines.append(f"\n{title}: {shown} (coverage {outcome.coverage:.0%})")
+        lines.append(f"  {'Measure':<28} {'Value':>14} {'Sub-score':>9} {'Weight':>7} "
+                     f"{'Points':>7} {'Lost':>6}  Note")
+        rows = []
+        for m in outcome.measures:
+            raw = "" if is_blank(m.raw) else (
+                format_number(float(m.raw)) if isinstance(m.raw, int | float)
+                and not isinstance(m.raw, bool) else key_text(m.raw))
+            sub = "" if m.sub_score is None else f"{m.sub_score:.0f}"
+            lines.append(f"  {m.measure:<28} {raw:>14} {sub:>9} {m.weight:>7.0%} "
+                         f"{m.points:>7.1f} {m.points_lost:>6.1f}  {m.note}")
+            rows.append({"measure": m.measure, "raw": raw, "sub_score": m.sub_score,
+                         "weight": m.weight, "points": m.points, "points_lost": m.points_lost,
+                         "note": m.note})
+        outcomes.append({"scorecard": outcome.scorecard, "score": outcome.score,
+                         "coverage": outcome.coverage, "measures": rows})
+    payload = {
+        "ok": True,
+        "customer_id": customer.id,
+        "customer": customer.name,
+        "score": result_exit.score,
+        "health": result.rag.value if result.rag else None,
+        "computed_health": result.computed_rag.value if result.computed_rag else None,
+        "overridden": result.overridden,
+        "reasons": result.reasons,
+        "next_step": result.next_step,
+        "trend": result.trend,
+        "outcomes": outcomes,
+    }
+    return payload, "\n".join(lines)
+
+
+def describe_sync(report: SyncReport) -> str:
+    health = ", ".join(f"{n} {k}" for k, n in report.by_health.items())
+    verb = "would change" if report.dry_run else "changed"
+    lines = [
+        f"{'Dry run on' if report.dry_run else 'Synced'} {report.sheet}",
+        f"  {report.customers} customers: {report.scored} scored ({health}), "
+        f"{report.not_enough_data} not enough data",
+        f"  {verb} {report.cells_changed} cells in {report.rows_changed} customer rows; "
+        f"{report.history_rows} new History rows",
+    ]
+    if report.result is not None:
+        for line in (*report.result.repaired, *report.result.skipped):
+            lines.append(f"  note: {line}")
+    for source, ids in report.unknown_ids.items():
+        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+        lines.append(f"  warning: {source} has data for {len(ids)} ids not in Customers: {shown}")
+    lines.extend(f"  warning: {w}" for w in report.warnings)
+    return "\n".join(lines)
+
+
+def demo(directory: Path, now: dt.datetime | None = None) -> tuple[SyncReport, Path]:
+    from sheets_health.demo import write_demo
+
+    config_path = write_demo(directory, now or dt.datetime.now())
+    config: Config = load_config(config_path)
+    report = run_sync(config, now=now)
+    assert config.sheet.path is not None
+    return report, config.sheet.path
+
+
+def demo_example_id(report: SyncReport) -> str:
+    """A red customer is the most instructive one to explain."""
+    for update in report.plan.tabs[0].updates:
+        health = update.cells.get(T.HEALTH)
+        if health is not None and health.value == "Red":
+            return update.key[0]
+    return report.plan.tabs[0].updates[0].key[0] if report.plan.tabs[0].updates else "C001"

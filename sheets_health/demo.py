@@ -1,0 +1,161 @@
+"""`sheets-health demo`: a realistic example a new user can open, run and read.
+
+About 100 customers of a B2B product across three desired outcomes, a scorecard that weights
+outcome measures above activity, a config file, and source files the sync pulls metrics from.
+Deterministic for a given date: the same demo twice gives the same workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import openpyxl
+
+from sheets_health import template as T
+from sheets_health.backends.xlsx import XlsxBackend
+from sheets_health.model import CellValue
+
+SEED = 20261122
+WORKBOOK = "customers.xlsx"
+OUTCOMES = ("Automate workflows", "Executive reporting", "Team collaboration")
+PROFILES = ("healthy", "steady", "at_risk", "new")
+_NAMES = (
+    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
+    "Cyberdyne", "Soylent", "Vandelay", "Pied Piper", "Dunder", "Gringotts", "Oscorp",
+    "Nakatomi", "Monarch", "Aperture", "Black Mesa", "Massive", "Prestige", "Bluth", "Zorg",
+    "Virtucon",
+)
+_SUFFIXES = ("Corp", "Labs", "GmbH", "Ltd", "Group")
+_CSMS = ("Ana Lopez", "Ben Okafor", "Chloe Martin")
+
+# Scorecard rows: Measure, Dimension, Scoring, Red at, Green at, Weight, Missing,
+# Value degree, Proactive, Action when red, Notes, then one weight per outcome.
+_SHEET_MEASURES: tuple[tuple[CellValue, ...], ...] = (
+    ("CSM score", "CSM", "linear", 3, 8, 1, "", 3, "no",
+     "Ask the CSM what is behind the low score and agree a plan", "CSM's 1–10 gut feel",
+     1, 1, 1),
+    ("Exec sponsor", "Relationship", "category: none=0, single-threaded=30, "
+     "multi-threaded=70, exec sponsor=100", "", "", 1, "", 2, "yes",
+     "Map the account and find an executive sponsor", "", 1, 2, 1),
+    ("Onboarding done", "Outcomes", "milestone", 90, 45, 1, "", 1, "yes",
+     "Run an onboarding rescue session", "Date onboarding finished; due 45 days after start",
+     1, 1, 1),
+    ("Success plan reviewed", "Outcomes", "boolean", "", "yes", 1, "neutral", 1, "yes",
+     "Book a success-plan review with the champion", "Reviewed with the customer this half",
+     1, 1, 2),
+)
+
+
+def _customers(rng: random.Random, start: dt.date, today: dt.date) -> list[dict[str, CellValue]]:
+    rows = []
+    names = [f"{n} {s}" for s in _SUFFIXES for n in _NAMES]
+    rng.shuffle(names)
+    for i in range(100):
+        profile = PROFILES[0] if i < 38 else PROFILES[1] if i < 68 else \
+            PROFILES[2] if i < 90 else PROFILES[3]
+        age = rng.randint(10, 40) if profile == "new" else rng.randint(120, 900)
+        started = today - dt.timedelta(days=age)
+        outcomes = rng.sample(OUTCOMES, 2 if rng.random() < 0.25 else 1)
+        csm = {"healthy": rng.randint(7, 10), "steady": rng.randint(5, 8),
+               "at_risk": rng.randint(1, 5), "new": rng.randint(5, 8)}[profile]
+        sponsor = rng.choice({
+            "healthy": ("exec sponsor", "multi-threaded"),
+            "steady": ("multi-threaded", "single-threaded"),
+            "at_risk": ("single-threaded", "none"),
+            "new": ("single-threaded", "multi-threaded"),
+        }[profile])
+        onboarded: CellValue = started + dt.timedelta(days=rng.randint(20, 60))
+        if profile == "at_risk" and rng.random() < 0.5 or profile == "new":
+            onboarded = None
+        reviewed: CellValue = {"healthy": "yes", "steady": rng.choice(("yes", "no")),
+                               "at_risk": "no", "new": None}[profile]
+        row: dict[str, CellValue] = {
+            T.CUSTOMER_ID: f"C{i + 1:03d}",
+            T.CUSTOMER_NAME: names[i],
+            "CSM": _CSMS[i % 3],
+            T.OUTCOMES: ", ".join(outcomes),
+            T.START_DATE: started,
+            "Renewal date": started + dt.timedelta(days=365 * (age // 365 + 1)),
+            "ARR": rng.choice((12, 18, 24, 36, 48, 60, 90, 120)) * 1000,
+            "Gut RAG": {"healthy": "Green", "steady": rng.choice(("Green", "Yellow")),
+                        "at_risk": rng.choice(("Yellow", "Red")), "new": "Yellow"}[profile],
+            T.STATUS: "active",
+            "CSM score": csm if profile != "new" else None,
+            "Exec sponsor": sponsor,
+            "Onboarding done": onboarded,
+            "Success plan reviewed": reviewed,
+            "_profile": profile,
+        }
+        if profile == "new" and i % 2:
+            row["Exec sponsor"] = None
+        rows.append(row)
+    # A CSM's judgement call, documented the way the team would write it.
+    rows[5].update({T.OVERRIDE: "Yellow", T.OVERRIDE_REASON: "Champion left last week",
+                    T.OVERRIDE_UNTIL: today + dt.timedelta(days=21)})
+    return rows
+
+
+def write_demo(directory: Path, now: dt.datetime) -> Path:
+    """Write the workbook, sources and config; return the config path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(SEED)
+    today = now.date()
+    customers = _customers(rng, today - dt.timedelta(days=900), today)
+    metrics_toml = ""
+    metric_rows: list[tuple[CellValue, ...]] = []
+    try:
+        from sheets_health import demo_sources
+    except ImportError:  # pragma: no cover - sources ship with the package
+        demo_sources = None  # type: ignore[assignment]
+    if demo_sources is not None:
+        metrics_toml = demo_sources.write_demo_sources(
+            directory, [(str(c[T.CUSTOMER_ID]), str(c["_profile"])) for c in customers],
+            now, SEED)
+        metric_rows = list(demo_sources.DEMO_SCORECARD)
+    workbook = directory / WORKBOOK
+    if workbook.exists():
+        workbook.unlink()
+    XlsxBackend(workbook).init(T.TEMPLATE)
+    book = openpyxl.load_workbook(workbook)
+    _fill_customers(book[T.CUSTOMERS], customers)
+    _fill_scorecard(book[T.SCORECARD], [*_SHEET_MEASURES, *metric_rows])
+    book.save(workbook)
+    config = directory / "sheets-health.toml"
+    config.write_text(
+        "# sheets-health demo config: a local workbook and the demo's source files.\n"
+        "# For a Google Sheet, see the README (backend = \"google\").\n"
+        f'[sheet]\nbackend = "xlsx"\npath = "{WORKBOOK}"\n\n{metrics_toml}',
+        encoding="utf-8",
+    )
+    return config
+
+
+_MEASURE_COLUMNS = ("CSM score", "Exec sponsor", "Onboarding done", "Success plan reviewed")
+
+
+def _fill_customers(sheet: object, customers: list[dict[str, CellValue]]) -> None:
+    headers = [*T.CUSTOMER_INPUTS, *_MEASURE_COLUMNS, *T.OUTPUT_COLUMNS]
+    for col, header in enumerate(headers, start=1):
+        sheet.cell(row=1, column=col, value=header)  # type: ignore[attr-defined]
+    for r, customer in enumerate(customers, start=2):
+        for col, header in enumerate(headers, start=1):
+            value = customer.get(str(header))
+            if value is not None:
+                cell = sheet.cell(row=r, column=col, value=value)  # type: ignore[attr-defined]
+                if isinstance(value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+
+
+def _fill_scorecard(sheet: object, rows: list[tuple[CellValue, ...]]) -> None:
+    base = [c.value for c in sheet[1]]  # type: ignore[index]
+    headers = [*base, *(f"{T.WEIGHT_PREFIX} {o}" for o in OUTCOMES)]
+    for col, header in enumerate(headers, start=1):
+        sheet.cell(row=1, column=col, value=header)  # type: ignore[attr-defined]
+    for r in range(2, sheet.max_row + 1):  # type: ignore[attr-defined]
+        for col in range(1, len(headers) + 1):
+            sheet.cell(row=r, column=col, value=None)  # type: ignore[attr-defined]
+    for r, row in enumerate(rows, start=2):
+        for col, value in enumerate(row, start=1):
+            sheet.cell(row=r, column=col, value=value)  # type: ignore[attr-defined]

@@ -1,0 +1,300 @@
+"""Orchestration: read the sheet → load sources → score → plan the writes → apply.
+
+Knows backends and sources only through their protocols. A dry run returns the plan and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from sheets_health import template as T
+from sheets_health.backends import Backend, open_backend
+from sheets_health.cells import key_text
+from sheets_health.config import Config
+from sheets_health.contract import check_values, read_model
+from sheets_health.errors import LockedError, SourceError, UnsafeInputError
+from sheets_health.model import (
+    ApplyResult,
+    CellValue,
+    CustomerScore,
+    Rag,
+    SheetModel,
+    Table,
+    WritePlan,
+)
+from sheets_health.plan import plan_customers, plan_history, plan_sync_log
+from sheets_health.scoring import score_customers
+
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything scoring produced, before any write is planned."""
+
+    model: SheetModel
+    scores: Mapping[str, CustomerScore]
+    raw: pd.DataFrame
+    tables: Mapping[str, Table]
+    unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    run_at: dt.datetime
+    dry_run: bool
+    sheet: str
+    customers: int
+    scored: int
+    not_enough_data: int
+    by_health: Mapping[str, int]
+    cells_changed: int
+    rows_changed: int
+    history_rows: int
+    plan: WritePlan
+    result: ApplyResult | None
+    unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_at": self.run_at.isoformat(timespec="seconds"),
+            "dry_run": self.dry_run,
+            "sheet": self.sheet,
+            "customers": self.customers,
+            "scored": self.scored,
+            "not_enough_data": self.not_enough_data,
+            "by_health": dict(self.by_health),
+            "cells_changed": self.cells_changed,
+            "rows_changed": self.rows_changed,
+            "history_rows": self.history_rows,
+            "repaired": list(self.result.repaired) if self.result else [],
+            "skipped": list(self.result.skipped) if self.result else [],
+            "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+# ----------------------------------------------------------------------------- lock
+
+
+def lock_path(config: Config) -> Path:
+    """Beside the workbook; for a Google Sheet, in the user's cache, one per spreadsheet."""
+    sheet = config.sheet
+    if sheet.backend == "xlsx" and sheet.path is not None:
+        return sheet.path.with_name(sheet.path.name + ".lock")
+    digest = hashlib.sha256(str(sheet.spreadsheet).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "sheets-health" / f"{digest}.lock"
+
+
+@contextlib.contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """An OS lock released even when the process dies, so a stale lock never blocks cron."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(
+                "another sheets-health run is working on this sheet",
+                f"wait for it to finish (lock file {path})",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def _sheet_source_tabs(config: Config) -> list[str]:
+    """Tabs of this sheet that sources read, fetched with the sync's own single read."""
+    return [
+        str(src["tab"]) for src in config.sources.values()
+        if src.get("kind") == "sheet" and src.get("tab")
+        and not src.get("spreadsheet") and not src.get("path")
+    ]
+
+
+def _source_values(
+    config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
+    now: dt.datetime, force: bool, progress: Progress | None,
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
+    """Metrics from the config's sources, one column per metric, keyed by customer id."""
+    if not config.metrics:
+        return pd.DataFrame(), {}, []
+    from sheets_health import sources
+
+    def read_tab(spreadsheet: str | None, tab: str) -> Table:
+        if spreadsheet is None and tab in tables:
+            return tables[tab]
+        other = backend if spreadsheet is None else open_backend(
+            replace(config.sheet, backend="google", spreadsheet=spreadsheet))
+        found = other.read([tab])
+        if tab not in found:
+            raise SourceError(f"the tab '{tab}' does not exist in {other.description}",
+                              "fix the tab name in the source's config")
+        return found[tab]
+
+    try:
+        result = sources.load_metrics(config, now, read_tab=read_tab, progress=progress)
+    except sources.EmptySourceError as exc:
+        if not force:
+            raise UnsafeInputError(str(exc.message), "check the source; if it really is "
+                                   "empty, rerun with --force") from exc
+        result = sources.load_metrics(config, now, read_tab=read_tab, progress=progress,
+                                      allow_empty=True)
+    unknown = sources.unknown_ids(result, [c.id for c in model.customers])
+    return result.frame, unknown, []
+
+
+def score(
+    config: Config,
+    backend: Backend,
+    now: dt.datetime,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Scored:
+    tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
+    model = read_model(tables, list(config.metrics))
+    metrics, unknown, warnings = _source_values(
+        config, backend, tables, model, now, force, progress)
+    ids = [c.id for c in model.customers]
+    names = [m.name for m in model.measures]
+    sheet = pd.DataFrame.from_dict(
+        {cid: dict(model.sheet_values.get(cid, {})) for cid in ids}, orient="index"
+    ).reindex(index=ids)
+    raw = pd.DataFrame(index=ids, columns=names, dtype=object)
+    for name in names:
+        if name in sheet.columns:
+            raw[name] = sheet[name].astype(object)
+        elif name in metrics.columns:
+            raw[name] = metrics[name].reindex(ids).astype(object)
+    customers = tables[T.CUSTOMERS]
+
+    def locate(cid: str, measure: str) -> tuple[str, int | None, str | None]:
+        if customers.column(measure) is not None:
+            row = next(c.row for c in model.customers if c.id == cid)
+            return customers.tab, row, customers.header_of(measure)
+        source = str(config.metrics.get(measure, {}).get("source", measure))
+        return f"source {source}", None, f"{measure} for customer {cid}"
+
+    values = {
+        cid: {n: v for n, v in raw.loc[cid].items() if not pd.isna(v)} for cid in ids
+    }
+    check_values(model.measures, values, locate)
+    scores = score_customers(model, raw, now.date())
+    return Scored(model, scores, raw, tables, unknown, tuple(warnings))
+
+
+def _previous_customer_count(log: Table | None) -> int | None:
+    if log is None or not log.rows or log.column("Customers") is None:
+        return None
+    for index in range(len(log.rows) - 1, -1, -1):
+        if key_text(log.value(index, "Result")) == "ok":
+            value = log.value(index, "Customers")
+            return int(value) if isinstance(value, int | float) else None
+    return None
+
+
+def _safety_check(scored: Scored, force: bool) -> None:
+    previous = _previous_customer_count(scored.tables.get(T.SYNC_LOG))
+    now = len(scored.model.customers)
+    if not force and previous and previous >= 4 and now < previous / 2:
+        raise UnsafeInputError(
+            f"the Customers tab has {now} customers but the last sync saw {previous}; "
+            "refusing to write in case rows were deleted or filtered by mistake",
+            "check the Customers tab; if the list really shrank, rerun with --force",
+        )
+
+
+# ----------------------------------------------------------------------------- sync
+
+
+def run_sync(
+    config: Config,
+    *,
+    backend: Backend | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    backend = backend or open_backend(config.sheet)
+    now = now or dt.datetime.now()
+    with run_lock(lock_path(config)):
+        scored = score(config, backend, now, force=force, progress=progress)
+        _safety_check(scored, force)
+        tables, model, scores = scored.tables, scored.model, scored.scores
+        warnings = list(scored.warnings)
+        tab_plans = [plan_customers(tables[T.CUSTOMERS], model, scores, now)]
+        history = tables.get(T.HISTORY)
+        if history is not None:
+            tab_plans.append(plan_history(history, model, scores, now.date()))
+        else:
+            warnings.append("no History tab: run `sheets-health init` to keep trends")
+        cells = sum(len(u.cells) for p in tab_plans for u in p.updates) + sum(
+            len(a) for p in tab_plans for a in p.appends)
+        counts = _counts(scores)
+        log = tables.get(T.SYNC_LOG)
+        if log is not None:
+            tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored)))
+        plan = WritePlan(tuple(tab_plans))
+        result = None if dry_run else backend.apply(plan)
+    return SyncReport(
+        run_at=now,
+        dry_run=dry_run,
+        sheet=backend.description,
+        customers=len(model.customers),
+        scored=counts["scored"],
+        not_enough_data=counts["not_enough"],
+        by_health={r.value: counts[r.value] for r in Rag},
+        cells_changed=cells,
+        rows_changed=len(tab_plans[0].updates),
+        history_rows=sum(len(p.appends) for p in tab_plans[1:2]) if history is not None else 0,
+        plan=plan,
+        result=result,
+        unknown_ids=scored.unknown_ids,
+        warnings=tuple(warnings),
+    )
+
+
+def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:
+    counts = {r.value: 0 for r in Rag} | {"scored": 0, "not_enough": 0}
+    for s in scores.values():
+        counts["scored" if s.score is not None else "not_enough"] += 1
+        if s.rag is not None:
+            counts[s.rag.value] += 1
+    return counts
+
+
+def _log_row(
+    now: dt.datetime, force: bool, counts: Mapping[str, int], cells: int, scored: Scored
+) -> dict[str, CellValue]:
+    unknown = sum(len(v) for v in scored.unknown_ids.values())
+    message = f"{unknown} ids in sources are not customers" if unknown else ""
+    return {
+        "Run at": now.replace(microsecond=0),
+        "Mode": "sync --force" if force else "sync",
+        "Customers": len(scored.model.customers),
+        "Scored": counts["scored"],
+        "Not enough data": counts["not_enough"],
+        "Cells changed": cells,
+        "Result": "ok",
+        "Message": message,
+    }
