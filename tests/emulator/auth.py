@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# google-auth always signs for Google's endpoint, whatever the key's token_uri says.
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
 class TokenError(Exception):
@@ -83,7 +85,7 @@ class AuthRegistry:
         except InvalidSignature:
             raise TokenError(400, "invalid_grant", "Invalid JWT Signature.") from None
         now = time.time()
-        if claims.get("aud") != token_uri:
+        if claims.get("aud") not in (token_uri, GOOGLE_TOKEN_URI):
             raise TokenError(400, "invalid_grant", "Invalid JWT: audience does not match")
         if not claims.get("exp") or claims["exp"] < now - 60 or claims.get("iat", now) > now + 300:
             raise TokenError(400, "invalid_grant",

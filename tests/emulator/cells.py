@@ -52,7 +52,7 @@ def from_serial(serial: float) -> dt.datetime:
 
 
 def _number(v: float) -> JSON:
-    return {"numberValue": v}
+    return {"numberValue": json_number(v)}
 
 
 def parse_input(value: Any, user_entered: bool) -> tuple[JSON | None, JSON | None]:
@@ -80,13 +80,15 @@ def parse_input(value: Any, user_entered: bool) -> tuple[JSON | None, JSON | Non
         return _number(float(text.replace(",", ""))), None
     if text.endswith("%") and _NUMBER.match(text[:-1]) and any(c.isdigit() for c in text):
         pattern = "0.00%" if "." in text else "0%"
-        return _number(float(text[:-1].replace(",", "")) / 100), {"type": "PERCENT", "pattern": pattern}
+        percent = float(text[:-1].replace(",", "")) / 100
+        return _number(percent), {"type": "PERCENT", "pattern": pattern}
     try:
         if m := _ISO_DATE.match(text):
             when = dt.datetime(int(m[1]), int(m[2]), int(m[3]))
             return _number(to_serial(when)), {"type": "DATE", "pattern": "yyyy-mm-dd"}
         if m := _ISO_DATETIME.match(text):
-            when = dt.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0))
+            parts = [int(p or 0) for p in m.groups()]
+            when = dt.datetime(*parts)
             return _number(to_serial(when)), {"type": "DATE_TIME", "pattern": "yyyy-mm-dd h:mm:ss"}
         if m := _US_DATE.match(text):
             when = dt.datetime(int(m[3]), int(m[1]), int(m[2]))
@@ -119,7 +121,8 @@ def evaluate_formula(formula: str, registered: dict[str, JSON]) -> JSON:
     try:
         return _number(_arith(ast.parse(expr, mode="eval").body))
     except ZeroDivisionError:
-        return {"errorValue": {"type": "DIVIDE_BY_ZERO", "message": "Function DIVIDE parameter 2 cannot be zero."}}
+        return {"errorValue": {"type": "DIVIDE_BY_ZERO",
+                               "message": "Function DIVIDE parameter 2 cannot be zero."}}
     except (SyntaxError, ValueError, TypeError, OverflowError):
         return copy.deepcopy(STANDIN_ERROR)
 
@@ -155,7 +158,7 @@ def format_datetime(serial: float, pattern: str) -> str:
     low = [t.lower() for t in tokens]
     ampm = any(t in ("am/pm", "a/p") for t in low)
     out: list[str] = []
-    for i, (tok, lt) in enumerate(zip(tokens, low)):
+    for i, (tok, lt) in enumerate(zip(tokens, low, strict=False)):
         if lt in ("m", "mm"):
             prev = [x for x in low[:i] if x[0] in "hdy" and x[0].isalpha()]
             nxt = [x for x in low[i + 1 :] if x[0] in "sdy" and x[0].isalpha()]
@@ -268,7 +271,8 @@ def render(
     if effective is None:
         return None
     if "numberValue" in effective:
-        if (number_format or {}).get("type") in DATE_TYPES and datetime_render == "FORMATTED_STRING":
+        is_date = (number_format or {}).get("type") in DATE_TYPES
+        if is_date and datetime_render == "FORMATTED_STRING":
             return formatted
         return json_number(effective["numberValue"])
     if "errorValue" in effective:

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 import googleapiclient
@@ -45,8 +45,9 @@ BODY_FIELD = {"sheets.spreadsheets.values.update": "data",
 class ApiError(Exception):
     """An error answered with Google's JSON error body."""
 
-    STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-              404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+    STATUS: ClassVar[dict[int, str]] = {
+        400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+        404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
     def __init__(self, code: int, message: str, violations: list[JSON] | None = None,
                  status: str | None = None) -> None:
@@ -198,7 +199,8 @@ class Discovery:
                 return
             if fmt == "int64":
                 bad = isinstance(value, bool) or not (
-                    isinstance(value, int) or isinstance(value, str) and re.fullmatch(r"-?\d+", value))
+                    isinstance(value, int)
+                    or (isinstance(value, str) and re.fullmatch(r"-?\d+", value)))
             else:
                 bad = not isinstance(value, str)
         elif kind == "integer":

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class FaultKind(str, Enum):
+class FaultKind(StrEnum):
     RATE_LIMIT = "rate_limit"        # 429 RESOURCE_EXHAUSTED with Retry-After
     INTERNAL = "internal"            # 500 INTERNAL
     UNAVAILABLE = "unavailable"      # 503 UNAVAILABLE, nothing applied
@@ -54,9 +54,7 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
-        if self.path and not re.search(self.path, path):
-            return False
-        return True
+        return not (self.path and not re.search(self.path, path))
 
     def error_body(self) -> tuple[int, dict[str, Any]]:
         code, status, message = ERROR_BODIES[FaultKind(self.kind)]

@@ -85,7 +85,7 @@ def paths(tree: Tree, prefix: str = "") -> list[str]:
 
 def select(obj: Any, tree: Tree | None) -> Any:
     """Apply a partial-response mask. Selected message fields stay even when empty."""
-    if tree is None or "*" in tree and tree["*"] is None:
+    if tree is None or ("*" in tree and tree["*"] is None):
         return copy.deepcopy(obj)
     if isinstance(obj, list):
         return [select(item, tree) for item in obj]

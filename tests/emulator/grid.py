@@ -54,7 +54,8 @@ class GridError(Exception):
 def deep_merge(base: JSON, top: JSON) -> JSON:
     out = copy.deepcopy(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        atomic = key.endswith(("Color", "ColorStyle"))  # colours replace, never blend
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not atomic:
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -232,9 +233,10 @@ class Spreadsheet:
         if min(r0, r1, c0, c1) < 0 or r0 > r1 or c0 > c1:
             raise GridError("Invalid range: start index must be <= end index and >= 0.")
         if r1 > sheet.row_count or c1 > sheet.col_count:
+            cells = format_range(sheet.title, r0, max(r1, r0 + 1), c0, max(c1, c0 + 1))
             raise GridError(
-                f"Range ({format_range(sheet.title, r0, max(r1, r0 + 1), c0, max(c1, c0 + 1))})"
-                f" exceeds grid limits. Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
+                f"Range ('{sheet.title}'!{cells.rsplit('!', 1)[1]}) exceeds grid limits. "
+                f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
             )
         return sheet, r0, r1, c0, c1
 
@@ -247,7 +249,9 @@ class Spreadsheet:
         fmt.setdefault("hyperlinkDisplayType", "PLAIN_TEXT")
         return fmt
 
-    def cell_parts(self, cell: JSON | None) -> tuple[JSON | None, JSON | None, str | None, JSON | None]:
+    def cell_parts(
+        self, cell: JSON | None
+    ) -> tuple[JSON | None, JSON | None, str | None, JSON | None]:
         """(userEnteredValue, effectiveValue, formattedValue, numberFormat)."""
         if not cell:
             return None, None, None, None

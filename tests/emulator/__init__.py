@@ -1,0 +1,15 @@
+"""A strict local Google Sheets API v4 emulator for tests (see server.py).
+
+    with SheetsEmulator() as emu:
+        key = make_service_account_key(emu)
+        sid = emu.create_spreadsheet("Health", {"Customers": [["Customer ID"], ["00123"]]})
+        gc = gspread_client(emu.url, key)
+"""
+
+from .auth import make_service_account_key
+from .faults import Fault, FaultKind
+from .gspread_client import gspread_client, redirecting_http_client
+from .server import RecordedRequest, SheetsEmulator
+
+__all__ = ["Fault", "FaultKind", "RecordedRequest", "SheetsEmulator", "gspread_client",
+           "make_service_account_key", "redirecting_http_client"]

@@ -1,0 +1,479 @@
+"""The emulator: an HTTP server speaking Sheets API v4 and Google's OAuth token endpoint.
+
+Start it in-process (``with SheetsEmulator() as emu:``), seed spreadsheets through the
+Python API, point gspread at ``emu.url`` (see ``gspread_client.py``) and inspect
+``emu.requests`` afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import batch_update, fieldmask, values_api
+from .a1 import col_to_index, parse_cells
+from .auth import AuthRegistry, TokenError
+from .discovery import ApiError, Discovery, Route, load
+from .faults import Fault, FaultKind, FaultSet
+from .grid import GridError, Sheet, Spreadsheet, new_sheet_properties, new_spreadsheet
+
+JSON = dict[str, Any]
+Hook = Callable[["SheetsEmulator", "RecordedRequest"], None]
+UNAUTHENTICATED = ("Request is missing required authentication credential. Expected OAuth 2 "
+                   "access token, login cookie or other valid authentication credential. See "
+                   "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+INVALID_CREDENTIALS = ("Request had invalid authentication credentials. Expected OAuth 2 access "
+                       "token, login cookie or other valid authentication credential. See "
+                       "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 "
+                  "(Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The "
+                  "requested URL <code>{path}</code> was not found on this server.  <ins>That’s "
+                  "all we know.</ins>\n")
+MUTATING = {"sheets.spreadsheets.batchUpdate", "sheets.spreadsheets.values.update",
+            "sheets.spreadsheets.values.batchUpdate", "sheets.spreadsheets.values.append",
+            "sheets.spreadsheets.values.clear", "sheets.spreadsheets.values.batchClear"}
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the emulator saw it, and what it answered."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    raw_body: bytes
+    body: Any = None
+    method_id: str | None = None  # discovery id, e.g. "sheets.spreadsheets.values.get"
+    status: int | None = None  # None: the connection was dropped
+    response: Any = None
+    fault: str | None = None
+    started: float = field(default_factory=time.time)
+
+    @property
+    def is_sheets_api(self) -> bool:
+        return self.path.startswith("/v4/")
+
+
+class SheetsEmulator:
+    def __init__(self, *, require_auth: bool = True, discovery: Discovery | None = None) -> None:
+        self.require_auth = require_auth
+        self.discovery = discovery or load()
+        self.auth = AuthRegistry()
+        self.faults = FaultSet()
+        self.requests: list[RecordedRequest] = []
+        self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.lock = threading.RLock()
+        self._hooks: list[Hook] = []
+        self._nth_hooks: dict[int, list[Hook]] = {}
+        self._api_calls = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self) -> SheetsEmulator:
+        emulator = self
+
+        class Handler(_Handler):
+            emu = emulator
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="sheets-emulator")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SheetsEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the emulator first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "/token"
+
+    def reset(self) -> None:
+        """Forget requests, faults and hooks (spreadsheets and keys stay)."""
+        with self.lock:
+            self.requests.clear()
+            self.faults.clear()
+            self._hooks.clear()
+            self._nth_hooks.clear()
+            self._api_calls = 0
+
+    def api_requests(self) -> list[RecordedRequest]:
+        """Recorded Sheets API requests (token exchanges left out)."""
+        return [r for r in self.requests if r.is_sheets_api]
+
+    # ----------------------------------------------------------------- hooks
+    def before_request(self, callback: Hook) -> None:
+        """Call ``callback(emulator, request)`` before every Sheets API request is handled."""
+        self._hooks.append(callback)
+
+    def on_request(self, n: int, callback: Hook) -> None:
+        """Call ``callback`` just before the nth (1-based) Sheets API request is handled:
+        a person editing the sheet between request n-1 and request n."""
+        self._nth_hooks.setdefault(n, []).append(callback)
+
+    # ---------------------------------------------------------- seeding API
+    def create_spreadsheet(self, title: str = "Untitled spreadsheet",
+                           tabs: dict[str, list[list[Any]]] | None = None, *,
+                           spreadsheet_id: str | None = None, rows: int = 1000, cols: int = 26,
+                           user_entered: bool = True, shared_with: set[str] | None = None) -> str:
+        """Create a spreadsheet; each tab is seeded with rows of values (USER_ENTERED by
+        default, like typing them). ``shared_with``: client emails allowed (None = all)."""
+        sid = spreadsheet_id or secrets.token_urlsafe(33)[:44]
+        ss = new_spreadsheet(sid, title)
+        ss.shared_with = shared_with
+        for i, (name, values) in enumerate((tabs or {"Sheet1": []}).items()):
+            need_rows = max(rows, len(values))
+            need_cols = max([cols] + [len(r) for r in values])
+            ss.sheets.append(Sheet(new_sheet_properties(0 if i == 0 else ss.new_sheet_id(), name, i,
+                                                        need_rows, need_cols)))
+            if values:
+                values_api.write(ss, f"'{name}'!A1", {"values": values},
+                                 "USER_ENTERED" if user_entered else "RAW")
+        with self.lock:
+            self.spreadsheets[sid] = ss
+        return sid
+
+    def spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
+        return self.spreadsheets[spreadsheet_id]
+
+    def sheet(self, spreadsheet_id: str, tab: str) -> Sheet:
+        return self.spreadsheet(spreadsheet_id).sheet_by_title(tab)
+
+    def values(self, spreadsheet_id: str, tab: str,
+               render: str = "FORMATTED_VALUE") -> list[list[Any]]:
+        """The tab's values as values.get would return them (trimmed)."""
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            sheet = ss.sheet_by_title(tab)
+            vr = values_api.render_range(ss, sheet, 0, sheet.row_count, 0, sheet.col_count,
+                                         "ROWS", render, "SERIAL_NUMBER")
+        return list(vr.get("values", []))
+
+    def _cell_index(self, a1: str) -> tuple[int, int]:
+        r0, _r1, c0, _c1 = parse_cells(a1)
+        return int(r0 or 0), int(c0 or 0)
+
+    def cell(self, spreadsheet_id: str, tab: str, a1: str) -> JSON:
+        """Full CellData (values, formats with colour styles, validation) of one cell."""
+        ss = self.spreadsheet(spreadsheet_id)
+        r, c = self._cell_index(a1)
+        with self.lock:
+            return ss.cell_data(ss.sheet_by_title(tab).get(r, c))
+
+    def set_value(self, spreadsheet_id: str, tab: str, a1: str, value: Any,
+                  user_entered: bool = True) -> None:
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            values_api.write(ss, f"'{tab}'!{a1}", {"values": [[value]]},
+                             "USER_ENTERED" if user_entered else "RAW", grow=True)
+
+    def _column(self, sheet: Sheet, by_col: int | str, header_rows: int) -> int:
+        if isinstance(by_col, int):
+            return by_col
+        if by_col.isalpha() and len(by_col) <= 3 and by_col.isupper():
+            return col_to_index(by_col)
+        for c in range(sheet.col_count):
+            value = (sheet.get(max(header_rows - 1, 0), c) or {}).get("userEnteredValue", {})
+            if str(next(iter(value.values()), "")).strip().lower() == by_col.strip().lower():
+                return c
+        raise KeyError(by_col)
+
+    def sort_rows(self, spreadsheet_id: str, tab: str, by_col: int | str,
+                  descending: bool = False, header_rows: int = 1) -> None:
+        """Sort the data rows like a person using Data > Sort range (headers stay put).
+        ``by_col``: 0-based index, column letters, or a header name."""
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            sheet = ss.sheet_by_title(tab)
+            col = self._column(sheet, by_col, header_rows)
+            rows, cols = sheet.value_extent()
+            batch_update.sort_range(ss, {
+                "range": {"sheetId": sheet.sheet_id, "startRowIndex": header_rows,
+                          "endRowIndex": max(rows, header_rows), "startColumnIndex": 0,
+                          "endColumnIndex": max(cols, 1)},
+                "sortSpecs": [{"dimensionIndex": col,
+                               "sortOrder": "DESCENDING" if descending else "ASCENDING"}]})
+
+    def insert_rows(self, spreadsheet_id: str, tab: str, at: int, rows: list[list[Any]]) -> None:
+        """Insert rows before 1-based row ``at`` and fill them (USER_ENTERED)."""
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            sheet = ss.sheet_by_title(tab)
+            sheet.insert("ROWS", at - 1, len(rows))
+            values_api.write(ss, f"'{tab}'!A{at}", {"values": rows}, "USER_ENTERED", grow=True)
+
+    def delete_rows(self, spreadsheet_id: str, tab: str, at: int, count: int = 1) -> None:
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            ss.sheet_by_title(tab).delete("ROWS", at - 1, at - 1 + count)
+
+    def rename_header(self, spreadsheet_id: str, tab: str, old: str, new: str,
+                      header_row: int = 1) -> None:
+        ss = self.spreadsheet(spreadsheet_id)
+        with self.lock:
+            col = self._column(ss.sheet_by_title(tab), old, header_row)
+        self.set_value(spreadsheet_id, tab, f"{_col_letters(col)}{header_row}", new, False)
+
+    def share(self, spreadsheet_id: str, *emails: str) -> None:
+        ss = self.spreadsheet(spreadsheet_id)
+        ss.shared_with = (ss.shared_with or set()) | set(emails)
+
+    def unshare_all(self, spreadsheet_id: str) -> None:
+        """Mark the spreadsheet as shared with nobody: every key gets 403."""
+        self.spreadsheet(spreadsheet_id).shared_with = set()
+
+    # ------------------------------------------------------------- dispatch
+    def _run_hooks(self, rec: RecordedRequest) -> None:
+        with self.lock:
+            self._api_calls += 1
+            hooks = list(self._hooks) + self._nth_hooks.pop(self._api_calls, [])
+        for hook in hooks:
+            hook(self, rec)
+
+    def _lookup(self, spreadsheet_id: str, email: str | None) -> Spreadsheet:
+        ss = self.spreadsheets.get(spreadsheet_id)
+        if ss is None:
+            raise ApiError(404, "Requested entity was not found.")
+        if ss.shared_with is not None and email not in ss.shared_with:
+            raise ApiError(403, "The caller does not have permission")
+        return ss
+
+    def handle_api(self, route: Route, query: dict[str, list[str]], body: Any,
+                   email: str | None) -> JSON:
+        method = route.method
+        self.discovery.check_query(method, query)
+        if method.request is not None:
+            self.discovery.check_body(method, {} if body is None else body)
+        fields = query.get("fields", [None])[-1]
+        tree = None
+        if fields:
+            try:
+                tree = fieldmask.parse(fields)
+            except fieldmask.FieldMaskError:
+                raise ApiError(400, f"Invalid field selection {fields}") from None
+            bad = fieldmask.validate(tree, method.response or "", self.discovery.schemas)
+            if bad is not None:
+                raise ApiError(400, f"Invalid field selection {bad}")
+        with self.lock:
+            if method.id == "sheets.spreadsheets.create":
+                result = self._create_from_body(body or {})
+            else:
+                ss = self._lookup(route.path_params["spreadsheetId"], email)
+                result = self._call(ss, route, query, body or {}, tree)
+        return fieldmask.select(result, tree) if tree is not None else result
+
+    def _call(self, ss: Spreadsheet, route: Route, query: dict[str, list[str]], body: JSON,
+              tree: fieldmask.Tree | None) -> JSON:
+        mid = route.method.id.removeprefix("sheets.spreadsheets.")
+        rng = route.path_params.get("range", "")
+        snapshot = (copy.deepcopy(ss.sheets), copy.deepcopy(ss.properties),
+                    copy.deepcopy(ss.named_ranges)) if route.method.id in MUTATING else None
+        try:
+            if mid == "get":
+                wants_grid = tree is not None and "data" in (tree.get("sheets") or {})
+                grid = wants_grid or query.get("includeGridData", ["false"])[-1].lower() == "true"
+                return ss.to_json(query.get("ranges"), grid=grid)
+            if mid == "batchUpdate":
+                replies = batch_update.apply(ss, body)
+                out: JSON = {"spreadsheetId": ss.spreadsheet_id, "replies": replies}
+                if body.get("includeSpreadsheetInResponse"):
+                    wants_grid = tree is not None and "data" in (
+                        ((tree.get("updatedSpreadsheet") or {}).get("sheets")) or {})
+                    out["updatedSpreadsheet"] = ss.to_json(
+                        body.get("responseRanges"),
+                        grid=bool(body.get("responseIncludeGridData")) or wants_grid)
+                return out
+            handlers: dict[str, Callable[[], JSON]] = {
+                "values.get": lambda: values_api.get(ss, rng, query),
+                "values.batchGet": lambda: values_api.batch_get(ss, query),
+                "values.update": lambda: values_api.update(ss, rng, query, body),
+                "values.batchUpdate": lambda: values_api.batch_update(ss, body),
+                "values.append": lambda: values_api.append(ss, rng, query, body),
+                "values.clear": lambda: values_api.clear(ss, rng),
+                "values.batchClear": lambda: values_api.batch_clear(ss, body),
+            }
+            if mid not in handlers:
+                raise ApiError(501, f"Method {route.method.id} is not implemented by the Sheets "
+                                    "emulator.", status="UNIMPLEMENTED")
+            return handlers[mid]()
+        except batch_update.NotImplementedKind as exc:
+            self._restore(ss, snapshot)
+            raise ApiError(501, f"Request kind '{exc}' is not implemented by the Sheets emulator.",
+                           status="UNIMPLEMENTED") from None
+        except GridError as exc:
+            self._restore(ss, snapshot)
+            raise ApiError(400, str(exc)) from None
+        except ApiError:
+            self._restore(ss, snapshot)
+            raise
+
+    @staticmethod
+    def _restore(ss: Spreadsheet, snapshot: tuple[Any, Any, Any] | None) -> None:
+        if snapshot is not None:
+            ss.sheets, ss.properties, ss.named_ranges = snapshot
+
+    def _create_from_body(self, body: JSON) -> JSON:
+        title = (body.get("properties") or {}).get("title") or "Untitled spreadsheet"
+        sid = self.create_spreadsheet(title, {})
+        ss = self.spreadsheets[sid]
+        ss.sheets.clear()
+        specs = body.get("sheets") or [{"properties": {"title": "Sheet1", "sheetId": 0}}]
+        try:
+            for spec in specs:
+                batch_update.add_sheet(ss, {"properties": spec.get("properties") or {}})
+        except GridError as exc:
+            del self.spreadsheets[sid]
+            raise ApiError(400, str(exc)) from None
+        return ss.to_json()
+
+
+def _col_letters(col: int) -> str:
+    from .a1 import index_to_col
+    return index_to_col(col)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emu: SheetsEmulator
+    protocol_version = "HTTP/1.1"
+    server_version = "ESF"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    # ---------------------------------------------------------------- plumbing
+    def _send(self, rec: RecordedRequest, status: int, payload: Any,
+              headers: dict[str, str] | None = None, content_type: str | None = None) -> None:
+        if isinstance(payload, str):
+            data = payload.encode()
+            content_type = content_type or "text/html; charset=UTF-8"
+        else:
+            data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
+            content_type = content_type or "application/json; charset=UTF-8"
+        rec.status, rec.response = status, payload
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+
+    def _dispatch(self) -> None:
+        emu = self.emu
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        query = parse_qs(parts.query, keep_blank_values=True)
+        rec = RecordedRequest(self.command, parts.path, query,
+                              {k: v for k, v in self.headers.items()}, raw)
+        with emu.lock:
+            emu.requests.append(rec)
+        if parts.path == "/token" and self.command == "POST":
+            self._token(rec)
+            return
+        route = emu.discovery.route(self.command, parts.path)
+        if route is None:
+            self._send(rec, 404, NOT_FOUND_PAGE.format(path=parts.path))
+            return
+        rec.method_id = route.method.id
+        emu._run_hooks(rec)
+        info = emu.auth.check_bearer(self.headers.get("Authorization"))
+        if emu.require_auth and info is None:
+            message = INVALID_CREDENTIALS if self.headers.get("Authorization") else UNAUTHENTICATED
+            self._send(rec, 401, {"error": {"code": 401, "message": message,
+                                            "status": "UNAUTHENTICATED"}},
+                       {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+            return
+        fault = emu.faults.take(self.command, parts.path)
+        if fault is not None:
+            rec.fault = FaultKind(fault.kind).value
+            if fault.kind == FaultKind.DROP:
+                self._drop()
+                return
+            if fault.kind == FaultKind.STALL:
+                time.sleep(fault.seconds)
+            elif fault.kind != FaultKind.APPLY_THEN_503:
+                self._fault_reply(rec, fault)
+                return
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError as exc:
+            self._send(rec, 400, ApiError(400, f"Invalid JSON payload received. {exc}.").body())
+            return
+        rec.body = body
+        try:
+            result = emu.handle_api(route, rec.query, body, info.client_email if info else None)
+        except ApiError as exc:
+            self._send(rec, exc.code, exc.body())
+            return
+        if fault is not None and fault.kind == FaultKind.APPLY_THEN_503:
+            self._fault_reply(rec, fault)
+            return
+        self._send(rec, 200, result)
+
+    def _fault_reply(self, rec: RecordedRequest, fault: Fault) -> None:
+        code, body = fault.error_body()
+        headers = {}
+        if fault.kind == FaultKind.RATE_LIMIT:
+            headers["Retry-After"] = str(fault.retry_after)
+        self._send(rec, code, body, headers)
+
+    def _token(self, rec: RecordedRequest) -> None:
+        form = parse_qs(rec.raw_body.decode(), keep_blank_values=True)
+        rec.body = {k: v[-1] for k, v in form.items()}
+        try:
+            answer = self.emu.auth.exchange(form, self.emu.token_uri)
+        except TokenError as exc:
+            self._send(rec, exc.code, {"error": exc.error, "error_description": exc.description})
+            return
+        self._send(rec, 200, answer)
