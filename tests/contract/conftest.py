@@ -1,0 +1,23 @@
+"""`backend_factory`: each contract test runs once per registered backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .factories import BACKEND_FACTORIES, BackendFactory, BackendUnderTest, Tabs
+
+Make = Callable[[Tabs], BackendUnderTest]
+
+
+@pytest.fixture(params=BACKEND_FACTORIES, ids=[f.name for f in BACKEND_FACTORIES])
+def backend_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Make:
+    """Seed a fresh sheet with tabs and get the backend under test for it."""
+    factory: BackendFactory = request.param
+
+    def make(tabs: Tabs) -> BackendUnderTest:
+        return factory.make(tmp_path, tabs)
+
+    return make
