@@ -165,6 +165,7 @@ class Spreadsheet:
     named_ranges: list[JSON] = field(default_factory=list)
     shared_with: set[str] | None = None  # None: everyone may access
     formula_results: dict[str, JSON] = field(default_factory=dict)
+    next_ids: list[int] = field(default_factory=list)  # ids to hand out next (replays)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # ----------------------------------------------------------------- lookups
@@ -184,6 +185,8 @@ class Spreadsheet:
         raise GridError(f"Unable to parse range: {title}")
 
     def new_sheet_id(self) -> int:
+        if self.next_ids:
+            return self.next_ids.pop(0)
         used = {s.sheet_id for s in self.sheets}
         while True:
             candidate = secrets.randbelow(2**31 - 1) + 1

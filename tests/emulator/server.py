@@ -73,6 +73,8 @@ class SheetsEmulator:
         self.faults = FaultSet()
         self.requests: list[RecordedRequest] = []
         self.spreadsheets: dict[str, Spreadsheet] = {}
+        # Stand-in results for formulas, by exact formula text (see cells.py).
+        self.formula_results: dict[str, JSON] = {}
         self.lock = threading.RLock()
         self._hooks: list[Hook] = []
         self._nth_hooks: dict[int, list[Hook]] = {}
@@ -149,6 +151,7 @@ class SheetsEmulator:
         sid = spreadsheet_id or secrets.token_urlsafe(33)[:44]
         ss = new_spreadsheet(sid, title)
         ss.shared_with = shared_with
+        ss.formula_results = self.formula_results
         for i, (name, values) in enumerate((tabs or {"Sheet1": []}).items()):
             need_rows = max(rows, len(values))
             need_cols = max([cols] + [len(r) for r in values])
