@@ -1,0 +1,680 @@
+"""Google Sheets backend: few, atomic requests through gspread's pluggable HTTP client.
+
+Per sync: one ``spreadsheets.get`` reads every tab asked for (values, date formats and
+backgrounds under a field mask); ``apply`` re-reads the key columns (one request), maps rows
+again by key, and writes everything in one ``batchUpdate`` whose response carries the key
+columns after the write, so a sort or insert that raced the write is seen and repaired.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import google.auth
+import gspread
+from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import Credentials
+from gspread.exceptions import NoValidUrlKeyFound
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
+from gspread.utils import extract_id_from_url
+
+from sheets_health.backends import google_grid as gg
+from sheets_health.backends.google_grid import JSON, CellAt, Grid
+from sheets_health.backends.google_http import (
+    SHEETS_SCOPE,
+    Context,
+    GoogleRequestError,
+    RequestRecord,
+    RetryPolicy,
+    SheetsHTTPClient,
+    UncertainWriteError,
+    install_log_redaction,
+    redact,
+)
+from sheets_health.cells import key_text
+from sheets_health.config import SheetConfig
+from sheets_health.errors import ConfigError, OutageError, WriteConflictError
+from sheets_health.model import ApplyResult, CellWrite, Table, TabPlan, WritePlan, norm_header
+from sheets_health.template import SCORING, TabTemplate
+
+log = logging.getLogger("sheets_health.backends.google")
+
+MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
+REPAIR_ROUNDS = 3
+_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+
+
+def spreadsheet_key(text: str) -> str:
+    """The spreadsheet id from an id or any Google Sheets URL."""
+    text = text.strip()
+    if "/" in text or text.startswith("http"):
+        try:
+            return extract_id_from_url(text)
+        except NoValidUrlKeyFound:
+            raise ConfigError(
+                f"spreadsheet = '{text}' is not a Google Sheets URL with an id in it",
+                "paste the sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit) "
+                "or just the id",
+            ) from None
+    if not _KEY.match(text):
+        raise ConfigError(
+            f"spreadsheet = '{text}' does not look like a Google Sheets id",
+            "copy the id from the sheet's URL (the part between /d/ and /edit)",
+        )
+    return text
+
+
+def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
+    """A service-account key (the given path or GOOGLE_APPLICATION_CREDENTIALS), else ADC."""
+    from google.oauth2 import service_account
+
+    env_path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    key_path = path or (Path(env_path) if env_path else None)
+    if key_path is None:
+        try:
+            creds, _project = google.auth.default(scopes=[SHEETS_SCOPE])
+        except auth_exceptions.DefaultCredentialsError:
+            raise ConfigError(
+                "no Google credentials found",
+                "set credentials = \"service-account.json\" in [sheet], export "
+                "GOOGLE_APPLICATION_CREDENTIALS=/path/key.json, or run `gcloud auth "
+                "application-default login --scopes=https://www.googleapis.com/auth/"
+                "spreadsheets,https://www.googleapis.com/auth/cloud-platform`",
+            ) from None
+        return creds, getattr(creds, "service_account_email", None)
+    key_path = key_path.expanduser()
+    fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
+           "accounts > Keys > Add key > JSON) and point credentials at it")
+    try:
+        info = json.loads(key_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"the credentials file {key_path} does not exist", fix) from None
+    except (OSError, ValueError):
+        raise ConfigError(f"the credentials file {key_path} is not a readable JSON key",
+                          fix) from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        kind = info.get("type") if isinstance(info, dict) else None
+        raise ConfigError(
+            f"the credentials file {key_path} is not a service-account key (type is {kind!r})",
+            fix + "; for your own user account use application-default credentials instead",
+        )
+    try:
+        creds = service_account.Credentials.from_service_account_info(info, scopes=[SHEETS_SCOPE])
+    except ValueError as exc:
+        detail = str(exc) if "missing fields" in str(exc) else "the private key cannot be read"
+        raise ConfigError(f"the credentials file {key_path} is not a valid key: "
+                          f"{redact(detail)}", fix) from None
+    return creds, creds.service_account_email
+
+
+@dataclass
+class _Batch:
+    requests: list[JSON] = field(default_factory=list)
+    size: int = 0
+    rows: set[tuple[int, int]] = field(default_factory=set)  # (sheet id, row) written
+    appends: dict[int, list[dict[int, Any]]] = field(default_factory=dict)  # sid -> rows
+    headers: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class _Target:
+    """A keyed tab being written: where its key columns are and what each row must hold."""
+
+    plan: TabPlan
+    grid: Grid
+    cols: dict[str, int]  # normalised header -> column
+    key_cols: list[int]
+    expected: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> key
+    wrote: dict[int, dict[int, CellWrite]] = field(default_factory=dict)  # row -> col -> cell
+
+
+class GoogleBackend:
+    """A Google Sheet, opened by id with the spreadsheets scope only."""
+
+    def __init__(self, client: gspread.Client, spreadsheet_id: str,
+                 client_email: str | None = None) -> None:
+        http = client.http_client
+        if not isinstance(http, SheetsHTTPClient):
+            raise TypeError("GoogleBackend needs a gspread.Client built with SheetsHTTPClient")
+        self.client = client
+        self.http = http
+        self.spreadsheet_id = spreadsheet_id
+        self.client_email = client_email
+        self._titles: dict[str, str] | None = None  # normalised title -> title
+        self._grids: dict[str, Grid] = {}  # normalised title -> last layout seen
+        self._tables: dict[str, Table] = {}  # normalised title -> last table read
+
+    @classmethod
+    def from_config(
+        cls,
+        sheet: SheetConfig,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        rng: random.Random | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> GoogleBackend:
+        install_log_redaction()
+        if not sheet.spreadsheet:
+            raise ConfigError("[sheet] spreadsheet is not set", "add spreadsheet = \"<id or URL>\"")
+        key = spreadsheet_key(sheet.spreadsheet)
+        creds, email = load_credentials(sheet.credentials)
+        client = gspread.Client(creds, http_client=SheetsHTTPClient)
+        http = client.http_client
+        assert isinstance(http, SheetsHTTPClient)
+        secrets = [str(getattr(creds, "_private_key_id", "") or "")]
+        http.configure(
+            api_url=sheet.api_url,
+            timeout=sheet.timeout,
+            context=Context(f"Google Sheet {key}", key, email, secrets),
+            sleep=sleep,
+            rng=rng,
+            policy=policy,
+        )
+        return cls(client, key, email)
+
+    @property
+    def description(self) -> str:
+        return f"Google Sheet {self.spreadsheet_id}"
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        """Every HTTP request sent (kind, path, status, sizes): for tests and benchmarks."""
+        return self.http.records
+
+    # ------------------------------------------------------------------ low level
+
+    def _get(self, params: dict[str, Any], kind: str) -> JSON:
+        self.http.kind = kind
+        response = self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id, params=params)
+        body: JSON = response.json()
+        return body
+
+    def _post(self, body: JSON, kind: str, fields: str | None = None) -> JSON:
+        self.http.kind = kind
+        params: dict[str, Any] | None = {"fields": fields} if fields else None
+        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
+                                     params=params, json=body)
+        answer: JSON = response.json()
+        return answer
+
+    def _load_titles(self, kind: str) -> dict[str, str]:
+        grids = gg.parse_grids(self._get({"fields": gg.META_FIELDS}, kind + "-titles"))
+        self._titles = {norm_header(g.title): g.title for g in grids}
+        for g in grids:
+            self._grids.setdefault(norm_header(g.title), g)
+        return self._titles
+
+    def _fetch(self, wanted: Mapping[str, Sequence[str]], fields: str, kind: str
+               ) -> dict[str, Grid]:
+        """Cell ranges ("" = whole tab) of the named tabs in one spreadsheets.get.
+
+        Naming a missing tab in ``ranges`` is a 400 at Google, so titles come from the cache;
+        without one the names are tried as given, and on a 400 the titles are fetched once.
+        """
+        titles = self._titles
+        for attempt in (1, 2):
+            if titles is None:
+                resolved = {name: name for name in wanted}
+            else:
+                resolved = {n: titles[norm_header(n)] for n in wanted if norm_header(n) in titles}
+            if not resolved:
+                return {}
+            ranges = [gg.quote_title(title) + (f"!{cells}" if cells else "")
+                      for name, title in resolved.items() for cells in wanted[name]]
+            try:
+                body = self._get({"ranges": ranges, "includeGridData": "true",
+                                  "fields": fields}, kind)
+            except GoogleRequestError:
+                if attempt == 2:
+                    raise
+                titles = self._load_titles(kind)
+                continue
+            grids = {norm_header(g.title): g for g in gg.parse_grids(body)}
+            for norm, grid in grids.items():
+                self._grids[norm] = grid
+            return {name: grids[norm_header(title)] for name, title in resolved.items()
+                    if norm_header(title) in grids}
+        return {}  # pragma: no cover - the loop returns or raises
+
+    # ------------------------------------------------------------------ read
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+        grids = self._fetch({tab: [""] for tab in tabs}, gg.READ_FIELDS, "read")
+        tables = {}
+        for name, grid in grids.items():
+            table = gg.to_table(grid)
+            self._tables[norm_header(grid.title)] = table
+            tables[name] = table
+        return tables
+
+    # ------------------------------------------------------------------ apply
+
+    def apply(self, plan: WritePlan) -> ApplyResult:
+        tabs = [tab for tab in plan.tabs if not tab.is_empty]
+        if not tabs:
+            return ApplyResult()
+        grids = self._recheck(tabs)
+        repaired: list[str] = []
+        skipped: list[str] = []
+        batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+        after: dict[int, Grid] = {}
+        for batch in batches:
+            after = self._send(batch, targets)
+            mismatched = self._verify(targets, after, batch.rows)
+            for _round in range(REPAIR_ROUNDS):
+                if not mismatched:
+                    break
+                repair = self._repair(targets, after, mismatched, repaired, skipped)
+                if not repair.requests:
+                    break
+                after = self._send(repair, targets)
+                mismatched = self._verify(targets, after, repair.rows)
+            if mismatched:
+                raise WriteConflictError(
+                    f"{self.description}: rows kept moving while writing "
+                    f"({len(mismatched)} rows could not be matched by key)",
+                    "someone is sorting or inserting rows right now: rerun the sync",
+                )
+        return ApplyResult(cells_written=cells, rows_appended=appended,
+                           repaired=tuple(repaired), skipped=tuple(skipped))
+
+    def _recheck(self, tabs: Sequence[TabPlan], full: bool = False) -> dict[str, Grid]:
+        """Header row and key columns of every tab in the plan, right before writing."""
+        def key_cols(tab: TabPlan, layout: Grid | None) -> list[int | None]:
+            return [layout.column(k) if layout else None for k in tab.key_columns]
+
+        def ranges(tab: TabPlan, layout: Grid | None) -> list[str]:
+            if full:
+                return [""]
+            letters = [gg.column_letters(c) for c in key_cols(tab, layout) if c is not None]
+            return ["1:1", *(f"{c}1:{c}" for c in letters)]
+
+        guesses = {tab.tab: self._grids.get(norm_header(tab.tab)) for tab in tabs}
+        grids = self._fetch({t.tab: ranges(t, guesses[t.tab]) for t in tabs}, gg.READ_FIELDS,
+                            "recheck")
+        stale = [t for t in tabs if t.tab in grids and t.key_columns and not full
+                 and (guesses[t.tab] is None
+                      or key_cols(t, guesses[t.tab]) != key_cols(t, grids[t.tab]))]
+        if stale:  # columns moved since the read (or never read): fetch the right ones
+            again = self._fetch({t.tab: ranges(t, grids[t.tab]) for t in stale}, gg.READ_FIELDS,
+                                "recheck")
+            grids.update(again)
+        return grids
+
+    def _build(self, tabs: Sequence[TabPlan], grids: Mapping[str, Grid], repaired: list[str],
+               skipped: list[str]) -> tuple[list[_Batch], dict[int, _Target], int, int]:
+        structure: list[tuple[JSON, _Batch]] = []
+        cells_at: list[CellAt] = []
+        appends: list[tuple[JSON, int, list[dict[int, Any]]]] = []
+        targets: dict[int, _Target] = {}
+        cells = appended = 0
+        for tab in tabs:
+            grid = grids.get(tab.tab)
+            if grid is None:
+                raise ConfigError(f"{self.description}: tab '{tab.tab}' does not exist; "
+                                  "nothing was written", "run `sheets-health init` to create it")
+            headers = grid.headers()
+            cols = {norm_header(h): i for i, h in enumerate(headers) if h}
+            new = [h for h in dict.fromkeys(tab.add_headers) if norm_header(h) not in cols]
+            if new:
+                start = len(headers)
+                part = _Batch(headers={grid.sheet_id: [(start + i, h) for i, h in enumerate(new)]})
+                if start + len(new) > grid.column_count:
+                    extra = start + len(new) - grid.column_count
+                    structure.append((gg.append_columns_request(grid.sheet_id, extra), _Batch()))
+                structure.append((gg.header_request(grid.sheet_id, start, new), part))
+                cols.update({norm_header(h): start + i for i, h in enumerate(new)})
+            key_cols = [cols.get(norm_header(k)) for k in tab.key_columns]
+            if any(c is None for c in key_cols):
+                missing = [k for k, c in zip(tab.key_columns, key_cols, strict=True) if c is None]
+                raise WriteConflictError(
+                    f"{self.description}: tab '{grid.title}' has no column "
+                    f"'{missing[0]}' any more; nothing was written",
+                    "restore the key column header, then rerun the sync",
+                )
+            target = _Target(tab, grid, cols, [c for c in key_cols if c is not None])
+            targets[grid.sheet_id] = target
+            index = _key_index(grid, target.key_cols)
+            for update in tab.updates:
+                row = update.row - 1
+                if target.key_cols:
+                    rows = index.get(tuple(update.key), [])
+                    if not rows:
+                        skipped.append(f"{grid.title}: {'/'.join(update.key)} (row {update.row}) "
+                                       "is no longer in the sheet")
+                        continue
+                    if row not in rows:
+                        repaired.append(f"{grid.title}: {'/'.join(update.key)} moved from row "
+                                        f"{update.row} to row {rows[0] + 1}")
+                        row = rows[0]
+                    target.expected[row] = tuple(update.key)
+                for header, write in update.cells.items():
+                    col = self._column(cols, header, grid.title)
+                    data, mask = gg.cell_data(write)
+                    cells_at.append(CellAt(grid.sheet_id, row, col, data, mask))
+                    target.wrote.setdefault(row, {})[col] = write
+                    cells += 1
+            if tab.appends:
+                rows_json = []
+                planned = []
+                for values in tab.appends:
+                    by_col = {self._column(cols, h, grid.title): w for h, w in values.items()}
+                    width = max(by_col, default=-1) + 1
+                    rows_json.append([gg.cell_data(by_col[c]) if c in by_col else ({}, frozenset())
+                                      for c in range(width)])
+                    planned.append({c: w.value for c, w in by_col.items()})
+                    cells += len(values)
+                request = gg.append_request(grid.sheet_id, rows_json)
+                appends.append((request, grid.sheet_id, planned))
+                appended += len(tab.appends)
+        requests: list[tuple[JSON, _Batch]] = list(structure)
+        for request in gg.update_requests(cells_at):
+            rng = request["updateCells"]["range"]
+            covered = {(int(rng["sheetId"]), r)
+                       for r in range(rng["startRowIndex"], rng["endRowIndex"])}
+            requests.append((request, _Batch(rows=covered)))
+        for request, sid, planned in appends:
+            requests.append((request, _Batch(appends={sid: planned})))
+        return _split(requests), targets, cells, appended
+
+    @staticmethod
+    def _column(cols: Mapping[str, int], header: str, title: str) -> int:
+        col = cols.get(norm_header(header))
+        if col is None:
+            raise ConfigError(f"tab '{title}' has no column '{header}'; nothing was written",
+                              f"add the header '{header}' to row 1 or run `sheets-health init`")
+        return col
+
+    def _response_ranges(self, targets: Mapping[int, _Target]) -> list[str]:
+        return [gg.column_range(t.grid.title, c) for t in targets.values() if t.key_cols
+                for c in t.key_cols]
+
+    def _send(self, batch: _Batch, targets: Mapping[int, _Target]) -> dict[int, Grid]:
+        """One batchUpdate; returns the key columns after it. Safe to retry: see below."""
+        ranges = self._response_ranges(targets)
+        body: JSON = {"requests": batch.requests}
+        if ranges:
+            body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
+                        responseIncludeGridData=True)
+        fields = f"updatedSpreadsheet({gg.READ_FIELDS})" if ranges else "spreadsheetId"
+        attempts = self.http.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                answer = self._post(body, "write", fields)
+                grids = gg.parse_grids(answer.get("updatedSpreadsheet") or {})
+                return {g.sheet_id: g for g in grids}
+            except UncertainWriteError as exc:
+                if attempt == attempts:
+                    raise OutageError(f"{exc.message}; gave up after {attempts} tries",
+                                      "the next scheduled run will try again") from None
+                self.http.backoff_sleep(attempt, exc.message)
+                landed = self._landed(batch, targets)
+                if landed is not None:
+                    log.info("the failed write had been applied; not sending it again")
+                    return landed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _landed(self, batch: _Batch, targets: Mapping[int, _Target]) -> dict[int, Grid] | None:
+        """After a write failed mid-way: did Google apply it? (Appends must not repeat.)
+
+        Only appends and new headers are checked; updateCells at fixed rows are safe to send
+        again, so a batch of those is simply re-sent.
+        """
+        if not batch.appends and not batch.headers:
+            return None
+        by_id = {t.grid.sheet_id: t for t in targets.values()}
+        wanted: dict[str, list[str]] = {}
+        for sid in batch.appends:
+            wanted[by_id[sid].grid.title] = [""]
+        for sid in batch.headers:
+            wanted.setdefault(by_id[sid].grid.title, ["1:1"])
+        for target in targets.values():
+            if target.key_cols and target.grid.title not in wanted:
+                letters = [gg.column_letters(c) for c in target.key_cols]
+                wanted[target.grid.title] = [f"{c}1:{c}" for c in letters]
+        grids = {g.sheet_id: g for g in self._fetch(wanted, gg.READ_FIELDS, "write-check").values()}
+        for sid, planned in batch.appends.items():
+            grid = grids.get(sid)
+            if grid is None or not _tail_matches(grid, planned):
+                return None
+        for sid, headers in batch.headers.items():
+            grid = grids.get(sid)
+            if grid is None or any(gg.header_text(grid.values.get((0, c))) != h
+                                   for c, h in headers):
+                return None
+        return grids
+
+    def _verify(self, targets: Mapping[int, _Target], after: Mapping[int, Grid],
+                rows: set[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(sheet id, row) written whose key is no longer the customer it was meant for."""
+        bad = []
+        for sid, row in sorted(rows):
+            target = targets.get(sid)
+            grid = after.get(sid)
+            if target is None or grid is None or not target.key_cols or row not in target.expected:
+                continue
+            if grid.row_key(row, target.key_cols) != target.expected[row]:
+                bad.append((sid, row))
+        return bad
+
+    def _repair(self, targets: Mapping[int, _Target], after: Mapping[int, Grid],
+                mismatched: Sequence[tuple[int, int]], repaired: list[str],
+                skipped: list[str]) -> _Batch:
+        """Rewrite moved rows where their key now is; restore what landed on someone else."""
+        cells_at: list[CellAt] = []
+        rows: set[tuple[int, int]] = set()
+        for sid in sorted({sid for sid, _ in mismatched}):
+            target, grid = targets[sid], after[sid]
+            index = _key_index(grid, target.key_cols)
+            dirty = sorted(row for s, row in mismatched if s == sid)
+            moved = {row: target.expected.pop(row) for row in dirty}
+            wrote = {row: target.wrote.pop(row, {}) for row in dirty}
+            planned = {key: wrote[row] for row, key in moved.items()}
+            new_writes: dict[int, dict[int, CellWrite]] = {}
+            for row, key in moved.items():
+                found = index.get(key, [])
+                if not found:
+                    skipped.append(f"{grid.title}: {'/'.join(key)} vanished while writing")
+                    continue
+                new_writes[found[0]] = planned[key]
+                target.expected[found[0]] = key
+                repaired.append(f"{grid.title}: {'/'.join(key)} moved from row {row + 1} to row "
+                                f"{found[0] + 1} during the write; written again there")
+            cache = self._tables.get(norm_header(grid.title))
+            for row in dirty:  # what we wrote on someone else's row goes back to what it was
+                owner = grid.row_key(row, target.key_cols)
+                for col, write in wrote[row].items():
+                    if col in new_writes.get(row, {}):
+                        continue
+                    data, mask = _restore(cache, target, owner, col, write)
+                    cells_at.append(CellAt(sid, row, col, data, mask))
+                    rows.add((sid, row))
+                if row not in new_writes:
+                    target.expected[row] = owner
+            for row, by_col in new_writes.items():
+                for col, write in by_col.items():
+                    data, mask = gg.cell_data(write)
+                    cells_at.append(CellAt(sid, row, col, data, mask))
+                target.wrote[row] = dict(by_col)
+                rows.add((sid, row))
+        batch = _Batch(requests=gg.update_requests(cells_at), rows=rows)
+        return batch
+
+    # ------------------------------------------------------------------ init
+
+    def init(self, template: Sequence[TabTemplate]) -> list[str]:
+        """Missing tabs, headers, frozen header rows and dropdowns; a second run sends nothing."""
+        attempts = self.http.policy.attempts
+        changes: list[str] = []
+        for attempt in range(1, attempts + 1):
+            grids = self._fetch({t.name: ["1:2"] for t in template}, gg.INIT_FIELDS, "init-read")
+            requests, now = self._init_requests(template, grids)
+            if not requests:
+                return changes  # a retried write that had landed: report what it did
+            changes = now
+            try:
+                self._post({"requests": requests}, "init-write", "spreadsheetId")
+            except UncertainWriteError as exc:
+                if attempt == attempts:
+                    raise OutageError(f"{exc.message}; gave up after {attempts} tries") from None
+                self.http.backoff_sleep(attempt, exc.message)
+                continue  # recomputed from a fresh read: nothing is added twice
+            finally:
+                self._titles = None
+            return changes
+        return changes  # pragma: no cover
+
+    def _init_requests(self, template: Sequence[TabTemplate], grids: Mapping[str, Grid]
+                       ) -> tuple[list[JSON], list[str]]:
+        requests: list[JSON] = []
+        changes: list[str] = []
+        used_ids = {g.sheet_id for g in self._grids.values()}
+        rng = random.Random()
+        for tab in template:
+            grid = grids.get(tab.name)
+            if grid is None:
+                sheet_id = rng.randrange(1, 2**31 - 1)
+                while sheet_id in used_ids:
+                    sheet_id = rng.randrange(1, 2**31 - 1)
+                used_ids.add(sheet_id)
+                rows = max(1000, len(tab.rows) + 1)
+                requests.append({"addSheet": {"properties": {
+                    "sheetId": sheet_id, "title": tab.name,
+                    "gridProperties": {"rowCount": rows, "columnCount": max(26, len(tab.headers)),
+                                       "frozenRowCount": tab.frozen_rows}}}})
+                cells = [[gg.cell_data(CellWrite(h)) for h in tab.headers]]
+                cells += [[gg.cell_data(CellWrite(v)) for v in row] for row in tab.rows]
+                requests.append(_rows_request(sheet_id, cells))
+                for header, choices in tab.dropdowns.items():
+                    col = tab.headers.index(header)
+                    requests.append(_validation(sheet_id, col, rows, choices, header != SCORING))
+                changes.append(f"created tab '{tab.name}'")
+                continue
+            headers = grid.headers()
+            cols = {norm_header(h): i for i, h in enumerate(headers) if h}
+            new = [h for h in tab.headers if norm_header(h) not in cols]
+            if new:
+                start = len(headers)
+                if start + len(new) > grid.column_count:
+                    extra = start + len(new) - grid.column_count
+                    requests.append(gg.append_columns_request(grid.sheet_id, extra))
+                requests.append(gg.header_request(grid.sheet_id, start, new))
+                cols.update({norm_header(h): start + i for i, h in enumerate(new)})
+                changes += [f"added column '{h}' to '{grid.title}'" for h in new]
+            if grid.frozen_rows < tab.frozen_rows:
+                requests.append({"updateSheetProperties": {
+                    "properties": {"sheetId": grid.sheet_id,
+                                   "gridProperties": {"frozenRowCount": tab.frozen_rows}},
+                    "fields": "gridProperties.frozenRowCount"}})
+                changes.append(f"froze the header row of '{grid.title}'")
+            if grid.row_count < 2:
+                continue
+            for header, choices in tab.dropdowns.items():
+                col = cols[norm_header(header)]
+                if (grid.raw.get((1, col)) or {}).get("dataValidation"):
+                    continue
+                requests.append(_validation(grid.sheet_id, col, grid.row_count, choices,
+                                            header != SCORING))
+                changes.append(f"added a dropdown to '{grid.title}' column '{header}'")
+        return requests, changes
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], list[int]]:
+    index: dict[tuple[str, ...], list[int]] = {}
+    if not key_cols:
+        return index
+    rows = sorted({r for (r, c) in grid.values if r > 0 and c in key_cols})
+    for row in rows:
+        key = grid.row_key(row, key_cols)
+        if any(key):
+            index.setdefault(key, []).append(row)
+    return index
+
+
+def _tail_matches(grid: Grid, planned: Sequence[Mapping[int, Any]]) -> bool:
+    used = sorted({r for (r, _c), v in grid.values.items() if r > 0 and v is not None})
+    if len(used) < len(planned):
+        return False
+    tail = used[-len(planned):] if planned else []
+    return all(gg.same_written(value, grid.values.get((row, col)))
+               for row, values in zip(tail, planned, strict=True) for col, value in values.items())
+
+
+def _restore(cache: Table | None, target: _Target, owner: tuple[str, ...], col: int,
+             write: CellWrite) -> tuple[JSON, frozenset[str]]:
+    """The cell as it was before our write landed on ``owner``'s row (blank if unknown)."""
+    value: Any = None
+    color: str | None = None
+    if cache is not None and any(owner):
+        key_headers = [target.plan.key_columns[i] for i in range(len(target.key_cols))]
+        header = next((h for h, c in target.cols.items() if c == col), None)
+        for i, row_values in enumerate(cache.rows):
+            cached_key = tuple(key_text(cache.value(i, h)) for h in key_headers)
+            if cached_key == owner and header is not None:
+                cached_col = next((j for j, h in enumerate(cache.headers)
+                                   if norm_header(h) == header), None)
+                if cached_col is not None and cached_col < len(row_values):
+                    value = row_values[cached_col]
+                    color = cache.colors.get((cache.row_numbers[i], cached_col))
+                break
+    data, mask = gg.cell_data(CellWrite(value))
+    if write.fill is not None:
+        mask = mask | {gg.BACKGROUND}
+        if color:
+            data.setdefault("userEnteredFormat", {})["backgroundColor"] = gg.rgb(color)
+    return data, frozenset(mask)
+
+
+def _rows_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+    mask: set[str] = {gg.VALUE}
+    for row in rows:
+        for _data, parts in row:
+            mask |= parts
+    return {"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+        "rows": [{"values": [data for data, _ in row]} for row in rows],
+        "fields": gg.fields_of(mask),
+    }}
+
+
+def _validation(sheet_id: int, col: int, rows: int, choices: Sequence[str], strict: bool
+                ) -> JSON:
+    return {"setDataValidation": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": rows,
+                  "startColumnIndex": col, "endColumnIndex": col + 1},
+        "rule": {"condition": {"type": "ONE_OF_LIST",
+                               "values": [{"userEnteredValue": c} for c in choices]},
+                 "strict": strict, "showCustomUi": True},
+    }}
+
+
+def _split(requests: Sequence[tuple[JSON, _Batch]]) -> list[_Batch]:
+    """Group requests into batchUpdates under the payload limit (usually exactly one)."""
+    batches: list[_Batch] = []
+    current = _Batch()
+    for request, part in requests:
+        size = len(json.dumps(request, separators=(",", ":")))
+        if current.requests and current.size + size > MAX_PAYLOAD:
+            batches.append(current)
+            current = _Batch()
+        current.requests.append(request)
+        current.size += size
+        current.rows |= part.rows
+        for sid, rows in part.appends.items():
+            current.appends.setdefault(sid, []).extend(rows)
+        for sid, headers in part.headers.items():
+            current.headers.setdefault(sid, []).extend(headers)
+    if current.requests:
+        batches.append(current)
+    return batches
