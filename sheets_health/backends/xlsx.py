@@ -574,6 +574,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         if tab.frozen_rows:
             ws.freeze_panes = f"A{tab.frozen_rows + 1}"
     columns = _header_columns(ws)
+    existing = set(columns)
     last = max(columns.values(), default=0)
     for header in tab.headers:
         if norm_header(header) in columns:
@@ -606,7 +607,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         )
         dv.add(f"{letter}2:{letter}{LAST_ROW}")
         ws.add_data_validation(dv)
-        if not new_tab:
+        if norm_header(header) in existing:  # a new tab or column gets it without a word
             changes.append(f"added dropdown {header} to {ws.title}")
     return changes
 
