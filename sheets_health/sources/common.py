@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
@@ -235,7 +235,7 @@ class Progress:
 
     source: str
     total: int
-    hook: object = None
+    hook: Callable[[str, int, int], None] | None = None
     done: int = field(default=0)
 
     def start(self) -> None:
@@ -246,5 +246,5 @@ class Progress:
         self._emit()
 
     def _emit(self) -> None:
-        if callable(self.hook):
+        if self.hook is not None:
             self.hook(self.source, self.done, self.total)

@@ -142,7 +142,11 @@ def _unknown_keys(where: str, raw: Mapping[str, Any], known: set[str]) -> list[s
     problems = []
     for key in sorted(set(raw) - known):
         close = difflib.get_close_matches(key, sorted(known), n=1)
-        fix = f"did you mean {close[0]}?" if close else f"the keys here are {', '.join(sorted(known))}"
+        fix = (
+            f"did you mean {close[0]}?"
+            if close
+            else f"the keys here are {', '.join(sorted(known))}"
+        )
         problems.append(f"{where}: unknown key '{key}'. Fix: {fix}")
     return problems
 
@@ -198,7 +202,9 @@ def parse_source(name: str, raw: Mapping[str, Any], config: Config) -> tuple[Sou
     encoding = _text(raw, "encoding", where, problems) or "utf-8-sig"
     timeout = raw.get("timeout", DEFAULT_SQL_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        problems.append(f"{where}: timeout must be a positive number of seconds. Fix: timeout = 300")
+        problems.append(
+            f"{where}: timeout must be a positive number of seconds. Fix: timeout = 300"
+        )
         timeout = DEFAULT_SQL_TIMEOUT
 
     if kind in (SourceKind.CSV, SourceKind.XLSX) and path is None:
@@ -363,13 +369,13 @@ def parse_metric(
         conditions, where_problems = parse_where(raw["where"], where)
         problems += where_problems
     spec = sources.get(source or "")
-    if spec is not None and spec.time_column is None:
-        if agg in NEEDS_TIME or window_raw is not None:
-            what = "window_days" if agg not in NEEDS_TIME else f'agg = "{agg}"'
-            problems.append(
-                f"{where}: {what} needs a time column, but [sources.{source}] has no "
-                'time_column. Fix: add time_column = "<timestamp column>" to the source'
-            )
+    needs_time = agg in NEEDS_TIME or window_raw is not None
+    if spec is not None and spec.time_column is None and needs_time:
+        what = "window_days" if agg not in NEEDS_TIME else f'agg = "{agg}"'
+        problems.append(
+            f"{where}: {what} needs a time column, but [sources.{source}] has no "
+            'time_column. Fix: add time_column = "<timestamp column>" to the source'
+        )
     metric = MetricSpec(
         name=name,
         source=source or "",
