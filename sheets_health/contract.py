@@ -6,9 +6,9 @@ in one `ContractError`, so a user fixes the sheet in one pass instead of one err
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Collection, Mapping
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sheets_health import template as T
@@ -78,6 +78,22 @@ def _require(table: Table, headers: Collection[str], problems: _Problems) -> boo
     return ok
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(enum: type[E]) -> Callable[[CellValue], E]:
+    """A parser for a dropdown-like cell: case-insensitive, naming the choices when wrong."""
+
+    def parse(value: CellValue) -> E:
+        text = key_text(value).casefold()
+        for member in enum:
+            if member.value == text:
+                return member
+        raise ValueError(f"'{value}' is not one of {', '.join(m.value for m in enum)}")
+
+    return parse
+
+
 def _parse_rag(value: CellValue) -> Rag:
     text = key_text(value).casefold()
     for rag in Rag:
@@ -125,12 +141,10 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             values["max_reasons"] = None if n is None else int(n)
         elif key == norm_header(T.SET_MISSING):
             values["missing"] = problems.parse(
-                MissingPolicy, key_text(value).casefold(), tab, row, col, "skip, neutral or zero"
+                _choice(MissingPolicy), value, tab, row, col, "skip, neutral or zero"
             )
         elif key == norm_header(T.SET_ROLLUP):
-            values["rollup"] = problems.parse(
-                RollUp, key_text(value).casefold(), tab, row, col, "mean or min"
-            )
+            values["rollup"] = problems.parse(_choice(RollUp), value, tab, row, col, "mean or min")
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
@@ -320,7 +334,7 @@ def _measures(
         missing_raw = table.value(index, T.MISSING)
         if not is_blank(missing_raw):
             fields["missing"] = problems.parse(
-                MissingPolicy, key_text(missing_raw).casefold(), tab, row,
+                _choice(MissingPolicy), missing_raw, tab, row,
                 table.header_of(T.MISSING), "skip, neutral or zero (or blank for the setting)")
         degree = problems.parse(parse_number, table.value(index, T.VALUE_DEGREE), tab, row,
                                 table.header_of(T.VALUE_DEGREE), "1, 2 or 3")
@@ -389,7 +403,7 @@ def _customers(
         status = None
         if not is_blank(cell(T.STATUS)):
             status = problems.parse(
-                CustomerStatus, key_text(cell(T.STATUS)).casefold(), tab, row,
+                _choice(CustomerStatus), cell(T.STATUS), tab, row,
                 table.header_of(T.STATUS), "active, churned, renewed or expanded")
         if table.column("Status date") is not None:
             problems.parse(parse_date, cell("Status date"), tab, row,

@@ -67,7 +67,7 @@ def _customers(rng: random.Random, start: dt.date, today: dt.date) -> list[dict[
             "new": ("single-threaded", "multi-threaded"),
         }[profile])
         onboarded: CellValue = started + dt.timedelta(days=rng.randint(20, 60))
-        if profile == "at_risk" and rng.random() < 0.5 or profile == "new":
+        if (profile == "at_risk" and rng.random() < 0.5) or profile == "new":
             onboarded = None
         reviewed: CellValue = {"healthy": "yes", "steady": rng.choice(("yes", "no")),
                                "at_risk": "no", "new": None}[profile]
@@ -108,7 +108,7 @@ def write_demo(directory: Path, now: dt.datetime) -> Path:
     try:
         from sheets_health import demo_sources
     except ImportError:  # pragma: no cover - sources ship with the package
-        demo_sources = None  # type: ignore[assignment]
+        demo_sources = None
     if demo_sources is not None:
         metrics_toml = demo_sources.write_demo_sources(
             directory, [(str(c[T.CUSTOMER_ID]), str(c["_profile"])) for c in customers],

@@ -18,8 +18,8 @@ from sheets_health.model import (
     Fill,
     RowUpdate,
     SheetModel,
-    TabPlan,
     Table,
+    TabPlan,
 )
 
 NOT_ENOUGH_DATA = "Not enough data"

@@ -205,19 +205,19 @@ def _scorecard(
                 policy = m.missing or settings.missing
                 note = "no data, left out" if policy is MissingPolicy.SKIP else (
                     f"no data, counted as {format_number(_FILL[policy])}")
-            sub = None if pd.isna(value) else float(value)
+            sub = None if pd.isna(value) else float(value)  # type: ignore[arg-type]
             details.append(MeasureScore(
                 measure=m.name,
-                raw=raw.at[cid, m.name],
+                raw=raw.at[cid, m.name],  # type: ignore[arg-type]
                 sub_score=sub,
                 weight=float(share),
                 points=float(share * sub) if sub is not None else 0.0,
                 points_lost=float(share * (100.0 - sub)) if sub is not None else 0.0,
                 note=note,
             ))
-        cov = 0.0 if pd.isna(coverage[cid]) else float(coverage[cid])
+        cov: float = 0.0 if pd.isna(coverage[cid]) else float(coverage[cid])
         value = score[cid]
-        enough = not pd.isna(value) and cov >= settings.min_coverage - 1e-9
+        enough: bool = not pd.isna(value) and cov >= settings.min_coverage - 1e-9
         missing = tuple(m.name for m in used_measures
                         if a.at[cid, m.name] and not has_data.at[cid, m.name])
         results[cid] = OutcomeScore(key, float(value) if enough else None, cov,
@@ -300,6 +300,11 @@ def _customer_result(
             shown = "no score" if score is None else f"{score} {computed}"
             reasons = f"Overridden to {override.rag}{until}: {override.reason}. " \
                       f"Computed {shown}: {reasons}"
+            if rag is Rag.GREEN:
+                next_step = ""
+            elif not next_step:
+                weakest_drag = _next_step(min(outcomes, key=lambda o: o.score or 0), measures)
+                next_step = weakest_drag or f"Follow up: {override.reason}"
         else:
             assert override.until is not None
             reasons = f"Override to {override.rag} expired {override.until.isoformat()}. " \

@@ -194,8 +194,9 @@ def score(
         source = str(config.metrics.get(measure, {}).get("source", measure))
         return f"source {source}", None, f"{measure} for customer {cid}"
 
-    values = {
-        cid: {n: v for n, v in raw.loc[cid].items() if not pd.isna(v)} for cid in ids
+    values: dict[str, dict[str, CellValue]] = {
+        cid: {str(n): v for n, v in raw.loc[cid].items() if not pd.isna(v)}  # type: ignore[misc]
+        for cid in ids
     }
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, now.date())

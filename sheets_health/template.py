@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sheets_health.model import CellValue, CustomerStatus, MissingPolicy, Rag, RollUp, ScoringKind
+from sheets_health.model import CellValue, CustomerStatus, MissingPolicy, Rag, ScoringKind
 
 CUSTOMERS = "Customers"
 SCORECARD = "Scorecard"

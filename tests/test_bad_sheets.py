@@ -129,7 +129,7 @@ BAD_SHEETS: dict[str, tuple[Callable[[Tabs], None], str, str]] = {
     "bad_setting": (
         add_row("Settings", ["Missing data", "ignore"]),
         "tab 'Settings', row 4, column 'Value'",
-        "'ignore' is not a valid MissingPolicy",
+        "'ignore' is not one of skip, neutral, zero",
     ),
 }
 
