@@ -41,7 +41,13 @@ from sheets_health.backends.google_http import (
 )
 from sheets_health.cells import key_text
 from sheets_health.config import SheetConfig
-from sheets_health.errors import ConfigError, OutageError, WriteConflictError
+from sheets_health.errors import (
+    ConfigError,
+    ContractError,
+    OutageError,
+    Problem,
+    WriteConflictError,
+)
 from sheets_health.model import ApplyResult, CellWrite, Table, TabPlan, WritePlan, norm_header
 from sheets_health.template import SCORING, TabTemplate
 
@@ -311,6 +317,7 @@ class GoogleBackend:
 
     def _build(self, tabs: Sequence[TabPlan], grids: Mapping[str, Grid], repaired: list[str],
                skipped: list[str]) -> tuple[list[_Batch], dict[int, _Target], int, int]:
+        problems: list[Problem] = []
         structure: list[tuple[JSON, _Batch]] = []
         cells_at: list[CellAt] = []
         appends: list[tuple[JSON, int, list[dict[int, Any]]]] = []
@@ -319,8 +326,9 @@ class GoogleBackend:
         for tab in tabs:
             grid = grids.get(tab.tab)
             if grid is None:
-                raise ConfigError(f"{self.description}: tab '{tab.tab}' does not exist; "
-                                  "nothing was written", "run `sheets-health init` to create it")
+                problems.append(Problem(tab.tab, None, None, "the tab does not exist",
+                                        "run `sheets-health init` to create it"))
+                continue
             headers = grid.headers()
             cols = {norm_header(h): i for i, h in enumerate(headers) if h}
             new = [h for h in dict.fromkeys(tab.add_headers) if norm_header(h) not in cols]
@@ -334,30 +342,37 @@ class GoogleBackend:
                 cols.update({norm_header(h): start + i for i, h in enumerate(new)})
             key_cols = [cols.get(norm_header(k)) for k in tab.key_columns]
             if any(c is None for c in key_cols):
-                missing = [k for k, c in zip(tab.key_columns, key_cols, strict=True) if c is None]
-                raise WriteConflictError(
-                    f"{self.description}: tab '{grid.title}' has no column "
-                    f"'{missing[0]}' any more; nothing was written",
-                    "restore the key column header, then rerun the sync",
-                )
+                problems += [Problem(grid.title, 1, k, "the key column is missing",
+                                     f"add a column headed '{k}' back to row 1")
+                             for k, c in zip(tab.key_columns, key_cols, strict=True) if c is None]
+                continue
             target = _Target(tab, grid, cols, [c for c in key_cols if c is not None])
             targets[grid.sheet_id] = target
             index = _key_index(grid, target.key_cols)
             for update in tab.updates:
                 row = update.row - 1
                 if target.key_cols:
-                    rows = index.get(tuple(update.key), [])
+                    key = tuple(key_text(k) for k in update.key)
+                    label = _label(tab.key_columns, key)
+                    rows = index.get(key, [])
                     if not rows:
-                        skipped.append(f"{grid.title}: {'/'.join(update.key)} (row {update.row}) "
-                                       "is no longer in the sheet")
+                        skipped.append(f"{grid.title}: {label} (was row {update.row}) is no "
+                                       "longer there")
+                        continue
+                    if row not in rows and len(rows) > 1:
+                        found = ", ".join(str(r + 1) for r in rows)
+                        skipped.append(f"{grid.title}: {label} is in several rows ({found}); "
+                                       "not written")
                         continue
                     if row not in rows:
-                        repaired.append(f"{grid.title}: {'/'.join(update.key)} moved from row "
-                                        f"{update.row} to row {rows[0] + 1}")
+                        repaired.append(f"{grid.title}: {label} moved from row {update.row} to "
+                                        f"row {rows[0] + 1}")
                         row = rows[0]
-                    target.expected[row] = tuple(update.key)
+                    target.expected[row] = key
                 for header, write in update.cells.items():
-                    col = self._column(cols, header, grid.title)
+                    col = _column(cols, header, grid.title, problems)
+                    if col is None:
+                        continue
                     data, mask = gg.cell_data(write)
                     cells_at.append(CellAt(grid.sheet_id, row, col, data, mask))
                     target.wrote.setdefault(row, {})[col] = write
@@ -366,7 +381,8 @@ class GoogleBackend:
                 rows_json = []
                 planned = []
                 for values in tab.appends:
-                    by_col = {self._column(cols, h, grid.title): w for h, w in values.items()}
+                    found_cols = {h: _column(cols, h, grid.title, problems) for h in values}
+                    by_col = {c: values[h] for h, c in found_cols.items() if c is not None}
                     width = max(by_col, default=-1) + 1
                     rows_json.append([gg.cell_data(by_col[c]) if c in by_col else ({}, frozenset())
                                       for c in range(width)])
@@ -375,6 +391,8 @@ class GoogleBackend:
                 request = gg.append_request(grid.sheet_id, rows_json)
                 appends.append((request, grid.sheet_id, planned))
                 appended += len(tab.appends)
+        if problems:
+            raise ContractError(problems)
         requests: list[tuple[JSON, _Batch]] = list(structure)
         for request in gg.update_requests(cells_at):
             rng = request["updateCells"]["range"]
@@ -384,14 +402,6 @@ class GoogleBackend:
         for request, sid, planned in appends:
             requests.append((request, _Batch(appends={sid: planned})))
         return _split(requests), targets, cells, appended
-
-    @staticmethod
-    def _column(cols: Mapping[str, int], header: str, title: str) -> int:
-        col = cols.get(norm_header(header))
-        if col is None:
-            raise ConfigError(f"tab '{title}' has no column '{header}'; nothing was written",
-                              f"add the header '{header}' to row 1 or run `sheets-health init`")
-        return col
 
     def _response_ranges(self, targets: Mapping[int, _Target]) -> list[str]:
         return [gg.column_range(t.grid.title, c) for t in targets.values() if t.key_cols
@@ -482,12 +492,14 @@ class GoogleBackend:
             for row, key in moved.items():
                 found = index.get(key, [])
                 if not found:
-                    skipped.append(f"{grid.title}: {'/'.join(key)} vanished while writing")
+                    skipped.append(f"{grid.title}: {_label(target.plan.key_columns, key)} "
+                                   "vanished while writing")
                     continue
                 new_writes[found[0]] = planned[key]
                 target.expected[found[0]] = key
-                repaired.append(f"{grid.title}: {'/'.join(key)} moved from row {row + 1} to row "
-                                f"{found[0] + 1} during the write; written again there")
+                repaired.append(f"{grid.title}: {_label(target.plan.key_columns, key)} moved "
+                                f"from row {row + 1} to row {found[0] + 1} during the write; "
+                                "written again there")
             cache = self._tables.get(norm_header(grid.title))
             for row in dirty:  # what we wrote on someone else's row goes back to what it was
                 owner = grid.row_key(row, target.key_cols)
@@ -556,7 +568,7 @@ class GoogleBackend:
                 for header, choices in tab.dropdowns.items():
                     col = tab.headers.index(header)
                     requests.append(_validation(sheet_id, col, rows, choices, header != SCORING))
-                changes.append(f"created tab '{tab.name}'")
+                changes.append(f"added tab {tab.name}")
                 continue
             headers = grid.headers()
             cols = {norm_header(h): i for i, h in enumerate(headers) if h}
@@ -568,13 +580,13 @@ class GoogleBackend:
                     requests.append(gg.append_columns_request(grid.sheet_id, extra))
                 requests.append(gg.header_request(grid.sheet_id, start, new))
                 cols.update({norm_header(h): start + i for i, h in enumerate(new)})
-                changes += [f"added column '{h}' to '{grid.title}'" for h in new]
+                changes += [f"added column {h} to {grid.title}" for h in new]
             if grid.frozen_rows < tab.frozen_rows:
                 requests.append({"updateSheetProperties": {
                     "properties": {"sheetId": grid.sheet_id,
                                    "gridProperties": {"frozenRowCount": tab.frozen_rows}},
                     "fields": "gridProperties.frozenRowCount"}})
-                changes.append(f"froze the header row of '{grid.title}'")
+                changes.append(f"froze the header row of {grid.title}")
             if grid.row_count < 2:
                 continue
             for header, choices in tab.dropdowns.items():
@@ -583,11 +595,25 @@ class GoogleBackend:
                     continue
                 requests.append(_validation(grid.sheet_id, col, grid.row_count, choices,
                                             header != SCORING))
-                changes.append(f"added a dropdown to '{grid.title}' column '{header}'")
+                if header not in new:  # a new column gets its dropdown without a word
+                    changes.append(f"added dropdown {header} to {grid.title}")
         return requests, changes
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _label(names: Sequence[str], key: Sequence[str]) -> str:
+    return ", ".join(f"{n} '{k}'" for n, k in zip(names, key, strict=False))
+
+
+def _column(cols: Mapping[str, int], header: str, title: str, problems: list[Problem]
+            ) -> int | None:
+    col = cols.get(norm_header(header))
+    if col is None:
+        problems.append(Problem(title, 1, header, "the column is missing",
+                                "run `sheets-health init` to add it back to row 1"))
+    return col
 
 
 def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], list[int]]:
