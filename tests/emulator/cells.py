@@ -77,7 +77,10 @@ def parse_input(value: Any, user_entered: bool) -> tuple[JSON | None, JSON | Non
     if text.upper() in ("TRUE", "FALSE"):
         return {"boolValue": text.upper() == "TRUE"}, None
     if text and _NUMBER.match(text) and any(ch.isdigit() for ch in text):
-        return _number(float(text.replace(",", ""))), None
+        grouped = None
+        if "," in text:  # typed with thousands separators: Google keeps that look
+            grouped = {"type": "NUMBER", "pattern": "#,##0.00" if "." in text else "#,##0"}
+        return _number(float(text.replace(",", ""))), grouped
     if text.endswith("%") and _NUMBER.match(text[:-1]) and any(c.isdigit() for c in text):
         pattern = "0.00%" if "." in text else "0%"
         percent = float(text[:-1].replace(",", "")) / 100
@@ -117,7 +120,7 @@ def _arith(node: ast.AST) -> float:
 def evaluate_formula(formula: str, registered: dict[str, JSON]) -> JSON:
     if formula in registered:
         return copy.deepcopy(registered[formula])
-    expr = formula[1:].replace("^", "**")
+    expr = formula[1:].strip().replace("^", "**")
     try:
         return _number(_arith(ast.parse(expr, mode="eval").body))
     except ZeroDivisionError:

@@ -366,6 +366,8 @@ def _col_letters(col: int) -> str:
 class _Handler(BaseHTTPRequestHandler):
     emu: SheetsEmulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
     server_version = "ESF"
     sys_version = ""
 

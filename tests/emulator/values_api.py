@@ -135,8 +135,10 @@ def write(ss: Spreadsheet, range_text: str, body: JSON, input_option: str, *,
     out: JSON = {"spreadsheetId": ss.spreadsheet_id}
     if height and width:
         written = format_range(sheet.title, r0, r0 + height, c0, c0 + width)
-        out.update(updatedRange=written, updatedRows=height, updatedColumns=width,
-                   updatedCells=count)
+        touched = [(i, j) for i, row in enumerate(values) for j, v in enumerate(row)
+                   if v is not None]
+        out.update(updatedRange=written, updatedRows=len({i for i, _ in touched}),
+                   updatedColumns=len({j for _, j in touched}), updatedCells=count)
         if render is not None:
             out["updatedData"] = render_range(ss, sheet, r0, r0 + height, c0, c0 + width,
                                               _major(body.get("majorDimension")), *render)
@@ -192,38 +194,52 @@ def batch_update(ss: Spreadsheet, body: JSON) -> JSON:
     return out
 
 
-def _row_empty(sheet: Sheet, r: int, c0: int, c1: int) -> bool:
-    return all(not (sheet.get(r, c) or {}).get("userEnteredValue") for c in range(c0, c1))
+def _tables(sheet: Sheet) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (r0, r1, c0, c1) of 4-connected regions of cells holding values."""
+    filled = {k for k, v in sheet.cells.items() if v.get("userEnteredValue")}
+    seen: set[tuple[int, int]] = set()
+    boxes = []
+    for start in sorted(filled):
+        if start in seen:
+            continue
+        stack, region = [start], []
+        seen.add(start)
+        while stack:
+            r, c = stack.pop()
+            region.append((r, c))
+            for nxt in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                if nxt in filled and nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        rows = [r for r, _ in region]
+        cols = [c for _, c in region]
+        boxes.append((min(rows), max(rows) + 1, min(cols), max(cols) + 1))
+    return boxes
 
 
 def append(ss: Spreadsheet, range_text: str, params: dict[str, list[str]], body: JSON) -> JSON:
-    """Find the table in the range and write after its last row (growing the grid)."""
+    """Find the "table" in the range and write below it, from its first column.
+
+    Like Google, a table is a block of connected non-empty cells touching the range; with
+    several, the last one (lowest, then rightmost) wins, so a row with a gap in the middle
+    makes the next append start at the gap's right (as the real recordings show)."""
     option = _require_input_option(_first(params, "valueInputOption", ""))
     sheet, r0, r1, c0, c1 = ss.resolve(range_text, clip=False)
-    r1, c1 = min(r1, sheet.row_count), min(c1, sheet.col_count)
-    # A single-cell range means "the table around here": search the whole width.
-    search_c1 = sheet.col_count if c1 - c0 <= 1 else c1
-    start = next((r for r in range(r0, sheet.row_count)
-                  if not _row_empty(sheet, r, c0, search_c1)), None)
+    touching = [b for b in _tables(sheet) if b[0] < r1 and b[1] > r0 and b[2] < c1 and b[3] > c0]
     table: str | None = None
-    if start is None:
-        target = r0
-    else:
-        end = start
-        while end < sheet.row_count and not _row_empty(sheet, end, c0, search_c1):
-            end += 1
-        cols = [c for r in range(start, end) for c in range(c0, search_c1)
-                if (sheet.get(r, c) or {}).get("userEnteredValue")]
-        table = format_range(sheet.title, start, end, min(cols), max(cols) + 1)
-        target = end
+    target_row, target_col = r0, c0
+    if touching:
+        t0, t1, u0, u1 = max(touching, key=lambda b: (b[1], b[3]))
+        table = format_range(sheet.title, t0, t1, u0, u1)
+        target_row, target_col = t1, u0
     if _first(params, "insertDataOption", "OVERWRITE") == "INSERT_ROWS":
         rows = len(body.get("values") or [])
         if body.get("majorDimension") == "COLUMNS":
             rows = max((len(col) for col in body.get("values") or []), default=0)
-        if target < sheet.row_count and rows:
-            sheet.insert("ROWS", target, rows)
-    updates = write(ss, range_text, body, option, grow=True, anchor=(sheet, target, c0),
-                    render=_response_render(params))
+        if target_row < sheet.row_count and rows:
+            sheet.insert("ROWS", target_row, rows)
+    updates = write(ss, range_text, body, option, grow=True,
+                    anchor=(sheet, target_row, target_col), render=_response_render(params))
     out: JSON = {"spreadsheetId": ss.spreadsheet_id}
     if table:
         out["tableRange"] = table
