@@ -24,7 +24,8 @@ from .grid import Sheet
 from .server import SheetsEmulator
 
 JSON = dict[str, Any]
-CASSETTES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "gspread-cassettes"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CASSETTES = REPO_ROOT.parent / "shared" / "reference" / "gspread-cassettes"
 _ID = re.compile(r"^/v4/spreadsheets/([^/:]+)")
 # Per endpoint, the top-level keys compared (None = the whole body).
 COMPARED: dict[str, tuple[str, ...] | None] = {
