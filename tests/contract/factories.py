@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -72,8 +72,12 @@ class BackendUnderTest(Protocol):
 
 @dataclass(frozen=True)
 class BackendFactory:
+    """``make(tmp_path, tabs, **fixtures)``: ``fixtures`` names pytest fixtures (e.g. a running
+    emulator) whose values are passed to ``make`` as keyword arguments."""
+
     name: str
-    make: Callable[[Path, Tabs], BackendUnderTest]
+    make: Callable[..., BackendUnderTest]
+    fixtures: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- xlsx
@@ -187,18 +191,18 @@ def make_xlsx(tmp_path: Path, tabs: Tabs) -> XlsxUnderTest:
 # ----------------------------------------------------------------------------- registry
 
 
-def _optional(module: str) -> list[BackendFactory]:
-    """Factories from a sibling module, when it exists (e.g. Google on the emulator)."""
+def _optional(module: str) -> tuple[list[BackendFactory], dict[str, Any]]:
+    """``FACTORIES`` (and pytest fixtures in ``FIXTURES``) of a sibling module, if it exists."""
     try:
         found = importlib.import_module(f"{__package__}.{module}" if __package__ else module)
     except ModuleNotFoundError as exc:
         if exc.name is not None and exc.name.rsplit(".", 1)[-1] == module:
-            return []
+            return [], {}
         raise
-    return list(found.FACTORIES)
+    return list(found.FACTORIES), dict(getattr(found, "FIXTURES", {}))
 
 
-BACKEND_FACTORIES: list[BackendFactory] = [
-    BackendFactory("xlsx", make_xlsx),
-    *_optional("google_factory"),
-]
+_google, _google_fixtures = _optional("google_factory")
+
+BACKEND_FACTORIES: list[BackendFactory] = [BackendFactory("xlsx", make_xlsx), *_google]
+EXTRA_FIXTURES: dict[str, Any] = {**_google_fixtures}  # conftest makes these visible
