@@ -1,0 +1,32 @@
+"""The shipped template files stay in step with the code that creates tabs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sheets_health.backends.xlsx import XlsxBackend
+from sheets_health.template import TEMPLATE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_template_workbook_matches_the_template(tmp_path: Path) -> None:
+    copy = tmp_path / "t.xlsx"
+    shutil.copy(ROOT / "templates" / "sheets-health-template.xlsx", copy)
+    backend = XlsxBackend(copy)
+    tables = backend.read([t.name for t in TEMPLATE])
+    assert [tables[t.name].headers for t in TEMPLATE] == [t.headers for t in TEMPLATE]
+    assert backend.init(TEMPLATE) == []  # nothing missing: regenerate it if this fails
+
+
+def test_credentials_example_has_every_service_account_field() -> None:
+    key = json.loads((ROOT / "credentials.example.json").read_text())
+    assert sorted(key) == sorted([
+        "type", "project_id", "private_key_id", "private_key", "client_email", "client_id",
+        "auth_uri", "token_uri", "auth_provider_x509_cert_url", "client_x509_cert_url",
+        "universe_domain",
+    ])
+    assert key["type"] == "service_account"
+    assert "PLACEHOLDER" in key["private_key"]
