@@ -347,20 +347,31 @@ def _fill_rgb(cell: Cell | MergedCell) -> str | None:
 
 
 def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
-    """Append missing headers after the last non-empty one, styled like their neighbour."""
+    """Append missing headers after the last non-empty one, styled like the header before."""
     last = max(tab.columns.values(), default=0)
     for header in headers:
         if norm_header(header) in tab.columns:
             continue
-        last += 1
+        neighbour = tab.ws.cell(row=1, column=last) if last else None
+        last = _free_column(tab.ws, last + 1)
         cell = tab.ws.cell(row=1, column=last)
-        neighbour = tab.ws.cell(row=1, column=last - 1) if last > 1 else None
         if neighbour is not None and neighbour.has_style:
             cell._style = copy(neighbour._style)
         else:
             cell.font = Font(bold=True)
         _set_value(cell, header)
         tab.columns[norm_header(header)] = last
+
+
+def _free_column(ws: Worksheet, col: int) -> int:
+    """The first column from ``col`` on with nothing in it: unlabelled notes stay the user's."""
+    while any(
+        not is_blank(cell.value)
+        for (cell,) in ws.iter_rows(min_col=col, max_col=col)
+        if not isinstance(cell, MergedCell)
+    ):
+        col += 1
+    return col
 
 
 def _locate_updates(
@@ -579,7 +590,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
     for header in tab.headers:
         if norm_header(header) in columns:
             continue
-        last += 1
+        last = _free_column(ws, last + 1)
         cell = ws.cell(row=1, column=last)
         cell.value = header
         cell.font = Font(bold=True)
