@@ -25,7 +25,9 @@ from sheets_health.sources.common import Clock, Window
 from sheets_health.sources.files import Cells
 from sheets_health.sources.spec import Agg, Condition, MetricSpec, Op, SourceSpec
 
-_AWARE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_AWARE = re.compile(
+    r"\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE
+)
 
 
 class Columns:

@@ -175,10 +175,17 @@ class _Compiler:
 
     def clause(self, condition: Condition) -> ColumnElement[bool]:
         col, value = self.col(condition.column), condition.value
+        # as in files, a blank text cell matches no != / not in (NULL already does not)
+        values = value if isinstance(value, tuple) else (value,)
+        blank_text = sa.func.trim(col) != "" if all(isinstance(v, str) for v in values) else None
         if condition.op in (Op.IN, Op.NOT_IN):
             assert isinstance(value, tuple)
-            return col.in_(value) if condition.op is Op.IN else col.not_in(value)
+            if condition.op is Op.IN:
+                return col.in_(value)
+            return sa.and_(col.not_in(value), sa.true() if blank_text is None else blank_text)
         bound = sa.literal(value)
+        if condition.op is Op.NE and blank_text is not None:
+            return sa.and_(col != bound, blank_text)
         return {
             Op.EQ: col == bound,
             Op.NE: col != bound,
