@@ -8,8 +8,8 @@
 
 from .auth import make_service_account_key
 from .faults import Fault, FaultKind
-from .gspread_client import gspread_client, redirecting_http_client
+from .gspread_client import gspread_client, no_boundary_lookup, redirecting_http_client
 from .server import RecordedRequest, SheetsEmulator
 
 __all__ = ["Fault", "FaultKind", "RecordedRequest", "SheetsEmulator", "gspread_client",
-           "make_service_account_key", "redirecting_http_client"]
+           "make_service_account_key", "no_boundary_lookup", "redirecting_http_client"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import fieldmask
 from .a1 import format_range
-from .grid import GridError, Sheet, Spreadsheet, new_sheet_properties
+from .grid import GridError, Sheet, Spreadsheet, clean_grid_range, new_sheet_properties
 
 JSON = dict[str, Any]
 Handler = Callable[[Spreadsheet, JSON], JSON]
@@ -350,7 +350,10 @@ def no_op(ss: Spreadsheet, req: JSON) -> JSON:
 
 def set_basic_filter(ss: Spreadsheet, req: JSON) -> JSON:
     flt = copy.deepcopy(req.get("filter") or {})
-    sheet = ss.sheet_by_id(int(flt.get("range", {}).get("sheetId", 0)))
+    sheet, r0, r1, c0, c1 = ss.resolve_grid_range(flt.get("range") or {})
+    flt["range"] = clean_grid_range({"sheetId": sheet.sheet_id, "startRowIndex": r0,
+                                     "endRowIndex": r1, "startColumnIndex": c0,
+                                     "endColumnIndex": c1})
     sheet.extra["basicFilter"] = flt
     return {}
 

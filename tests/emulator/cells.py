@@ -298,10 +298,10 @@ def normalise_color(color: JSON) -> JSON:
     return {k: float32(v) for k, v in color.items() if v}
 
 
-def with_color_styles(fmt: JSON) -> JSON:
+def with_color_styles(fmt: JSON, keys: tuple[str, ...] = ("backgroundColor",)) -> JSON:
     """Return a format with colours both as ``xColor`` and ``xColorStyle`` like Google."""
     out = copy.deepcopy(fmt)
-    pairs = [(out, "backgroundColor")]
+    pairs = [(out, key) for key in keys]
     if isinstance(out.get("textFormat"), dict):
         pairs.append((out["textFormat"], "foregroundColor"))
     for holder, key in pairs:
@@ -309,7 +309,7 @@ def with_color_styles(fmt: JSON) -> JSON:
         if key in holder:
             holder[key] = normalise_color(holder[key])
             holder[style] = {"rgbColor": copy.deepcopy(holder[key])}
-        elif style in holder and "rgbColor" in holder[style]:
+        elif style in holder and isinstance(holder[style].get("rgbColor"), dict):
             holder[style]["rgbColor"] = normalise_color(holder[style]["rgbColor"])
             holder[key] = copy.deepcopy(holder[style]["rgbColor"])
     return out

@@ -62,6 +62,28 @@ def deep_merge(base: JSON, top: JSON) -> JSON:
     return out
 
 
+_FALSE_DEFAULTS = ("hidden", "rightToLeft", "hideGridlines", "frozenRowCount",
+                   "frozenColumnCount", "rowGroupControlAfter", "columnGroupControlAfter")
+
+
+def clean_properties(props: JSON) -> JSON:
+    """Sheet properties as proto3 JSON prints them: no nulls, no false/0 flags,
+    colours rounded to float32 and mirrored as ``tabColorStyle``."""
+    out: JSON = {}
+    for key, value in props.items():
+        if value is None or (key in _FALSE_DEFAULTS and not value):
+            continue
+        out[key] = clean_properties(value) if isinstance(value, dict) else value
+    if "tabColor" in out or "tabColorStyle" in out:
+        out = cv.with_color_styles(out, keys=("tabColor",))
+    return out
+
+
+def clean_grid_range(gr: JSON) -> JSON:
+    """GridRange output: sheetId 0 is the proto default and is left out."""
+    return {k: v for k, v in gr.items() if not (k == "sheetId" and v == 0)}
+
+
 def _has_content(cell: JSON | None) -> bool:
     return bool(cell) and any(cell.get(k) not in (None, {}, "") for k in WRITABLE)
 
@@ -285,9 +307,9 @@ class Spreadsheet:
 
     # -------------------------------------------------------------------- JSON
     def sheet_json(self, sheet: Sheet) -> JSON:
-        out: JSON = {"properties": copy.deepcopy(sheet.properties)}
+        out: JSON = {"properties": clean_properties(sheet.properties)}
         if sheet.merges:
-            out["merges"] = copy.deepcopy(sheet.merges)
+            out["merges"] = [clean_grid_range(m) for m in sheet.merges]
         for key, value in sheet.extra.items():
             if value:
                 out[key] = copy.deepcopy(value)

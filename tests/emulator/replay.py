@@ -201,8 +201,10 @@ def _token(emu: SheetsEmulator, key: JSON) -> str:
     from google.auth.transport.requests import Request
     from google.oauth2.service_account import Credentials
 
-    creds = Credentials.from_service_account_info(
-        key, scopes=["https://www.googleapis.com/auth/spreadsheets"])
+    from .gspread_client import no_boundary_lookup
+
+    creds = no_boundary_lookup(Credentials.from_service_account_info(
+        key, scopes=["https://www.googleapis.com/auth/spreadsheets"]))
     creds.refresh(Request())
     return str(creds.token)
 

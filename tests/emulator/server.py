@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from requests.structures import CaseInsensitiveDict
+
 from . import batch_update, fieldmask, values_api
 from .a1 import col_to_index, parse_cells
 from .auth import AuthRegistry, TokenError
@@ -51,7 +53,7 @@ class RecordedRequest:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict[str]
     raw_body: bytes
     body: Any = None
     method_id: str | None = None  # discovery id, e.g. "sheets.spreadsheets.values.get"
@@ -89,10 +91,10 @@ class SheetsEmulator:
         class Handler(_Handler):
             emu = emulator
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="sheets-emulator")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="sheets-emulator")
         self._thread.start()
         return self
 
@@ -199,14 +201,16 @@ class SheetsEmulator:
                              "USER_ENTERED" if user_entered else "RAW", grow=True)
 
     def _column(self, sheet: Sheet, by_col: int | str, header_rows: int) -> int:
+        """0-based index, a header name (matched like the product does), or letters."""
         if isinstance(by_col, int):
             return by_col
-        if by_col.isalpha() and len(by_col) <= 3 and by_col.isupper():
-            return col_to_index(by_col)
+        wanted = by_col.strip().lower()
         for c in range(sheet.col_count):
             value = (sheet.get(max(header_rows - 1, 0), c) or {}).get("userEnteredValue", {})
-            if str(next(iter(value.values()), "")).strip().lower() == by_col.strip().lower():
+            if str(next(iter(value.values()), "")).strip().lower() == wanted:
                 return c
+        if by_col.isalpha() and len(by_col) <= 3:
+            return col_to_index(by_col)
         raise KeyError(by_col)
 
     def sort_rows(self, spreadsheet_id: str, tab: str, by_col: int | str,
@@ -363,6 +367,17 @@ def _col_letters(col: int) -> str:
     return index_to_col(col)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that time out or vanish (stall/drop faults) are expected; stay quiet."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     emu: SheetsEmulator
     protocol_version = "HTTP/1.1"
@@ -420,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         query = parse_qs(parts.query, keep_blank_values=True)
         rec = RecordedRequest(self.command, parts.path, query,
-                              {k: v for k, v in self.headers.items()}, raw)
+                              CaseInsensitiveDict(dict(self.headers.items())), raw)
         with emu.lock:
             emu.requests.append(rec)
         if parts.path == "/token" and self.command == "POST":

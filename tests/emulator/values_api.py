@@ -188,7 +188,7 @@ def batch_update(ss: Spreadsheet, body: JSON) -> JSON:
     if responses:
         sheets = {r["updatedRange"].rsplit("!", 1)[0] for r in responses if "updatedRows" in r}
         out.update(totalUpdatedRows=sum(r.get("updatedRows", 0) for r in responses),
-                   totalUpdatedColumns=sum(r.get("updatedColumns", 0) for r in responses),
+                   totalUpdatedColumns=max(r.get("updatedColumns", 0) for r in responses),
                    totalUpdatedCells=sum(r.get("updatedCells", 0) for r in responses),
                    totalUpdatedSheets=len(sheets), responses=responses)
     return out
