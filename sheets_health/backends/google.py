@@ -95,7 +95,7 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
                 "application-default login --scopes=https://www.googleapis.com/auth/"
                 "spreadsheets,https://www.googleapis.com/auth/cloud-platform`",
             ) from None
-        return creds, getattr(creds, "service_account_email", None)
+        return _sheets_only(creds), getattr(creds, "service_account_email", None)
     key_path = key_path.expanduser()
     fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
            "accounts > Keys > Add key > JSON) and point credentials at it")
@@ -118,7 +118,19 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
         detail = str(exc) if "missing fields" in str(exc) else "the private key cannot be read"
         raise ConfigError(f"the credentials file {key_path} is not a valid key: "
                           f"{redact(detail)}", fix) from None
-    return creds, creds.service_account_email
+    return _sheets_only(creds), creds.service_account_email
+
+
+def _sheets_only(creds: Credentials) -> Credentials:
+    """Keep the network footprint to the token endpoint and the Sheets API.
+
+    google-auth (2.4x+) starts a background "regional access boundary" lookup at
+    iamcredentials.googleapis.com after each token refresh; it would bypass the API base URL
+    (and reach the internet from tests), so it is switched off for these credentials.
+    """
+    if hasattr(creds, "_is_regional_access_boundary_lookup_required"):
+        creds._is_regional_access_boundary_lookup_required = lambda: False
+    return creds
 
 
 @dataclass

@@ -1,18 +1,20 @@
 """The Google backend in the contract suite: real gspread + google-auth + requests against the
-local Sheets API emulator (one emulator per test process, one spreadsheet per test).
+local Sheets API emulator (one emulator per test session, one spreadsheet per test).
 
 Seeding and inspection go straight to the emulator's stored cells, never through the backend.
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 import datetime as dt
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sheets_health.backends.base import Backend
 from sheets_health.backends.google import GoogleBackend
@@ -27,16 +29,13 @@ except ImportError:  # tests/ on sys.path rather than a package
     from emulator import SheetsEmulator, make_service_account_key  # type: ignore[no-redef]
 
 EPOCH = dt.datetime(1899, 12, 30)
-_EMULATOR: SheetsEmulator | None = None
 
 
-def shared_emulator() -> SheetsEmulator:
-    """One emulator for the whole test run (started on first use, stopped at exit)."""
-    global _EMULATOR
-    if _EMULATOR is None:
-        _EMULATOR = SheetsEmulator().start()
-        atexit.register(_EMULATOR.stop)
-    return _EMULATOR
+@pytest.fixture(scope="session")
+def google_sheets_emulator() -> Iterator[SheetsEmulator]:
+    """One emulator for the whole run; each test gets its own spreadsheet and key."""
+    with SheetsEmulator() as emulator:
+        yield emulator
 
 
 def seed_cell(value: CellValue) -> dict[str, Any] | None:
@@ -49,12 +48,17 @@ def seed_cell(value: CellValue) -> dict[str, Any] | None:
         return {"userEnteredValue": {"numberValue": value}}
     if isinstance(value, dt.datetime):
         delta = value - EPOCH
-        return {"userEnteredValue": {"numberValue": delta.days + delta.seconds / 86400},
-                "userEnteredFormat": {"numberFormat": {"type": "DATE_TIME",
-                                                       "pattern": "yyyy-mm-dd hh:mm"}}}
+        return {
+            "userEnteredValue": {"numberValue": delta.days + delta.seconds / 86400},
+            "userEnteredFormat": {
+                "numberFormat": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
+            },
+        }
     if isinstance(value, dt.date):
-        return {"userEnteredValue": {"numberValue": (value - EPOCH.date()).days},
-                "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}
+        return {
+            "userEnteredValue": {"numberValue": (value - EPOCH.date()).days},
+            "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}},
+        }
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
@@ -83,8 +87,13 @@ class GoogleUnderTest:
     def __init__(self, emulator: SheetsEmulator, spreadsheet_id: str, key_path: Path) -> None:
         self.emulator = emulator
         self.spreadsheet_id = spreadsheet_id
-        sheet = SheetConfig(backend="google", spreadsheet=spreadsheet_id, credentials=key_path,
-                            api_url=emulator.url, timeout=10)
+        sheet = SheetConfig(
+            backend="google",
+            spreadsheet=spreadsheet_id,
+            credentials=key_path,
+            api_url=emulator.url,
+            timeout=10,
+        )
         self._backend = GoogleBackend.from_config(sheet, sleep=lambda _s: None)
 
     @property
@@ -110,11 +119,13 @@ class GoogleUnderTest:
     def fill(self, tab: str, row: int, col: int) -> str | None:
         fmt = self._cell(tab, row, col).get("userEnteredFormat") or {}
         color = fmt.get("backgroundColor") or (fmt.get("backgroundColorStyle") or {}).get(
-            "rgbColor")
+            "rgbColor"
+        )
         if not color:
             return None
-        text = "".join(f"{round(float(color.get(k, 0)) * 255):02X}"
-                       for k in ("red", "green", "blue"))
+        text = "".join(
+            f"{round(float(color.get(k, 0)) * 255):02X}" for k in ("red", "green", "blue")
+        )
         return None if text == "FFFFFF" else text
 
     def is_formula(self, tab: str, row: int, col: int) -> bool:
@@ -152,8 +163,10 @@ class GoogleUnderTest:
             cell = copy.deepcopy(sheet.get(row - 1, col) or {})
             fmt = cell.setdefault("userEnteredFormat", {})
             fmt.pop("backgroundColorStyle", None)
-            fmt["backgroundColor"] = {name: int(rgb[i:i + 2], 16) / 255
-                                      for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+            fmt["backgroundColor"] = {
+                name: int(rgb[i : i + 2], 16) / 255
+                for name, i in (("red", 0), ("green", 2), ("blue", 4))
+            }
             sheet.put(row - 1, col, cell)
 
 
@@ -174,8 +187,9 @@ def _seed(sheet: Any, rows: list[list[CellValue]]) -> None:
             sheet.put(r, c, cell)
 
 
-def make_google(tmp_path: Path, tabs: Tabs) -> GoogleUnderTest:
-    emulator = shared_emulator()
+def make_google(tmp_path: Path, tabs: Tabs, google_sheets_emulator: SheetsEmulator
+                ) -> GoogleUnderTest:
+    emulator = google_sheets_emulator
     key = make_service_account_key(emulator)
     key_path = tmp_path / "service-account.json"
     key_path.write_text(json.dumps(key), encoding="utf-8")
@@ -187,4 +201,7 @@ def make_google(tmp_path: Path, tabs: Tabs) -> GoogleUnderTest:
     return GoogleUnderTest(emulator, spreadsheet_id, key_path)
 
 
-FACTORIES: list[BackendFactory] = [BackendFactory("google", make_google)]
+FACTORIES: list[BackendFactory] = [
+    BackendFactory("google", make_google, fixtures=("google_sheets_emulator",))
+]
+FIXTURES = {"google_sheets_emulator": google_sheets_emulator}
