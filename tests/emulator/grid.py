@@ -225,7 +225,8 @@ class Spreadsheet:
 
         With ``clip`` a bounded range beyond the grid is an error (reads); writers
         pass ``clip=False`` and grow the grid themselves."""
-        named = next((n for n in self.named_ranges if n["name"] == text), None)
+        tail = text.rsplit("!", 1)[-1]
+        named = next((n for n in self.named_ranges if n["name"] in (text, tail)), None)
         if named is not None:
             return self.resolve_grid_range(named["range"])
         try:
