@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from sheets_health import template as T
 from sheets_health.backends.xlsx import XlsxBackend
@@ -121,6 +122,11 @@ def write_demo(directory: Path, now: dt.datetime) -> Path:
     book = openpyxl.load_workbook(workbook)
     _fill_customers(book[T.CUSTOMERS], customers)
     _fill_scorecard(book[T.SCORECARD], [*_SHEET_MEASURES, *metric_rows])
+    for sheet in book.worksheets:  # printable: every column on one landscape page width
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     book.save(workbook)
     config = directory / "sheets-health.toml"
     config.write_text(
@@ -137,8 +143,13 @@ _MEASURE_COLUMNS = ("CSM score", "Exec sponsor", "Onboarding done", "Success pla
 
 def _fill_customers(sheet: object, customers: list[dict[str, CellValue]]) -> None:
     headers = [*T.CUSTOMER_INPUTS, *_MEASURE_COLUMNS, *T.OUTPUT_COLUMNS]
+    wide = {T.REASONS: 70, T.NEXT_STEP: 40, T.CUSTOMER_NAME: 20, T.OUTCOMES: 24,
+            T.SCORED_AT: 17, T.START_DATE: 12, "Renewal date": 13}
     for col, header in enumerate(headers, start=1):
         sheet.cell(row=1, column=col, value=header)  # type: ignore[attr-defined]
+        letter = get_column_letter(col)
+        sheet.column_dimensions[letter].width = wide.get(  # type: ignore[attr-defined]
+            header, max(10, len(header) + 2))
     for r, customer in enumerate(customers, start=2):
         for col, header in enumerate(headers, start=1):
             value = customer.get(str(header))
