@@ -310,7 +310,7 @@ class GoogleBackend:
             return [layout.column(k) if layout else None for k in tab.key_columns]
 
         def ranges(tab: TabPlan, layout: Grid | None) -> list[str]:
-            if full:
+            if full or tab.add_headers:  # a new header must not land on unlabelled notes
                 return [""]
             letters = [gg.column_letters(c) for c in key_cols(tab, layout) if c is not None]
             return ["1:1", *(f"{c}1:{c}" for c in letters)]
@@ -319,6 +319,7 @@ class GoogleBackend:
         grids = self._fetch({t.tab: ranges(t, guesses[t.tab]) for t in tabs}, gg.READ_FIELDS,
                             "recheck")
         stale = [t for t in tabs if t.tab in grids and t.key_columns and not full
+                 and not t.add_headers
                  and (guesses[t.tab] is None
                       or key_cols(t, guesses[t.tab]) != key_cols(t, grids[t.tab]))]
         if stale:  # columns moved since the read (or never read): fetch the right ones
@@ -345,7 +346,7 @@ class GoogleBackend:
             cols = {norm_header(h): i for i, h in enumerate(headers) if h}
             new = [h for h in dict.fromkeys(tab.add_headers) if norm_header(h) not in cols]
             if new:
-                start = len(headers)
+                start = max(len(headers), grid.used_width())
                 part = _Batch(headers={grid.sheet_id: [(start + i, h) for i, h in enumerate(new)]})
                 if start + len(new) > grid.column_count:
                     extra = start + len(new) - grid.column_count
@@ -540,7 +541,8 @@ class GoogleBackend:
         changes: list[str] = []
         for attempt in range(1, attempts + 1):
             grids = self._fetch({t.name: ["1:2"] for t in template}, gg.INIT_FIELDS, "init-read")
-            requests, now = self._init_requests(template, grids)
+            widths = self._used_widths(template, grids)
+            requests, now = self._init_requests(template, grids, widths)
             if not requests:
                 return changes  # a retried write that had landed: report what it did
             changes = now
@@ -556,8 +558,18 @@ class GoogleBackend:
             return changes
         return changes  # pragma: no cover
 
-    def _init_requests(self, template: Sequence[TabTemplate], grids: Mapping[str, Grid]
-                       ) -> tuple[list[JSON], list[str]]:
+    def _used_widths(self, template: Sequence[TabTemplate], grids: Mapping[str, Grid]
+                     ) -> dict[str, int]:
+        """Used width of tabs that get new headers (a second read, only when there are)."""
+        needing = [t.name for t in template if t.name in grids and any(
+            grids[t.name].column(h) is None for h in t.headers)]
+        if not needing:
+            return {}
+        full = self._fetch({name: [""] for name in needing}, gg.VALUES_FIELDS, "init-read")
+        return {name: grid.used_width() for name, grid in full.items()}
+
+    def _init_requests(self, template: Sequence[TabTemplate], grids: Mapping[str, Grid],
+                       widths: Mapping[str, int]) -> tuple[list[JSON], list[str]]:
         requests: list[JSON] = []
         changes: list[str] = []
         used_ids = {g.sheet_id for g in self._grids.values()}
@@ -586,7 +598,7 @@ class GoogleBackend:
             cols = {norm_header(h): i for i, h in enumerate(headers) if h}
             new = [h for h in tab.headers if norm_header(h) not in cols]
             if new:
-                start = len(headers)
+                start = max(len(headers), widths.get(tab.name, 0))
                 if start + len(new) > grid.column_count:
                     extra = start + len(new) - grid.column_count
                     requests.append(gg.append_columns_request(grid.sheet_id, extra))

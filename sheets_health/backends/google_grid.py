@@ -30,6 +30,7 @@ _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRow
 CELL_FIELDS = "effectiveValue,effectiveFormat(numberFormat(type),backgroundColor)"
 META_FIELDS = f"sheets({_PROPS})"
 READ_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))"
+VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"
 INIT_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
 INIT_FIELDS += "dataValidation))))"
 
@@ -81,6 +82,10 @@ class Grid:
             if norm_header(name) == wanted:
                 return index
         return None
+
+    def used_width(self) -> int:
+        """Columns up to the last one holding any value read, header or not."""
+        return max((c for (_r, c), v in self.values.items() if not is_blank(v)), default=-1) + 1
 
     def last_row(self) -> int:
         """0-based index of the last row holding any value read (-1: none)."""
