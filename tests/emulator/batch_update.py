@@ -181,7 +181,8 @@ def update_sheet_properties(ss: Spreadsheet, req: JSON) -> JSON:
             raise GridError(f"Requested {key} ({gp[key]}) exceeds the grid size.")
         if gp.get(key) == 0:
             gp.pop(key)
-    new_index = int(updated.get("index", before["index"]))
+    requested = updated.get("index")
+    new_index = int(before["index"] if requested is None else requested)
     updated["index"] = before["index"]
     sheet.properties = updated
     sheet.resize(rows, cols)

@@ -15,6 +15,7 @@ import math
 import operator
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 
 JSON = dict[str, Any]
@@ -90,8 +91,8 @@ def parse_input(value: Any, user_entered: bool) -> tuple[JSON | None, JSON | Non
             when = dt.datetime(int(m[1]), int(m[2]), int(m[3]))
             return _number(to_serial(when)), {"type": "DATE", "pattern": "yyyy-mm-dd"}
         if m := _ISO_DATETIME.match(text):
-            parts = [int(p or 0) for p in m.groups()]
-            when = dt.datetime(*parts)
+            y, mo, d, h, mi, sec = (int(p or 0) for p in m.groups())
+            when = dt.datetime(y, mo, d, h, mi, sec)
             return _number(to_serial(when)), {"type": "DATE_TIME", "pattern": "yyyy-mm-dd h:mm:ss"}
         if m := _US_DATE.match(text):
             when = dt.datetime(int(m[3]), int(m[1]), int(m[2]))
@@ -102,9 +103,10 @@ def parse_input(value: Any, user_entered: bool) -> tuple[JSON | None, JSON | Non
 
 
 # ---------------------------------------------------------------------- formulas
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg,
-        ast.UAdd: operator.pos}
+_OPS: dict[type, Callable[..., Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg,
+    ast.UAdd: operator.pos}
 
 
 def _arith(node: ast.AST) -> float:

@@ -37,7 +37,7 @@ DEFAULT_FORMAT: JSON = {
     },
     "backgroundColorStyle": {"rgbColor": {"red": 1, "green": 1, "blue": 1}},
 }
-_THEME = [("TEXT", {}), ("BACKGROUND", {"red": 1, "green": 1, "blue": 1}),
+_THEME: list[tuple[str, JSON]] = [("TEXT", {}), ("BACKGROUND", {"red": 1, "green": 1, "blue": 1}),
           ("ACCENT1", {"red": 0.25882354, "green": 0.52156866, "blue": 0.95686275}),
           ("ACCENT2", {"red": 0.91764706, "green": 0.2627451, "blue": 0.20784314}),
           ("ACCENT3", {"red": 0.9843137, "green": 0.7372549, "blue": 0.015686275}),
@@ -85,7 +85,7 @@ def clean_grid_range(gr: JSON) -> JSON:
 
 
 def _has_content(cell: JSON | None) -> bool:
-    return bool(cell) and any(cell.get(k) not in (None, {}, "") for k in WRITABLE)
+    return cell is not None and any(cell.get(k) not in (None, {}, "") for k in WRITABLE)
 
 
 @dataclass

@@ -150,12 +150,12 @@ def write(ss: Spreadsheet, range_text: str, body: JSON, input_option: str, *,
 def _response_render(params: dict[str, list[str]] | JSON,
                      in_body: bool = False) -> tuple[str, str] | None:
     if in_body:
-        body: JSON = params  # type: ignore[assignment]
+        body: JSON = dict(params)
         if not body.get("includeValuesInResponse"):
             return None
         return (body.get("responseValueRenderOption") or "FORMATTED_VALUE",
                 body.get("responseDateTimeRenderOption") or "SERIAL_NUMBER")
-    q: dict[str, list[str]] = params  # type: ignore[assignment]
+    q: dict[str, list[str]] = dict(params)
     if not _true(q, "includeValuesInResponse"):
         return None
     return (_first(q, "responseValueRenderOption", "FORMATTED_VALUE"),
