@@ -290,6 +290,10 @@ class GoogleBackend:
             for _round in range(REPAIR_ROUNDS):
                 if not mismatched:
                     break
+                after = self._key_columns(targets, {sid for sid, _row in mismatched})
+                mismatched = self._verify(targets, after, {*mismatched})
+                if not mismatched:
+                    break
                 repair = self._repair(targets, after, mismatched, repaired, skipped)
                 if not repair.requests:
                     break
@@ -316,14 +320,14 @@ class GoogleBackend:
             return ["1:1", *(f"{c}1:{c}" for c in letters)]
 
         guesses = {tab.tab: self._grids.get(norm_header(tab.tab)) for tab in tabs}
-        grids = self._fetch({t.tab: ranges(t, guesses[t.tab]) for t in tabs}, gg.READ_FIELDS,
+        grids = self._fetch({t.tab: ranges(t, guesses[t.tab]) for t in tabs}, gg.KEY_FIELDS,
                             "recheck")
         stale = [t for t in tabs if t.tab in grids and t.key_columns and not full
                  and not t.add_headers
                  and (guesses[t.tab] is None
                       or key_cols(t, guesses[t.tab]) != key_cols(t, grids[t.tab]))]
         if stale:  # columns moved since the read (or never read): fetch the right ones
-            again = self._fetch({t.tab: ranges(t, grids[t.tab]) for t in stale}, gg.READ_FIELDS,
+            again = self._fetch({t.tab: ranges(t, grids[t.tab]) for t in stale}, gg.KEY_FIELDS,
                                 "recheck")
             grids.update(again)
         return grids
@@ -416,18 +420,35 @@ class GoogleBackend:
             requests.append((request, _Batch(appends={sid: planned})))
         return _split(requests), targets, cells, appended
 
-    def _response_ranges(self, targets: Mapping[int, _Target]) -> list[str]:
-        return [gg.column_range(t.grid.title, c) for t in targets.values() if t.key_cols
-                for c in t.key_cols]
+    def _response_ranges(self, batch: _Batch, targets: Mapping[int, _Target]) -> list[str]:
+        """The key cells of the rows this batch wrote, to verify them from its response."""
+        out = []
+        for sid, target in targets.items():
+            rows = [r for s, r in batch.rows if s == sid]
+            if not rows or not target.key_cols:
+                continue
+            for col in target.key_cols:
+                letter = gg.column_letters(col)
+                out.append(f"{gg.quote_title(target.grid.title)}!{letter}{min(rows) + 1}:"
+                           f"{letter}{max(rows) + 1}")
+        return out
+
+    def _key_columns(self, targets: Mapping[int, _Target], sids: set[int]) -> dict[int, Grid]:
+        """Whole key columns of some tabs: where every key is now (before a repair)."""
+        wanted = {t.grid.title: [f"{gg.column_letters(c)}1:{gg.column_letters(c)}"
+                                 for c in t.key_cols]
+                  for sid, t in targets.items() if sid in sids and t.key_cols}
+        grids = self._fetch(wanted, gg.KEY_FIELDS, "repair-check")
+        return {g.sheet_id: g for g in grids.values()}
 
     def _send(self, batch: _Batch, targets: Mapping[int, _Target]) -> dict[int, Grid]:
         """One batchUpdate; returns the key columns after it. Safe to retry: see below."""
-        ranges = self._response_ranges(targets)
+        ranges = self._response_ranges(batch, targets)
         body: JSON = {"requests": batch.requests}
         if ranges:
             body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
                         responseIncludeGridData=True)
-        fields = f"updatedSpreadsheet({gg.READ_FIELDS})" if ranges else "spreadsheetId"
+        fields = f"updatedSpreadsheet({gg.KEY_FIELDS})" if ranges else "spreadsheetId"
         attempts = self.http.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -463,7 +484,7 @@ class GoogleBackend:
             if target.key_cols and target.grid.title not in wanted:
                 letters = [gg.column_letters(c) for c in target.key_cols]
                 wanted[target.grid.title] = [f"{c}1:{c}" for c in letters]
-        grids = {g.sheet_id: g for g in self._fetch(wanted, gg.READ_FIELDS, "write-check").values()}
+        grids = {g.sheet_id: g for g in self._fetch(wanted, gg.KEY_FIELDS, "write-check").values()}
         for sid, planned in batch.appends.items():
             grid = grids.get(sid)
             if grid is None or not _tail_matches(grid, planned):

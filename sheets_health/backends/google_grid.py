@@ -30,6 +30,8 @@ _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRow
 CELL_FIELDS = "effectiveValue,effectiveFormat(numberFormat(type),backgroundColor)"
 META_FIELDS = f"sheets({_PROPS})"
 READ_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))"
+KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
+              "effectiveFormat(numberFormat(type))))))")
 VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"
 INIT_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
 INIT_FIELDS += "dataValidation))))"
