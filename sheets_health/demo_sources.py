@@ -158,6 +158,38 @@ column = "invoice_overdue_days"
 '''
 
 
+# Scorecard rows for the metrics above, in the demo's column order: Measure, Dimension,
+# Scoring, Red at, Green at, Weight, Missing, Value degree, Proactive, Action when red, Notes,
+# then the weights for "Automate workflows", "Executive reporting", "Team collaboration".
+# Outcome measures (workflows run, seats in use) weigh more than activity (logins), and the
+# thresholds sit between the profiles' typical values (see the module docstring).
+DEMO_SCORECARD: tuple[tuple[str | float, ...], ...] = (
+    ("Workflows run 30d", "Usage", "linear", 10, 60, 3, "", 1, "no",
+     "Run a workflow-automation session with the team",
+     "The core work customers buy the product for", 4, 1, 2),
+    ("Active users 30d", "Usage", "linear", 2, 8, 2, "", 2, "no",
+     "Plan an enablement session for the inactive seats", "Distinct users in 30 days", 1, 1, 3),
+    ("Logins 30d", "Usage", "linear", 20, 100, 0.5, "", 3, "no",
+     "Check in: activity has dropped", "A rough activity signal (3rd degree)", 0.5, 0.5, 0.5),
+    ("Usage change 30d", "Usage", "linear", -40, 0, 1, "", 2, "no",
+     "Ask what changed: usage fell against the month before",
+     "Percent change of events against the previous 30 days", 1, 1, 1),
+    ("Days since last login", "Usage", "linear", 14, 2, 0.5, "", 3, "no",
+     "Reach out: nobody has logged in for two weeks", "", 0.5, 0.5, 0.5),
+    ("Open tickets", "Support", "linear", 5, 1, 1, "", 2, "no",
+     "Review the open tickets with support and the champion", "", 1, 1, 1),
+    ("P1 tickets 90d", "Support", "linear", 3, 0, 1, "", 2, "no",
+     "Hold a service review about the P1 incidents", "", 1, 1, 1),
+    ("NPS", "Sentiment", "linear", -20, 40, 2, "", 2, "no",
+     "Call the detractors and close the loop", "From the NPS survey (Google Form)", 2, 2, 2),
+    ("Seat utilisation", "Outcomes", "linear", 0.4, 0.8, 2, "", 2, "yes",
+     "Help them roll out the unused seats", "Active seats / seats purchased", 2, 1, 2),
+    ("Invoice overdue days", "Fit", "linear", 30, 0, 1, "", 3, "no",
+     "Ask finance and the champion about the overdue invoice", "From the billing warehouse",
+     1, 1, 1),
+)  # fmt: skip
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

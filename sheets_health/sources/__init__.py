@@ -232,14 +232,8 @@ def check_config(config: Config) -> list[str]:
     """Every problem with [sources]/[metrics], without loading data (files are only looked
     for, database drivers only imported); each names the key and the fix."""
     specs, problems = parse_specs(config)
-    used = {m.source for m in specs.metrics.values()}
     for name, spec in specs.sources.items():
         where = f"[sources.{name}]"
-        if name not in used:
-            problems.append(
-                f'{where}: no metric uses this source. Fix: add [metrics."<name>"] with '
-                f'source = "{name}", or remove the source'
-            )
         if spec.path is not None and spec.kind is not SourceKind.SQL and not spec.path.exists():
             problems.append(
                 f"{where}: file {spec.path} does not exist. Fix: check path (relative paths "
