@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import google.auth
 import gspread
-from google.auth import exceptions as auth_exceptions
-from google.auth.credentials import Credentials
-from gspread.exceptions import NoValidUrlKeyFound
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
-from gspread.utils import extract_id_from_url
 
 from sheets_health.backends import google_grid as gg
+from sheets_health.backends.google_auth import load_credentials, spreadsheet_key
 from sheets_health.backends.google_grid import JSON, CellAt, Grid
 from sheets_health.backends.google_http import (
-    SHEETS_SCOPE,
     Context,
     GoogleRequestError,
     RequestRecord,
@@ -37,8 +29,8 @@ from sheets_health.backends.google_http import (
     SheetsHTTPClient,
     UncertainWriteError,
     install_log_redaction,
-    redact,
 )
+from sheets_health.backends.google_init import init_requests
 from sheets_health.cells import key_text
 from sheets_health.config import SheetConfig
 from sheets_health.errors import (
@@ -49,88 +41,12 @@ from sheets_health.errors import (
     WriteConflictError,
 )
 from sheets_health.model import ApplyResult, CellWrite, Table, TabPlan, WritePlan, norm_header
-from sheets_health.template import SCORING, TabTemplate
+from sheets_health.template import TabTemplate
 
 log = logging.getLogger("sheets_health.backends.google")
 
 MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
 REPAIR_ROUNDS = 3
-_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
-
-
-def spreadsheet_key(text: str) -> str:
-    """The spreadsheet id from an id or any Google Sheets URL."""
-    text = text.strip()
-    if "/" in text or text.startswith("http"):
-        try:
-            return extract_id_from_url(text)
-        except NoValidUrlKeyFound:
-            raise ConfigError(
-                f"spreadsheet = '{text}' is not a Google Sheets URL with an id in it",
-                "paste the sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit) "
-                "or just the id",
-            ) from None
-    if not _KEY.match(text):
-        raise ConfigError(
-            f"spreadsheet = '{text}' does not look like a Google Sheets id",
-            "copy the id from the sheet's URL (the part between /d/ and /edit)",
-        )
-    return text
-
-
-def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
-    """A service-account key (the given path or GOOGLE_APPLICATION_CREDENTIALS), else ADC."""
-    from google.oauth2 import service_account
-
-    env_path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    key_path = path or (Path(env_path) if env_path else None)
-    if key_path is None:
-        try:
-            creds, _project = google.auth.default(scopes=[SHEETS_SCOPE])
-        except auth_exceptions.DefaultCredentialsError:
-            raise ConfigError(
-                "no Google credentials found",
-                "set credentials = \"service-account.json\" in [sheet], export "
-                "GOOGLE_APPLICATION_CREDENTIALS=/path/key.json, or run `gcloud auth "
-                "application-default login --scopes=https://www.googleapis.com/auth/"
-                "spreadsheets,https://www.googleapis.com/auth/cloud-platform`",
-            ) from None
-        return _sheets_only(creds), getattr(creds, "service_account_email", None)
-    key_path = key_path.expanduser()
-    fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
-           "accounts > Keys > Add key > JSON) and point credentials at it")
-    try:
-        info = json.loads(key_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"the credentials file {key_path} does not exist", fix) from None
-    except (OSError, ValueError):
-        raise ConfigError(f"the credentials file {key_path} is not a readable JSON key",
-                          fix) from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        kind = info.get("type") if isinstance(info, dict) else None
-        raise ConfigError(
-            f"the credentials file {key_path} is not a service-account key (type is {kind!r})",
-            fix + "; for your own user account use application-default credentials instead",
-        )
-    try:
-        creds = service_account.Credentials.from_service_account_info(info, scopes=[SHEETS_SCOPE])
-    except ValueError as exc:
-        detail = str(exc) if "missing fields" in str(exc) else "the private key cannot be read"
-        raise ConfigError(f"the credentials file {key_path} is not a valid key: "
-                          f"{redact(detail)}", fix) from None
-    return _sheets_only(creds), creds.service_account_email
-
-
-def _sheets_only(creds: Credentials) -> Credentials:
-    """Keep the network footprint to the token endpoint and the Sheets API.
-
-    google-auth (2.4x+) starts a background "regional access boundary" lookup at
-    iamcredentials.googleapis.com after each token refresh; it would bypass the API base URL
-    (and reach the internet from tests), so it is switched off for these credentials.
-    """
-    if hasattr(creds, "_is_regional_access_boundary_lookup_required"):
-        creds._is_regional_access_boundary_lookup_required = lambda: False
-    return creds
 
 
 @dataclass
@@ -563,7 +479,8 @@ class GoogleBackend:
         for attempt in range(1, attempts + 1):
             grids = self._fetch({t.name: ["1:2"] for t in template}, gg.INIT_FIELDS, "init-read")
             widths = self._used_widths(template, grids)
-            requests, now = self._init_requests(template, grids, widths)
+            used = {g.sheet_id for g in self._grids.values()}
+            requests, now = init_requests(template, grids, widths, used)
             if not requests:
                 return changes  # a retried write that had landed: report what it did
             changes = now
@@ -588,62 +505,6 @@ class GoogleBackend:
             return {}
         full = self._fetch({name: [""] for name in needing}, gg.VALUES_FIELDS, "init-read")
         return {name: grid.used_width() for name, grid in full.items()}
-
-    def _init_requests(self, template: Sequence[TabTemplate], grids: Mapping[str, Grid],
-                       widths: Mapping[str, int]) -> tuple[list[JSON], list[str]]:
-        requests: list[JSON] = []
-        changes: list[str] = []
-        used_ids = {g.sheet_id for g in self._grids.values()}
-        rng = random.Random()
-        for tab in template:
-            grid = grids.get(tab.name)
-            if grid is None:
-                sheet_id = rng.randrange(1, 2**31 - 1)
-                while sheet_id in used_ids:
-                    sheet_id = rng.randrange(1, 2**31 - 1)
-                used_ids.add(sheet_id)
-                rows = max(1000, len(tab.rows) + 1)
-                requests.append({"addSheet": {"properties": {
-                    "sheetId": sheet_id, "title": tab.name,
-                    "gridProperties": {"rowCount": rows, "columnCount": max(26, len(tab.headers)),
-                                       "frozenRowCount": tab.frozen_rows}}}})
-                cells = [[gg.cell_data(CellWrite(h)) for h in tab.headers]]
-                cells += [[gg.cell_data(CellWrite(v)) for v in row] for row in tab.rows]
-                requests.append(_rows_request(sheet_id, cells))
-                for header, choices in tab.dropdowns.items():
-                    col = tab.headers.index(header)
-                    requests.append(_validation(sheet_id, col, rows, choices, header != SCORING))
-                changes.append(f"added tab {tab.name}")
-                continue
-            headers = grid.headers()
-            cols = {norm_header(h): i for i, h in enumerate(headers) if h}
-            new = [h for h in tab.headers if norm_header(h) not in cols]
-            if new:
-                start = max(len(headers), widths.get(tab.name, 0))
-                if start + len(new) > grid.column_count:
-                    extra = start + len(new) - grid.column_count
-                    requests.append(gg.append_columns_request(grid.sheet_id, extra))
-                requests.append(gg.header_request(grid.sheet_id, start, new))
-                cols.update({norm_header(h): start + i for i, h in enumerate(new)})
-                changes += [f"added column {h} to {grid.title}" for h in new]
-            if grid.frozen_rows < tab.frozen_rows:
-                requests.append({"updateSheetProperties": {
-                    "properties": {"sheetId": grid.sheet_id,
-                                   "gridProperties": {"frozenRowCount": tab.frozen_rows}},
-                    "fields": "gridProperties.frozenRowCount"}})
-                changes.append(f"froze the header row of {grid.title}")
-            if grid.row_count < 2:
-                continue
-            for header, choices in tab.dropdowns.items():
-                col = cols[norm_header(header)]
-                if (grid.raw.get((1, col)) or {}).get("dataValidation"):
-                    continue
-                requests.append(_validation(grid.sheet_id, col, grid.row_count, choices,
-                                            header != SCORING))
-                if header not in new:  # a new column gets its dropdown without a word
-                    changes.append(f"added dropdown {header} to {grid.title}")
-        return requests, changes
-
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -705,29 +566,6 @@ def _restore(cache: Table | None, target: _Target, owner: tuple[str, ...], col: 
         if color:
             data.setdefault("userEnteredFormat", {})["backgroundColor"] = gg.rgb(color)
     return data, frozenset(mask)
-
-
-def _rows_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
-    mask: set[str] = {gg.VALUE}
-    for row in rows:
-        for _data, parts in row:
-            mask |= parts
-    return {"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-        "rows": [{"values": [data for data, _ in row]} for row in rows],
-        "fields": gg.fields_of(mask),
-    }}
-
-
-def _validation(sheet_id: int, col: int, rows: int, choices: Sequence[str], strict: bool
-                ) -> JSON:
-    return {"setDataValidation": {
-        "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": rows,
-                  "startColumnIndex": col, "endColumnIndex": col + 1},
-        "rule": {"condition": {"type": "ONE_OF_LIST",
-                               "values": [{"userEnteredValue": c} for c in choices]},
-                 "strict": strict, "showCustomUi": True},
-    }}
 
 
 def _split(requests: Sequence[tuple[JSON, _Batch]]) -> list[_Batch]:

@@ -1,0 +1,94 @@
+"""Credentials and spreadsheet ids for the Google backend (spreadsheets scope only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import google.auth
+from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import Credentials
+from gspread.exceptions import NoValidUrlKeyFound
+from gspread.utils import extract_id_from_url
+
+from sheets_health.backends.google_http import SHEETS_SCOPE, redact
+from sheets_health.errors import ConfigError
+
+_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+
+
+def spreadsheet_key(text: str) -> str:
+    """The spreadsheet id from an id or any Google Sheets URL."""
+    text = text.strip()
+    if "/" in text or text.startswith("http"):
+        try:
+            return extract_id_from_url(text)
+        except NoValidUrlKeyFound:
+            raise ConfigError(
+                f"spreadsheet = '{text}' is not a Google Sheets URL with an id in it",
+                "paste the sheet's URL (https://docs.google.com/spreadsheets/d/<id>/edit) "
+                "or just the id",
+            ) from None
+    if not _KEY.match(text):
+        raise ConfigError(
+            f"spreadsheet = '{text}' does not look like a Google Sheets id",
+            "copy the id from the sheet's URL (the part between /d/ and /edit)",
+        )
+    return text
+
+
+def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
+    """A service-account key (the given path or GOOGLE_APPLICATION_CREDENTIALS), else ADC."""
+    from google.oauth2 import service_account
+
+    env_path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    key_path = path or (Path(env_path) if env_path else None)
+    if key_path is None:
+        try:
+            creds, _project = google.auth.default(scopes=[SHEETS_SCOPE])
+        except auth_exceptions.DefaultCredentialsError:
+            raise ConfigError(
+                "no Google credentials found",
+                "set credentials = \"service-account.json\" in [sheet], export "
+                "GOOGLE_APPLICATION_CREDENTIALS=/path/key.json, or run `gcloud auth "
+                "application-default login --scopes=https://www.googleapis.com/auth/"
+                "spreadsheets,https://www.googleapis.com/auth/cloud-platform`",
+            ) from None
+        return _sheets_only(creds), getattr(creds, "service_account_email", None)
+    key_path = key_path.expanduser()
+    fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
+           "accounts > Keys > Add key > JSON) and point credentials at it")
+    try:
+        info = json.loads(key_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"the credentials file {key_path} does not exist", fix) from None
+    except (OSError, ValueError):
+        raise ConfigError(f"the credentials file {key_path} is not a readable JSON key",
+                          fix) from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        kind = info.get("type") if isinstance(info, dict) else None
+        raise ConfigError(
+            f"the credentials file {key_path} is not a service-account key (type is {kind!r})",
+            fix + "; for your own user account use application-default credentials instead",
+        )
+    try:
+        creds = service_account.Credentials.from_service_account_info(info, scopes=[SHEETS_SCOPE])
+    except ValueError as exc:
+        detail = str(exc) if "missing fields" in str(exc) else "the private key cannot be read"
+        raise ConfigError(f"the credentials file {key_path} is not a valid key: "
+                          f"{redact(detail)}", fix) from None
+    return _sheets_only(creds), creds.service_account_email
+
+
+def _sheets_only(creds: Credentials) -> Credentials:
+    """Keep the network footprint to the token endpoint and the Sheets API.
+
+    google-auth (2.4x+) starts a background "regional access boundary" lookup at
+    iamcredentials.googleapis.com after each token refresh; it would bypass the API base URL
+    (and reach the internet from tests), so it is switched off for these credentials.
+    """
+    if hasattr(creds, "_is_regional_access_boundary_lookup_required"):
+        creds._is_regional_access_boundary_lookup_required = lambda: False
+    return creds
