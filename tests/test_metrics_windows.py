@@ -297,3 +297,9 @@ def test_rows_without_a_time_count_for_nothing(write: Writer, tmp_path: Path) ->
     )
     assert_values(frame, "n", {"A": 1})
     assert_values(frame, "s", {"A": 2})
+
+
+def test_a_column_metric_reads_its_row_whatever_its_time(write: Writer, tmp_path: Path) -> None:
+    rows: list[Row] = [("A", ago(-D), "x", 5, "u"), ("B", None, "x", 3, "u")]
+    frame = run(tmp_path, write(rows, "UTC"), {"v": {"column": "value"}})
+    assert_values(frame, "v", {"A": 5, "B": 3})

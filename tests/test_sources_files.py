@@ -47,6 +47,14 @@ def test_a_per_customer_table_gives_raw_cell_values(tmp_path: Path) -> None:
     }
 
 
+def test_a_column_metric_ignores_the_time_column(tmp_path: Path) -> None:
+    source = csv_source(
+        tmp_path, "Customer ID,updated,Plan\nA,2030-01-01,Pro\nB,,Team\n", time_column="updated"
+    )
+    frame = load(tmp_path, source, {"Plan": {"column": "Plan"}}).frame
+    assert frame["Plan"].to_dict() == {"A": "Pro", "B": "Team"}
+
+
 def test_numbers_follow_the_cell_policy(tmp_path: Path) -> None:
     source = csv_source(tmp_path, 'Customer ID,v\nA,"1,234"\nA,45%\nA, 2 \nB,\n')
     frame = load(tmp_path, source, {"sum": {"agg": "sum", "column": "v"}}).frame

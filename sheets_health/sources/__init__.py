@@ -35,9 +35,10 @@ Semantics:
 - Time: each timestamp is an instant; naive ones are wall-clock time in the source's
   ``timezone``, and so is a naive ``run_at``. Whenever a source has a ``time_column``, only
   rows with a time ``<= run_at`` count (a rerun for a past date is reproducible; rows with no
-  time count for nothing). A window of N days is ``(run_at - N×24 h, run_at]``: an event
-  exactly N days before is out, one exactly at ``run_at`` is in. ``pct_change`` compares that
-  window with ``(run_at - 2N, run_at - N]``.
+  time count for nothing) — except for ``column``, which reads a row whatever its time.
+  A window of N days is ``(run_at - N×24 h, run_at]``: an event exactly N days before is
+  out, one exactly at ``run_at`` is in. ``pct_change`` compares that window with
+  ``(run_at - 2N, run_at - N]``. Windows are exact 24-hour days, also across DST changes.
 - Ids are text (`cells.key_text`): ``00123`` ≠ ``123``. An id "is in the source" when any row
   of the source carries it, whatever the window or filter.
 - Empty results: for ids in the source, count/sum/distinct give 0; mean/min/max/last/

@@ -234,7 +234,8 @@ def compute(columns: Columns, ids: pd.Series, metric: MetricSpec, end: dt.dateti
     base = pd.Series(True, index=ids.index)
     for condition in metric.where:
         base &= condition_mask(columns, condition)
-    timed = columns.spec.time_column is not None
+    # `column` reads a per-customer value whatever its time (as the SQL path does)
+    timed = columns.spec.time_column is not None and metric.agg is not Agg.COLUMN
     mask = base & window_mask(columns, Window.of(end, metric.window)) if timed else base
     agg, column = metric.agg, metric.column
     group = ids
