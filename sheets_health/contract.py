@@ -289,7 +289,8 @@ def _measures(
                                   "write yes (the default) or no: which answer is healthy")
             fields["good_value"] = True if good is None else good
         elif kind in (ScoringKind.LINEAR, ScoringKind.MILESTONE):
-            fix = "a number" + (" of days after Start date" if kind is ScoringKind.MILESTONE else "")
+            days = " of days after Start date" if kind is ScoringKind.MILESTONE else ""
+            fix = f"a number{days}"
             red = problems.parse(parse_number, red_raw, tab, row, red_col, fix)
             green = problems.parse(parse_number, green_raw, tab, row, green_col, fix)
             fields["red_at"] = red

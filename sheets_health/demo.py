@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from sheets_health import demo_sources
 from sheets_health import template as T
 from sheets_health.backends.xlsx import XlsxBackend
 from sheets_health.model import CellValue
@@ -104,17 +105,9 @@ def write_demo(directory: Path, now: dt.datetime) -> Path:
     rng = random.Random(SEED)
     today = now.date()
     customers = _customers(rng, today - dt.timedelta(days=900), today)
-    metrics_toml = ""
-    metric_rows: list[tuple[CellValue, ...]] = []
-    try:
-        from sheets_health import demo_sources
-    except ImportError:  # pragma: no cover - sources ship with the package
-        demo_sources = None
-    if demo_sources is not None:
-        metrics_toml = demo_sources.write_demo_sources(
-            directory, [(str(c[T.CUSTOMER_ID]), str(c["_profile"])) for c in customers],
-            now, SEED)
-        metric_rows = list(demo_sources.DEMO_SCORECARD)
+    metrics_toml = demo_sources.write_demo_sources(
+        directory, [(str(c[T.CUSTOMER_ID]), str(c["_profile"])) for c in customers], now, SEED)
+    metric_rows: list[tuple[CellValue, ...]] = list(demo_sources.DEMO_SCORECARD)
     workbook = directory / WORKBOOK
     if workbook.exists():
         workbook.unlink()

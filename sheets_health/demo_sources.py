@@ -135,12 +135,14 @@ where = { event = "login" }
 source = "tickets"
 agg = "count"
 where = { status = "open" }
+default = 0                     # a customer with no tickets in the export has 0 open
 
 [metrics."P1 tickets 90d"]
 source = "tickets"
 agg = "count"
 window_days = 90
 where = { priority = "P1" }
+default = 0
 
 [metrics."NPS"]
 source = "nps"

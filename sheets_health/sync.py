@@ -134,10 +134,16 @@ def _source_values(
     config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
     now: dt.datetime, force: bool, progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
-    """Metrics from the config's sources, one column per metric, keyed by customer id."""
+    """Metrics from the config's sources, one column per metric, keyed by customer id.
+
+    Customers a source knows nothing about get the metric's `default` when it has one (no
+    tickets in the export means 0 tickets), else no value: the missing-data policy decides.
+    """
     if not config.metrics:
         return pd.DataFrame(), {}, []
     from sheets_health import sources
+
+    run_at = now if now.tzinfo is not None else now.astimezone()  # the machine's local zone
 
     def read_tab(spreadsheet: str | None, tab: str) -> Table:
         if spreadsheet is None and tab in tables:
@@ -150,16 +156,15 @@ def _source_values(
                               "fix the tab name in the source's config")
         return found[tab]
 
-    try:
-        result = sources.load_metrics(config, now, read_tab=read_tab, progress=progress)
-    except sources.EmptySourceError as exc:
-        if not force:
-            raise UnsafeInputError(str(exc.message), "check the source; if it really is "
-                                   "empty, rerun with --force") from exc
-        result = sources.load_metrics(config, now, read_tab=read_tab, progress=progress,
-                                      allow_empty=True)
-    unknown = sources.unknown_ids(result, [c.id for c in model.customers])
-    return result.frame, unknown, []
+    # An empty source raises EmptySourceError (exit 5) unless --force lets it through.
+    result = sources.load_metrics(config, run_at, read_tab=read_tab, progress=progress,
+                                  allow_empty=force)
+    ids = [c.id for c in model.customers]
+    unknown = sources.unknown_ids(result, ids)
+    frame = result.frame.reindex(index=result.frame.index.union(pd.Index(ids)))
+    for name, default in result.defaults.items():
+        frame[name] = frame[name].where(frame[name].notna(), default)
+    return frame, unknown, []
 
 
 def score(

@@ -107,6 +107,8 @@ class MetricsResult:
     sources: tuple[SourceReport, ...]
     source_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
     metric_sources: Mapping[str, str] = field(default_factory=dict)
+    # metric -> the value for customers the source has no rows for (`default` in the config)
+    defaults: Mapping[str, float] = field(default_factory=dict)
 
 
 def _wanted(spec: SourceSpec, metrics: Iterable[MetricSpec]) -> list[str]:
@@ -210,6 +212,7 @@ def load_metrics(
         sources=tuple(reports),
         source_ids=source_ids,
         metric_sources={name: m.source for name, m in specs.metrics.items()},
+        defaults={n: m.default for n, m in specs.metrics.items() if m.default is not None},
     )
 
 

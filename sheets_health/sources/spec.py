@@ -110,6 +110,7 @@ class MetricSpec:
     column: str | None = None
     window_days: float | None = None
     where: tuple[Condition, ...] = ()
+    default: float | None = None  # the value for customers the source has no rows for
 
     @property
     def window(self) -> dt.timedelta | None:
@@ -129,7 +130,7 @@ _SOURCE_KEYS: dict[SourceKind, set[str]] = {
     SourceKind.SQL: _COMMON_KEYS | {"url", "table", "query", "timeout"},
     SourceKind.SHEET: _COMMON_KEYS | {"tab", "spreadsheet", "path", "time_format"},
 }
-_METRIC_KEYS = {"source", "agg", "column", "window_days", "where"}
+_METRIC_KEYS = {"source", "agg", "column", "window_days", "where", "default"}
 _TABLE_NAME = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$")
 
 
@@ -364,6 +365,13 @@ def parse_metric(
             f'{where}: agg = "pct_change" compares two windows and needs window_days. '
             "Fix: window_days = 30"
         )
+    default_raw = raw.get("default")
+    default: float | None = None
+    if default_raw is not None:
+        if isinstance(default_raw, bool) or not isinstance(default_raw, int | float):
+            problems.append(f"{where}: default must be a number. Fix: default = 0")
+        else:
+            default = float(default_raw)
     conditions: tuple[Condition, ...] = ()
     if "where" in raw:
         conditions, where_problems = parse_where(raw["where"], where)
@@ -383,6 +391,7 @@ def parse_metric(
         column=column,
         window_days=window_days,
         where=conditions,
+        default=default,
     )
     return metric, problems
 
