@@ -87,6 +87,12 @@ class SyncReport:
         }
 
 
+def wall_clock(now: dt.datetime) -> dt.datetime:
+    """The machine's local wall time, naive: what `Scored at`, History dates and the Sync
+    log show (spreadsheets have no time zones). An aware time is converted first."""
+    return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
+
+
 # ----------------------------------------------------------------------------- lock
 
 
@@ -175,6 +181,7 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
+    now = wall_clock(now)
     tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
     model = read_model(tables, list(config.metrics))
     metrics, unknown, warnings = _source_values(
@@ -242,7 +249,7 @@ def run_sync(
     progress: Progress | None = None,
 ) -> SyncReport:
     backend = backend or open_backend(config.sheet)
-    now = now or dt.datetime.now()
+    now = wall_clock(now or dt.datetime.now())
     with run_lock(lock_path(config)):
         scored = score(config, backend, now, force=force, progress=progress)
         _safety_check(scored, force)
