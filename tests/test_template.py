@@ -30,3 +30,17 @@ def test_credentials_example_has_every_service_account_field() -> None:
     ])
     assert key["type"] == "service_account"
     assert "PLACEHOLDER" in key["private_key"]
+
+
+def test_example_config_is_valid_apart_from_its_files() -> None:
+    import tomllib
+
+    from sheets_health.config import config_from_dict
+    from sheets_health.sources import check_config
+
+    raw = tomllib.loads((ROOT / "templates" / "sheets-health.example.toml").read_text())
+    config = config_from_dict(raw, ROOT, env={"WAREHOUSE_URL": "sqlite:///warehouse.db"})
+    assert config.sheet.backend == "google"
+    problems = [p for p in check_config(config) if "does not exist" not in p]
+    assert problems == []
+    assert set(config.metrics) >= {"Open tickets", "NPS", "Workflows run 30d"}
