@@ -50,13 +50,16 @@ _SHEET_MEASURES: tuple[tuple[CellValue, ...], ...] = (
 )
 
 
-def _customers(rng: random.Random, start: dt.date, today: dt.date) -> list[dict[str, CellValue]]:
+def _customers(
+    rng: random.Random, start: dt.date, today: dt.date, count: int
+) -> list[dict[str, CellValue]]:
     rows = []
     names = [f"{n} {s}" for s in _SUFFIXES for n in _NAMES]
     rng.shuffle(names)
-    for i in range(100):
-        profile = PROFILES[0] if i < 38 else PROFILES[1] if i < 68 else \
-            PROFILES[2] if i < 90 else PROFILES[3]
+    for i in range(count):
+        share = (i % 100) if count <= 100 else i * 100 // count
+        profile = PROFILES[0] if share < 38 else PROFILES[1] if share < 68 else \
+            PROFILES[2] if share < 90 else PROFILES[3]
         age = rng.randint(10, 40) if profile == "new" else rng.randint(120, 900)
         started = today - dt.timedelta(days=age)
         outcomes = rng.sample(OUTCOMES, 2 if rng.random() < 0.25 else 1)
@@ -75,7 +78,8 @@ def _customers(rng: random.Random, start: dt.date, today: dt.date) -> list[dict[
                                "at_risk": "no", "new": None}[profile]
         row: dict[str, CellValue] = {
             T.CUSTOMER_ID: f"C{i + 1:03d}",
-            T.CUSTOMER_NAME: names[i],
+            T.CUSTOMER_NAME: names[i % len(names)] + (f" {i // len(names) + 1}"
+                                                      if i >= len(names) else ""),
             "CSM": _CSMS[i % 3],
             T.OUTCOMES: ", ".join(outcomes),
             T.START_DATE: started,
@@ -99,12 +103,15 @@ def _customers(rng: random.Random, start: dt.date, today: dt.date) -> list[dict[
     return rows
 
 
-def write_demo(directory: Path, now: dt.datetime) -> Path:
-    """Write the workbook, sources and config; return the config path."""
+def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) -> Path:
+    """Write the workbook, sources and config; return the config path.
+
+    ``customers_count`` scales the same mix of profiles up for benchmarks.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
     today = now.date()
-    customers = _customers(rng, today - dt.timedelta(days=900), today)
+    customers = _customers(rng, today - dt.timedelta(days=900), today, customers_count)
     metrics_toml = demo_sources.write_demo_sources(
         directory, [(str(c[T.CUSTOMER_ID]), str(c["_profile"])) for c in customers], now, SEED)
     metric_rows: list[tuple[CellValue, ...]] = list(demo_sources.DEMO_SCORECARD)
