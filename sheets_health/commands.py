@@ -66,7 +66,6 @@ def explain(
             f"no customer with Customer ID '{wanted}' in the Customers tab",
             "ids are text: check leading zeros and spelling",
         )
-    result_exit = result
     customer = next(c for c in scored.model.customers if c.id == wanted)
     lines = [
         f"{customer.name} ({customer.id}): "
@@ -102,7 +101,7 @@ def explain(
         "ok": True,
         "customer_id": customer.id,
         "customer": customer.name,
-        "score": result_exit.score,
+        "score": result.score,
         "health": result.rag.value if result.rag else None,
         "computed_health": result.computed_rag.value if result.computed_rag else None,
         "overridden": result.overridden,
