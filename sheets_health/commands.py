@@ -11,7 +11,7 @@ from sheets_health import template as T
 from sheets_health.backends import open_backend
 from sheets_health.cells import format_number, is_blank, key_text
 from sheets_health.config import Config, load_config
-from sheets_health.errors import ConfigError, SheetsHealthError
+from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.sync import SyncReport, lock_path, run_lock, run_sync, score
 
 
@@ -62,7 +62,7 @@ def explain(
     wanted = key_text(customer_id)
     result = scored.scores.get(wanted)
     if result is None:
-        raise SheetsHealthError(
+        raise NotFoundError(
             f"no customer with Customer ID '{wanted}' in the Customers tab",
             "ids are text: check leading zeros and spelling",
         )

@@ -103,7 +103,7 @@ def test_explain_shows_every_measure(tmp_path: Path) -> None:
 def test_explain_unknown_customer(tmp_path: Path) -> None:
     config = write_sheet(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "explain", "123"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no customer with Customer ID '123'" in result.stderr
 
 
