@@ -24,15 +24,17 @@ import re
 from sheets_health.model import CellValue
 
 SERIAL_EPOCH = dt.date(1899, 12, 30)
+MAX_SERIAL = (dt.date(9999, 12, 31) - SERIAL_EPOCH).days  # 20260115 typed as a number is not
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 
 
 def is_blank(value: CellValue) -> bool:
+    """None, empty text, and the not-a-value markers pandas leaves (NaN, NaT)."""
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    return isinstance(value, float) and math.isnan(value)
+    return bool(value != value)  # only NaN and NaT differ from themselves
 
 
 def key_text(value: CellValue) -> str:
@@ -57,8 +59,8 @@ def parse_number(value: CellValue) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is a yes/no value, not a number")
     if isinstance(value, int | float):
-        if isinstance(value, float) and math.isnan(value):
-            raise ValueError("blank")
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number")
         return float(value)
     if isinstance(value, dt.date):
         raise ValueError(f"{value.isoformat()} is a date, not a number")
@@ -81,6 +83,8 @@ def parse_date(value: CellValue) -> dt.date:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a date")
     if isinstance(value, int | float):
+        if not (math.isfinite(value) and 0 <= value < MAX_SERIAL):
+            raise ValueError(f"{value} is not a date; write it as YYYY-MM-DD")
         return SERIAL_EPOCH + dt.timedelta(days=int(value))
     text = str(value).strip()
     try:

@@ -121,15 +121,20 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             return None
         return n
 
+    def threshold(row: int, v: CellValue, fix: str) -> float | None:
+        """A score threshold; 70% (stored as 0.7) means 70, not 0.7."""
+        n = number(row, v, 0, 100, fix)
+        return n * 100 if n is not None and 0 < n <= 1 else n
+
     for index, row in enumerate(table.row_numbers):
         key = norm_header(table.value(index, T.SETTING))
         value = table.value(index, T.VALUE)
         if not key or is_blank(value):
             continue
         if key == norm_header(T.SET_GREEN_AT):
-            values["green_at"] = number(row, value, 0, 100, "a score from 0 to 100, e.g. 70")
+            values["green_at"] = threshold(row, value, "a score from 0 to 100, e.g. 70")
         elif key == norm_header(T.SET_RED_BELOW):
-            values["red_below"] = number(row, value, 0, 100, "a score from 0 to 100, e.g. 40")
+            values["red_below"] = threshold(row, value, "a score from 0 to 100, e.g. 40")
         elif key == norm_header(T.SET_MIN_COVERAGE):
             n = number(row, value, 0, 100, "a share such as 50% or 0.5")
             values["min_coverage"] = None if n is None else (n / 100 if n > 1 else n)
@@ -245,6 +250,10 @@ def _measures(
             weight_cols[DEFAULT_SCORECARD] = header
         elif n.startswith(norm_header(T.WEIGHT_PREFIX)):
             outcome = header.split(":", 1)[1].strip()
+            if not outcome:
+                problems.add(tab, 1, header, f"the column '{header}' names no outcome",
+                             "write 'Weight: <outcome>', or delete the column")
+                continue
             weight_cols[outcome] = header
     if not weight_cols:
         problems.add(tab, 1, T.WEIGHT, "no 'Weight' column",
@@ -434,6 +443,31 @@ def _customers(
     return tuple(customers)
 
 
+def _unweighted_scorecards(
+    table: Table, measures: Collection[Measure], customers: Collection[Customer],
+    problems: _Problems,
+) -> None:
+    """A scorecard customers rely on but where no measure has a weight: say so once, there."""
+    weighted = {key for m in measures for key in m.weights}
+    users: dict[str, list[int]] = {}
+    for c in customers:
+        for key in c.outcomes or (DEFAULT_SCORECARD,):
+            users.setdefault(key, []).append(c.row)
+    for key, rows in users.items():
+        if key in weighted or table.column(T.WEIGHT if key == DEFAULT_SCORECARD else
+                                           f"{T.WEIGHT_PREFIX} {key}") is None:
+            continue
+        header = table.header_of(T.WEIGHT if key == DEFAULT_SCORECARD else
+                                 f"{T.WEIGHT_PREFIX} {key}")
+        shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+        who = "without an outcome" if key == DEFAULT_SCORECARD else f"with outcome {key}"
+        problems.add(table.tab, None, header,
+                     f"no measure has a weight here, but {len(rows)} customers {who} are "
+                     f"scored with it (Customers rows {shown})",
+                     "give some measures a weight in this column"
+                     + (", or name outcomes in Customers" if key == DEFAULT_SCORECARD else ""))
+
+
 def _history(table: Table | None) -> tuple[HistoryPoint, ...]:
     """History is tool-owned; rows a person mangled are ignored rather than fatal."""
     if table is None or table.column(T.DATE) is None or table.column(T.CUSTOMER_ID) is None:
@@ -482,6 +516,8 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     values: dict[str, dict[str, CellValue]] = {}
     if customers_table is not None:
         customers = _customers(customers_table, scorecards, has_default, problems)
+        if scorecard_table is not None:
+            _unweighted_scorecards(scorecard_table, measures, customers, problems)
         measure_cols = [m.name for m in measures
                         if customers_table.column(m.name) is not None]
         rows = {key_text(customers_table.value(i, T.CUSTOMER_ID)): i

@@ -61,11 +61,12 @@ class Problem:
     fix: str
 
     def location(self) -> str:
-        parts = [f"tab '{self.tab}'"]
+        # a source's values are located by config section ("[sources.tickets]") and metric
+        parts = [self.tab if self.tab.startswith("[") else f"tab '{self.tab}'"]
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column is not None:
-            parts.append(f"column '{self.column}'")
+            parts.append(self.column if self.tab.startswith("[") else f"column '{self.column}'")
         return ", ".join(parts)
 
     def __str__(self) -> str:
@@ -90,7 +91,7 @@ class ContractError(SheetsHealthError):
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"The sheet has {count} {noun}; nothing was written:\n{lines}")
+        super().__init__(f"Found {count} {noun} in the input; nothing was written:\n{lines}")
         self.problems = problems
 
     def __str__(self) -> str:

@@ -25,6 +25,13 @@ from sheets_health.model import (
 NOT_ENOUGH_DATA = "Not enough data"
 
 
+MAX_TEXT = 5000  # far below both backends' cell limits (32,767 in xlsx, 50,000 in Sheets)
+
+
+def fit(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
 def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
     """The Customers output cells for one customer (Scored at is added only on change)."""
     health = score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
@@ -32,8 +39,8 @@ def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
         T.HEALTH_SCORE: CellWrite(score.score),
         T.HEALTH: CellWrite(health, Fill.for_rag(score.rag)),
         T.TREND: CellWrite(score.trend),
-        T.REASONS: CellWrite(score.reasons),
-        T.NEXT_STEP: CellWrite(score.next_step),
+        T.REASONS: CellWrite(fit(score.reasons)),
+        T.NEXT_STEP: CellWrite(fit(score.next_step)),
     }
 
 

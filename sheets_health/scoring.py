@@ -39,6 +39,11 @@ from sheets_health.model import (
 _FILL = {MissingPolicy.NEUTRAL: 50.0, MissingPolicy.ZERO: 0.0}
 
 
+def clip(text: str, limit: int = 300) -> str:
+    """Keep a person's free text short enough that the Reasons cell stays readable."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def round_score(value: float) -> int:
     """Half-up rounding, so 69.5 is 70 (Python's round() would give 70 for 69.5 but 68 for
     68.5 — a score must not depend on banker's rounding)."""
@@ -76,16 +81,27 @@ def _category(measure: Measure, value: CellValue) -> float:
 def _milestone(
     measure: Measure, value: CellValue, start: dt.date | None, today: dt.date
 ) -> float | None:
-    """Reached → 100; not yet due → None (left out); overdue → 0, or falling to 0 by Red at."""
-    if not is_blank(value):
-        if isinstance(value, dt.date):
-            return 100.0
-        try:
-            parse_date(value)
-            return 100.0
-        except ValueError:
-            return 100.0 if parse_bool(value) else _overdue(measure, start, today)
+    """Reached → 100; not yet due → None (left out); overdue → 0, or falling to 0 by Red at.
+
+    The value is the date it was reached (a date after today is a plan, not yet reached) or
+    a yes/no flag (numbers are flags: 1 reached, 0 not).
+    """
+    if _reached(value, today):
+        return 100.0
     return _overdue(measure, start, today)
+
+
+def _reached(value: CellValue, today: dt.date) -> bool:
+    if is_blank(value):
+        return False
+    if isinstance(value, dt.date):
+        return parse_date(value) <= today
+    if isinstance(value, str):
+        try:
+            return parse_date(value) <= today
+        except ValueError:
+            pass
+    return parse_bool(value)
 
 
 def _overdue(measure: Measure, start: dt.date | None, today: dt.date) -> float | None:
@@ -298,13 +314,13 @@ def _customer_result(
             rag = override.rag
             until = f" until {override.until.isoformat()}" if override.until else ""
             shown = "no score" if score is None else f"{score} {computed}"
-            reasons = f"Overridden to {override.rag}{until}: {override.reason}. " \
+            reasons = f"Overridden to {override.rag}{until}: {clip(override.reason)}. " \
                       f"Computed {shown}: {reasons}"
             if rag is Rag.GREEN:
                 next_step = ""
             elif not next_step:
                 weakest_drag = _next_step(min(outcomes, key=lambda o: o.score or 0), measures)
-                next_step = weakest_drag or f"Follow up: {override.reason}"
+                next_step = weakest_drag or f"Follow up: {clip(override.reason)}"
         else:
             assert override.until is not None
             reasons = f"Override to {override.rag} expired {override.until.isoformat()}. " \
@@ -387,8 +403,9 @@ def _reasons(
     several: bool,
 ) -> str:
     details = list(outcome.measures)
-    if rag is Rag.GREEN:
-        ranked = sorted(details, key=lambda d: -d.points)
+    if rag is Rag.GREEN:  # strengths are measured ones: a neutral fill-in is no strength
+        ranked = sorted((d for d in details if not d.note.startswith("no data")),
+                        key=lambda d: -d.points)
         parts = [_driver(measures[d.measure], d, d.points, "+") for d in ranked
                  if round_score(d.points) >= 1][: settings.max_reasons]
     else:

@@ -204,7 +204,7 @@ def score(
             row = next(c.row for c in model.customers if c.id == cid)
             return customers.tab, row, customers.header_of(measure)
         source = str(config.metrics.get(measure, {}).get("source", measure))
-        return f"source {source}", None, f"{measure} for customer {cid}"
+        return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
 
     values: dict[str, dict[str, CellValue]] = {
         cid: {str(n): v for n, v in raw.loc[cid].items() if not pd.isna(v)}  # type: ignore[misc]

@@ -48,8 +48,11 @@ CUSTOMER_INPUTS = (
     OVERRIDE_REASON,
     OVERRIDE_UNTIL,
 )
-# Columns of Customers that are never measures (everything else may be one).
-CUSTOMER_RESERVED = (*CUSTOMER_INPUTS, *OUTPUT_COLUMNS)
+# Columns of Customers that are never measures (everything else may be one, ARR included).
+CUSTOMER_RESERVED = (
+    *(h for h in CUSTOMER_INPUTS if h not in ("ARR", "Renewal date")),
+    *OUTPUT_COLUMNS,
+)
 
 # Scorecard
 MEASURE = "Measure"

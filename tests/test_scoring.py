@@ -97,7 +97,10 @@ def test_sub_score(measure: Measure, value: object, expected: float) -> None:
     ("measure", "value", "start", "expected"),
     [
         (MILESTONE, dt.date(2026, 9, 20), START, 100.0),  # reached
-        (MILESTONE, dt.date(2026, 12, 1), START, 100.0),  # a reached date is reached
+        (MILESTONE, dt.date(2026, 12, 1), START, 0.0),  # a planned date is not reached
+        (MILESTONE, "2026-11-22", START, 100.0),  # reached today
+        (MILESTONE, 1, START, 100.0),  # numbers are flags
+        (MILESTONE, 0, START, 0.0),
         (MILESTONE, "yes", START, 100.0),
         (MILESTONE, None, TODAY - dt.timedelta(days=10), None),  # not yet due: left out
         (MILESTONE, None, TODAY - dt.timedelta(days=30), None),  # due today: not overdue
