@@ -234,6 +234,26 @@ def test_large_plans_split_under_the_payload_limit(env: Env, monkeypatch: pytest
     assert len(env.values("Sync log")) == 2
 
 
+def test_many_appended_rows_go_in_bounded_chunks_in_order(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """10,000 customers' History rows in one appendCells request passed 2 MB: appends are
+    chunked so every request body stays under the limit, and the rows land once, in order."""
+    monkeypatch.setattr(google_module, "APPEND_CHUNK", 10)
+    monkeypatch.setattr(google_module, "MAX_PAYLOAD", 3000)
+    day = dt.date(2026, 3, 31)
+    rows = tuple({"Date": CellWrite(day), "Customer ID": CellWrite(f"X-{i:03d}"),
+                  "Health score": CellWrite(i)} for i in range(45))
+    plan = WritePlan((TabPlan("History", ("Date", "Customer ID"), appends=rows),))
+    result = env.backend().apply(plan)
+    posts = [r for r in env.emulator.api_requests() if r.method == "POST"]
+    assert result.rows_appended == 45
+    assert len(posts) >= 5
+    assert all(len(json.dumps(r.body, separators=(",", ":"))) <= 3000 for r in posts)
+    history = env.values("History")
+    assert [r[1] for r in history[-45:]] == [f"X-{i:03d}" for i in range(45)]
+    assert len(history) == 1 + len(HISTORY) - 1 + 45
+
+
 # ----------------------------------------------------------------------------- people editing
 
 

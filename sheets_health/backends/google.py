@@ -46,6 +46,7 @@ from sheets_health.template import TabTemplate
 log = logging.getLogger("sheets_health.backends.google")
 
 MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
+APPEND_CHUNK = 1_000  # rows per appendCells request (~260 KB for History rows)
 REPAIR_ROUNDS = 3
 
 
@@ -321,8 +322,12 @@ class GoogleBackend:
                                       for c in range(width)])
                     planned.append({c: w.value for c, w in by_col.items()})
                     cells += len(values)
-                request = gg.append_request(grid.sheet_id, rows_json)
-                appends.append((request, grid.sheet_id, planned))
+                # chunks, so one tab's appends never pass the payload limit on their own
+                for start in range(0, len(rows_json), APPEND_CHUNK):
+                    request = gg.append_request(grid.sheet_id,
+                                                rows_json[start:start + APPEND_CHUNK])
+                    appends.append((request, grid.sheet_id,
+                                    planned[start:start + APPEND_CHUNK]))
                 appended += len(tab.appends)
         if problems:
             raise ContractError(problems)
