@@ -100,7 +100,7 @@ def lock_path(config: Config) -> Path:
     """Beside the workbook; for a Google Sheet, in the user's cache, one per spreadsheet."""
     sheet = config.sheet
     if sheet.backend == "xlsx" and sheet.path is not None:
-        return sheet.path.with_name(sheet.path.name + ".lock")
+        return sheet.path.with_name(f".{sheet.path.name}.lock")  # hidden beside the workbook
     digest = hashlib.sha256(str(sheet.spreadsheet).encode()).hexdigest()[:16]
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "sheets-health" / f"{digest}.lock"
