@@ -19,7 +19,7 @@ import pandas as pd
 
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
-from sheets_health.cells import key_text
+from sheets_health.cells import is_blank, key_text
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
 from sheets_health.errors import LockedError, SourceError, UnsafeInputError
@@ -207,8 +207,8 @@ def score(
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
 
     values: dict[str, dict[str, CellValue]] = {
-        cid: {str(n): v for n, v in raw.loc[cid].items() if not pd.isna(v)}  # type: ignore[misc]
-        for cid in ids
+        str(cid): {str(n): v for n, v in row.items() if not is_blank(v)}
+        for cid, row in raw.to_dict(orient="index").items()
     }
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, now.date())
