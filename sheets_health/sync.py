@@ -188,8 +188,9 @@ def score(
         config, backend, tables, model, now, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
-    sheet = pd.DataFrame.from_dict(
-        {cid: dict(model.sheet_values.get(cid, {})) for cid in ids}, orient="index"
+    sheet = pd.DataFrame.from_dict(  # object dtype: cells keep their own types (no NaT)
+        {cid: dict(model.sheet_values.get(cid, {})) for cid in ids}, orient="index",
+        dtype=object,
     ).reindex(index=ids)
     raw = pd.DataFrame(index=ids, columns=names, dtype=object)
     for name in names:
