@@ -46,6 +46,7 @@ from sheets_health.template import TabTemplate
 log = logging.getLogger("sheets_health.backends.google")
 
 MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
+COMPACT = {"prettyPrint": "false"}  # a standard Google API parameter: no indentation
 APPEND_CHUNK = 1_000  # rows per appendCells request (~260 KB for History rows)
 REPAIR_ROUNDS = 3
 
@@ -128,13 +129,14 @@ class GoogleBackend:
 
     def _get(self, params: dict[str, Any], kind: str) -> JSON:
         self.http.kind = kind
-        response = self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id, params=params)
+        response = self.http.request("get", SPREADSHEET_URL % self.spreadsheet_id,
+                                     params={**params, **COMPACT})
         body: JSON = response.json()
         return body
 
     def _post(self, body: JSON, kind: str, fields: str | None = None) -> JSON:
         self.http.kind = kind
-        params: dict[str, Any] | None = {"fields": fields} if fields else None
+        params: dict[str, Any] = {"fields": fields, **COMPACT} if fields else dict(COMPACT)
         response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id,
                                      params=params, json=body)
         answer: JSON = response.json()

@@ -27,7 +27,11 @@ BACKGROUND = "userEnteredFormat.backgroundColor"
 NUMBER_FORMAT = "userEnteredFormat.numberFormat"
 
 _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount))"
-CELL_FIELDS = "effectiveValue,effectiveFormat(numberFormat(type),backgroundColor)"
+# Colours come from userEnteredFormat: it is where the tool's fills (and a person's) live, and
+# unlike effectiveFormat.backgroundColor it is absent on the many unformatted cells, which
+# keeps the one read small as History grows.
+CELL_FIELDS = ("effectiveValue,effectiveFormat(numberFormat(type)),"
+               "userEnteredFormat(backgroundColor)")
 META_FIELDS = f"sheets({_PROPS})"
 READ_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))"
 KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
@@ -157,7 +161,7 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
                     value = cell_value(cell)
                     if value is not None:
                         grid.values[at] = value
-                    color = color_hex((cell.get("effectiveFormat") or {}).get("backgroundColor"))
+                    color = color_hex((cell.get("userEnteredFormat") or {}).get("backgroundColor"))
                     if color:
                         grid.colors[at] = color
         grids.append(grid)

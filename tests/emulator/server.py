@@ -410,6 +410,10 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(payload, str):
             data = payload.encode()
             content_type = content_type or "text/html; charset=UTF-8"
+        elif rec.query.get("prettyPrint", ["true"])[-1].lower() == "false":
+            # Google's standard parameter: compact JSON instead of the indented default
+            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+            content_type = content_type or "application/json; charset=UTF-8"
         else:
             data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
             content_type = content_type or "application/json; charset=UTF-8"
