@@ -44,14 +44,10 @@ def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
     }
 
 
-def _current(table: Table, index: int, header: str) -> CellValue:
-    return table.value(index, header) if table.column(header) is not None else None
-
-
 def _changed(table: Table, index: int, row: int, header: str, cell: CellWrite) -> bool:
     if table.column(header) is None:
         return not is_blank(cell.value) or cell.fill is not None
-    if not same_value(_current(table, index, header), cell.value):
+    if not same_value(table.value(index, header), cell.value):
         return True
     if cell.fill is not None:
         col = table.column(header)

@@ -48,7 +48,6 @@ class Scored:
     raw: pd.DataFrame
     tables: Mapping[str, Table]
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,14 +138,14 @@ def _sheet_source_tabs(config: Config) -> list[str]:
 def _source_values(
     config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
     now: dt.datetime, force: bool, progress: Progress | None,
-) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Metrics from the config's sources, one column per metric, keyed by customer id.
 
     Customers a source knows nothing about get the metric's `default` when it has one (no
     tickets in the export means 0 tickets), else no value: the missing-data policy decides.
     """
     if not config.metrics:
-        return pd.DataFrame(), {}, []
+        return pd.DataFrame(), {}
     from sheets_health import sources
 
     run_at = now if now.tzinfo is not None else now.astimezone()  # the machine's local zone
@@ -170,7 +169,7 @@ def _source_values(
     frame = result.frame.reindex(index=result.frame.index.union(pd.Index(ids)))
     for name, default in result.defaults.items():
         frame[name] = frame[name].where(frame[name].notna(), default)
-    return frame, unknown, []
+    return frame, unknown
 
 
 def score(
@@ -184,8 +183,7 @@ def score(
     now = wall_clock(now)
     tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
     model = read_model(tables, list(config.metrics))
-    metrics, unknown, warnings = _source_values(
-        config, backend, tables, model, now, force, progress)
+    metrics, unknown = _source_values(config, backend, tables, model, now, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
     sheet = pd.DataFrame.from_dict(  # object dtype: cells keep their own types (no NaT)
@@ -213,7 +211,7 @@ def score(
     }
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, now.date())
-    return Scored(model, scores, raw, tables, unknown, tuple(warnings))
+    return Scored(model, scores, raw, tables, unknown)
 
 
 def _previous_customer_count(log: Table | None) -> int | None:
@@ -255,15 +253,17 @@ def run_sync(
         scored = score(config, backend, now, force=force, progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores
-        warnings = list(scored.warnings)
-        tab_plans = [plan_customers(tables[T.CUSTOMERS], model, scores, now)]
+        warnings: list[str] = []
+        customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
+        tab_plans = [customers_plan]
         history = tables.get(T.HISTORY)
+        history_plan = None
         if history is not None:
-            tab_plans.append(plan_history(history, model, scores, now.date()))
+            history_plan = plan_history(history, model, scores, now.date())
+            tab_plans.append(history_plan)
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
-        cells = sum(len(u.cells) for p in tab_plans for u in p.updates) + sum(
-            len(a) for p in tab_plans for a in p.appends)
+        cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         log = tables.get(T.SYNC_LOG)
         if log is not None:
@@ -279,8 +279,8 @@ def run_sync(
         not_enough_data=counts["not_enough"],
         by_health={r.value: counts[r.value] for r in Rag},
         cells_changed=cells,
-        rows_changed=len(tab_plans[0].updates),
-        history_rows=sum(len(p.appends) for p in tab_plans[1:2]) if history is not None else 0,
+        rows_changed=len(customers_plan.updates),
+        history_rows=len(history_plan.appends) if history_plan is not None else 0,
         plan=plan,
         result=result,
         unknown_ids=scored.unknown_ids,
