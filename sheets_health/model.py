@@ -6,6 +6,7 @@ Nothing here does IO or imports click, gspread or openpyxl.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,9 +63,17 @@ class CustomerStatus(StrEnum):
     EXPANDED = "expanded"
 
 
+_SPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_text(text: str) -> str:
+    return _SPACE.sub("", text).casefold()
+
+
 def norm_header(text: object) -> str:
     """Header identity: case- and space-insensitive (`Health Score` == `healthscore`)."""
-    return re.sub(r"\s+", "", str(text or "")).casefold()
+    return _norm_text(text if isinstance(text, str) else str(text or ""))
 
 
 # ----------------------------------------------------------------------------- tables
@@ -84,13 +93,17 @@ class Table:
     row_numbers: tuple[int, ...] = ()
     colors: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Index once, then look up: every per-customer access goes through `column`.
+        index: dict[str, int] = {}
+        for i, name in enumerate(self.headers):
+            index.setdefault(norm_header(name), i)
+        object.__setattr__(self, "_index", index)
+
     def column(self, header: str) -> int | None:
         """0-based index of a header, matched by name, never by position."""
-        wanted = norm_header(header)
-        for index, name in enumerate(self.headers):
-            if norm_header(name) == wanted:
-                return index
-        return None
+        found: int | None = self._index.get(norm_header(header))  # type: ignore[attr-defined]
+        return found
 
     def header_of(self, header: str) -> str:
         """The header as the sheet spells it (falls back to the given name)."""
