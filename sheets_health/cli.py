@@ -21,6 +21,7 @@ import click
 from sheets_health import __version__, commands
 from sheets_health.config import DEFAULT_CONFIG
 from sheets_health.errors import EXIT_INTERNAL, EXIT_OK, ContractError, SheetsHealthError
+from sheets_health.quiet import Gathered, gathered
 from sheets_health.sources.common import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +49,7 @@ class _State:
         self.debug = debug
         self.started = time.monotonic()
         self.started_at = dt.datetime.now().astimezone()
+        self.gathered: Gathered | None = None  # with --json: library output kept off stderr
 
 
 def _record(command: str | None, started: float, started_at: dt.datetime,
@@ -65,7 +67,9 @@ def _record(command: str | None, started: float, started_at: dt.datetime,
 
 def _json_line(state: _State, payload: Mapping[str, Any]) -> None:
     command = click.get_current_context().info_name
-    click.echo(_record(command, state.started, state.started_at, payload))
+    notes = state.gathered.notes() if state.gathered is not None else []
+    extra = {"library_warnings": notes} if notes else {}
+    click.echo(_record(command, state.started, state.started_at, {**payload, **extra}))
 
 
 def _error_payload(exc: BaseException) -> dict[str, Any]:
@@ -90,26 +94,34 @@ def _handled(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         state: _State = click.get_current_context().find_object(_State)  # type: ignore[assignment]
-        try:
-            return func(*args, **kwargs)
-        except SheetsHealthError as exc:
-            if state.json:
-                _json_line(state, _error_payload(exc))
-            else:
-                click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except Exception as exc:
-            if state.debug:
-                traceback.print_exc()
-            if state.json:
-                _json_line(state, _error_payload(exc))
-            elif not state.debug:
-                click.echo(f"Error: {_internal_text(exc)}\n  Fix: {INTERNAL_HINT}", err=True)
-            sys.exit(EXIT_INTERNAL)
+        if not state.json:
+            return _run(state, func, args, kwargs)
+        with gathered() as found:
+            state.gathered = found
+            return _run(state, func, args, kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _run(state: _State, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except SheetsHealthError as exc:
+        if state.json:
+            _json_line(state, _error_payload(exc))
+        else:
+            click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:
+        if state.debug:
+            traceback.print_exc()
+        if state.json:
+            _json_line(state, _error_payload(exc))
+        elif not state.debug:
+            click.echo(f"Error: {_internal_text(exc)}\n  Fix: {INTERNAL_HINT}", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 def _emit(state: _State, payload: dict[str, Any], text: str) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from sheets_health.cli import main
 from sheets_health.config import load_config
 from sheets_health.errors import ConfigError
 from sheets_health.model import Fill
+from sheets_health.quiet import gathered
 from sheets_health.starter import STARTER_CONFIG, write_starter_config
 from tests.contract.factories import XlsxUnderTest
 from tests.sheets import valid_tabs, write_sheet
@@ -478,3 +482,43 @@ def test_an_unreadable_credentials_file_from_the_environment_exits_4(
     [line] = json_lines(result.stdout)
     assert line["error"] == (f"the credentials file {key} (named by "
                              "GOOGLE_APPLICATION_CREDENTIALS) is not a readable JSON key")
+
+
+# ----------------------------------------------------------------------------- stderr stays empty
+
+X14_VALIDATIONS = (  # what Excel writes for dropdowns that point at another tab
+    '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    '<x14:dataValidations count="0" '
+    'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"/></ext></extLst>')
+
+
+def _saved_by_excel(workbook: Path) -> None:
+    """Add the x14 data-validation extension openpyxl cannot read (and warns about)."""
+    original = workbook.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as zin, zipfile.ZipFile(workbook, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", X14_VALIDATIONS.encode() + b"</worksheet>")
+            zout.writestr(item, data)
+
+
+def test_library_warnings_travel_in_the_json_line_not_on_stderr(tmp_path: Path) -> None:
+    config = write_sheet(tmp_path)
+    _saved_by_excel(tmp_path / "sheet.xlsx")
+    result = CliRunner().invoke(main, ["sync", "-c", str(config), "--json"])
+    assert result.exit_code == 0 and result.stderr == ""
+    [line] = json_lines(result.stdout)
+    assert line["library_warnings"] == [
+        "UserWarning: Data Validation extension is not supported and will be removed"]
+
+
+def test_library_log_records_are_gathered_with_secrets_masked() -> None:
+    with gathered() as found:
+        logging.getLogger("urllib3.connectionpool").warning(
+            "retrying postgresql://cs:hunter22@db/warehouse")
+    expected = ["urllib3.connectionpool: retrying postgresql://cs:***@db/warehouse"]
+    assert found.notes() == expected
+    logging.getLogger("urllib3").warning("after the run")  # no longer gathered
+    assert found.notes() == expected
