@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from filelock import FileLock, Timeout
 
 from sheets_health.config import Config
 from sheets_health.errors import LockedError
+
+_SHEET_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 
 def lock_dir() -> Path:
@@ -35,8 +38,9 @@ def lock_path(config: Config) -> Path:
     sheet = config.sheet
     if sheet.backend == "xlsx" and sheet.path is not None:
         identity = f"xlsx:{sheet.path.expanduser().resolve()}"
-    else:
-        identity = f"google:{sheet.spreadsheet}"
+    else:  # the id, whether the config gives the id or the sheet's URL
+        found = _SHEET_ID.search(str(sheet.spreadsheet))
+        identity = f"google:{found.group(1) if found else str(sheet.spreadsheet).strip()}"
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
     return lock_dir() / f"{digest}.lock"
 

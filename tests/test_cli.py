@@ -522,3 +522,16 @@ def test_library_log_records_are_gathered_with_secrets_masked() -> None:
     assert found.notes() == expected
     logging.getLogger("urllib3").warning("after the run")  # no longer gathered
     assert found.notes() == expected
+
+
+def test_a_google_sheet_has_one_lock_whether_named_by_id_or_url(tmp_path: Path) -> None:
+    from sheets_health.config import config_from_dict
+    from sheets_health.lock import lock_path
+
+    def path(spreadsheet: str) -> Path:
+        raw = {"sheet": {"backend": "google", "spreadsheet": spreadsheet}}
+        return lock_path(config_from_dict(raw, tmp_path))
+
+    sheet_id = "1AbCdEfGhIjKlMnOpQrSt"
+    url = f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit#gid=0"
+    assert path(sheet_id) == path(url) != path("1ZyXwVuTsRqPoNmLkJiHg")
