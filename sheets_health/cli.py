@@ -205,7 +205,7 @@ def _asks_for_json(argv: Sequence[str]) -> bool:
 def main(ctx: click.Context, config: str, as_json: bool, debug: bool) -> None:
     """Keep customer health scores in a shared Google Sheet (or a local workbook).
 
-    The options above may also follow the command: `sheets-health sync --config F --json`.
+    --config, --json and --debug may come before or after the command.
     """
     ctx.obj = _State(config, as_json, debug)
 
