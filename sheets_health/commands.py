@@ -12,14 +12,28 @@ from sheets_health.backends import open_backend
 from sheets_health.cells import format_number, is_blank, key_text
 from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
-from sheets_health.sync import SyncReport, lock_path, run_lock, run_sync, score
+from sheets_health.lock import sheet_lock
+from sheets_health.starter import write_starter_config
+from sheets_health.sync import SyncReport, run_sync, score
 
 
 def init(config_path: Path) -> list[str]:
+    """Bring the sheet up to the template; with no config yet, write the starter one first (a
+    workbook beside it), so `init --config NEW.toml` is a complete start. Says what it did."""
+    done: list[str] = []
+    if not config_path.exists():
+        write_starter_config(config_path)
+        done.append(f"wrote starter config {config_path} (edit it to use a Google Sheet or "
+                    "sources)")
     config = load_config(config_path)
     backend = open_backend(config.sheet)
-    with run_lock(lock_path(config)):
-        return backend.init(T.TEMPLATE)
+    workbook = config.sheet.path if config.sheet.backend == "xlsx" else None
+    with sheet_lock(config):
+        new = workbook is not None and not workbook.exists()
+        changes = backend.init(T.TEMPLATE)
+    if new:
+        done.append(f"created workbook {workbook}")
+    return done + changes
 
 
 def sync(
@@ -123,6 +137,13 @@ def describe_sync(report: SyncReport) -> str:
         f"  {verb} {report.cells_changed} cells in {report.rows_changed} customer rows; "
         f"{report.history_rows} new History rows",
     ]
+    if report.changes:
+        lines.append(f"  {len(report.changes)} colour "
+                     f"{'change' if len(report.changes) == 1 else 'changes'}"
+                     f"{' (not written)' if report.dry_run else ''}:")
+        lines.extend(f"    {change}" for change in report.changes)
+    else:
+        lines.append("  no colour changes")
     if report.result is not None:
         for line in (*report.result.repaired, *report.result.skipped):
             lines.append(f"  note: {line}")

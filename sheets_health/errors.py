@@ -10,7 +10,8 @@ code  meaning
 1     unexpected internal error (a bug: rerun with ``--debug`` and report the traceback)
 2     bad input: the config, the sheet (tab/row/column named) or a source's data is wrong
 3     outage: the API, network or a database is unavailable or timed out — retry later
-4     access denied: credentials rejected or the sheet is not shared with the account
+4     access denied: credentials missing, unreadable or rejected, or the sheet is not shared
+      with the account
 5     refused for safety: the input looks wrong (e.g. the customer list shrank by more
       than half, an empty source); check it, then rerun with ``--force``
 6     another sync holds the lock; this run did nothing
@@ -120,6 +121,11 @@ class AccessDeniedError(SheetsHealthError):
     """Credentials were rejected or the sheet is not shared with the account."""
 
     exit_code = EXIT_ACCESS
+
+
+class CredentialsError(AccessDeniedError):
+    """The credentials are missing, unreadable or not a usable key: an access problem (exit 4),
+    not bad sheet input, so cron can tell it apart."""
 
 
 class NotFoundError(SheetsHealthError):

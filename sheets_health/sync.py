@@ -6,23 +6,20 @@ writes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
-import hashlib
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pandas as pd
 
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import is_blank, key_text
+from sheets_health.changes import ColourChange, colour_changes
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
-from sheets_health.errors import LockedError, SourceError, UnsafeInputError
+from sheets_health.errors import SourceError, UnsafeInputError
+from sheets_health.lock import lock_path, run_lock, sheet_lock
 from sheets_health.model import (
     ApplyResult,
     CellValue,
@@ -33,7 +30,10 @@ from sheets_health.model import (
     WritePlan,
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
+from sheets_health.runlog import RESULT_OK, failures_logged
 from sheets_health.scoring import score_customers
+
+__all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
 READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
 Progress = Callable[[str, int, int], None]
@@ -66,6 +66,7 @@ class SyncReport:
     result: ApplyResult | None
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    changes: tuple[ColourChange, ...] = ()  # customers whose colour changes, in sheet order
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -79,6 +80,7 @@ class SyncReport:
             "cells_changed": self.cells_changed,
             "rows_changed": self.rows_changed,
             "history_rows": self.history_rows,
+            "changes": [c.as_dict() for c in self.changes],
             "repaired": list(self.result.repaired) if self.result else [],
             "skipped": list(self.result.skipped) if self.result else [],
             "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
@@ -90,37 +92,6 @@ def wall_clock(now: dt.datetime) -> dt.datetime:
     """The machine's local wall time, naive: what `Scored at`, History dates and the Sync
     log show (spreadsheets have no time zones). An aware time is converted first."""
     return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
-
-
-# ----------------------------------------------------------------------------- lock
-
-
-def lock_path(config: Config) -> Path:
-    """Beside the workbook; for a Google Sheet, in the user's cache, one per spreadsheet."""
-    sheet = config.sheet
-    if sheet.backend == "xlsx" and sheet.path is not None:
-        return sheet.path.with_name(f".{sheet.path.name}.lock")  # hidden beside the workbook
-    digest = hashlib.sha256(str(sheet.spreadsheet).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "sheets-health" / f"{digest}.lock"
-
-
-@contextlib.contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """An OS lock released even when the process dies, so a stale lock never blocks cron."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(
-                "another sheets-health run is working on this sheet",
-                f"wait for it to finish (lock file {path})",
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -218,7 +189,7 @@ def _previous_customer_count(log: Table | None) -> int | None:
     if log is None or not log.rows or log.column("Customers") is None:
         return None
     for index in range(len(log.rows) - 1, -1, -1):
-        if key_text(log.value(index, "Result")) == "ok":
+        if key_text(log.value(index, "Result")) == RESULT_OK:  # error rows carry no counts
             value = log.value(index, "Customers")
             return int(value) if isinstance(value, int | float) else None
     return None
@@ -247,14 +218,17 @@ def run_sync(
     force: bool = False,
     progress: Progress | None = None,
 ) -> SyncReport:
+    """One sync. A failure that leaves the sheet reachable also gets an `error` row in the Sync
+    log (never on a dry run); the original error is raised unchanged."""
     backend = backend or open_backend(config.sheet)
     now = wall_clock(now or dt.datetime.now())
-    with run_lock(lock_path(config)):
+    with sheet_lock(config), failures_logged(backend, now, _mode(force), dry_run=dry_run):
         scored = score(config, backend, now, force=force, progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores
         warnings: list[str] = []
         customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
+        changes = colour_changes(tables[T.CUSTOMERS], model, scores)
         tab_plans = [customers_plan]
         history = tables.get(T.HISTORY)
         history_plan = None
@@ -285,7 +259,12 @@ def run_sync(
         result=result,
         unknown_ids=scored.unknown_ids,
         warnings=tuple(warnings),
+        changes=changes,
     )
+
+
+def _mode(force: bool) -> str:
+    return "sync --force" if force else "sync"
 
 
 def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:
@@ -304,11 +283,12 @@ def _log_row(
     message = f"{unknown} ids in sources are not customers" if unknown else ""
     return {
         "Run at": now.replace(microsecond=0),
-        "Mode": "sync --force" if force else "sync",
+        "Mode": _mode(force),
         "Customers": len(scored.model.customers),
         "Scored": counts["scored"],
         "Not enough data": counts["not_enough"],
         "Cells changed": cells,
-        "Result": "ok",
+        "Result": RESULT_OK,
         "Message": message,
+        "Exit code": 0,
     }

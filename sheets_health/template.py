@@ -91,6 +91,7 @@ SYNC_LOG_HEADERS = (
     "Cells changed",
     "Result",
     "Message",
+    "Exit code",  # 0 on ok rows; the CLI's exit code on error rows
 )
 
 

@@ -1,5 +1,6 @@
 """A catalogue of bad sheets: each is refused with exit code 2, a message naming tab, row and
-column with the fix, and the workbook left byte-for-byte as it was."""
+column with the fix, and the workbook left as it was (byte for byte on `check` and a dry run;
+a real sync adds only its `error` row to the Sync log)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_BAD_INPUT
-from tests.contract.factories import Tabs
+from tests.contract.factories import Tabs, XlsxUnderTest
 from tests.sheets import column, valid_tabs, write_sheet
 
 
@@ -148,13 +149,22 @@ def test_bad_sheet_is_refused_and_left_unchanged(tmp_path: Path, case: str,
     config = write_sheet(tmp_path, tabs)
     workbook = tmp_path / "sheet.xlsx"
     before = digest(workbook)
+    under = XlsxUnderTest(workbook)
+    tabs_before = {tab: under.cells(tab) for tab in under.tab_names()}
     result = CliRunner().invoke(main, ["--config", str(config), *command])
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert result.stdout == ""
     assert f"{where}: {words}" in result.stderr
     assert "Fix: " in result.stderr
     assert "nothing was written" in result.stderr
-    assert digest(workbook) == before
+    if command != ["sync"]:
+        assert digest(workbook) == before
+        return
+    # a real sync records the failed run as an `error` row in the Sync log, and nothing else
+    log = tabs_before.pop("Sync log")
+    assert {tab: under.cells(tab) for tab in tabs_before} == tabs_before
+    [row] = under.cells("Sync log")[len(log):]
+    assert row[6:] == ["error", row[7], 2] and f"{where}: {words}" in str(row[7])
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

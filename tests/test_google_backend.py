@@ -409,11 +409,12 @@ def test_google_errors_translate_to_typed_errors(
     assert isinstance(error, kind) and text in str(error)
 
 
-def test_missing_credentials_file_is_a_config_error(env: Env, tmp_path: Path) -> None:
+def test_missing_credentials_file_is_an_access_problem(env: Env, tmp_path: Path) -> None:
     sheet = SheetConfig(backend="google", spreadsheet=env.spreadsheet_id,
                         credentials=tmp_path / "nope.json", api_url=env.emulator.url)
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(AccessDeniedError, match="does not exist") as denied:
         GoogleBackend.from_config(sheet)
+    assert denied.value.exit_code == 4
 
 
 def test_no_credential_in_any_log_line_or_error(env: Env, caplog: pytest.LogCaptureFixture

@@ -77,7 +77,9 @@ def test_a_sheet_not_shared_exits_4_naming_the_account(google: tuple[Any, str, P
     assert result.exit_code == EXIT_ACCESS
     email = json.loads((config.parent / "key.json").read_text())["client_email"]
     assert email in result.stderr
-    assert len(emulator.api_requests()) == 1  # never retried
+    # the sync's read is denied and never retried; so is the one read of the error-row attempt
+    calls = [str(r.method_id) for r in emulator.api_requests()]
+    assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.get"]
 
 
 def test_an_outage_exits_3_and_writes_nothing(google: tuple[Any, str, Path]) -> None:

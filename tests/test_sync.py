@@ -181,10 +181,12 @@ def test_customer_list_that_shrank_by_half_is_refused_without_force(tmp_path: Pa
     commands.sync(config, now=NOW)
     under = sheet(tmp_path)
     under.edit("Customers", under.cells("Customers")[:3])  # a filter-and-delete accident
-    before = hashlib.sha256((tmp_path / "sheet.xlsx").read_bytes()).hexdigest()
+    before = {tab: under.cells(tab) for tab in ("Customers", "History")}
     with pytest.raises(UnsafeInputError, match="has 2 customers but the last sync saw 8"):
         commands.sync(config, now=NOW)
-    assert hashlib.sha256((tmp_path / "sheet.xlsx").read_bytes()).hexdigest() == before
+    assert {tab: under.cells(tab) for tab in ("Customers", "History")} == before
+    log = under.cells("Sync log")  # only the refusal itself is recorded, as an error row
+    assert log[-1][log[0].index("Result")] == "error" and log[-1][log[0].index("Exit code")] == 5
     report = commands.sync(config, now=NOW, force=True)
     assert report.customers == 2
 

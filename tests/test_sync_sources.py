@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -81,24 +80,35 @@ def test_unknown_ids_are_reported_on_the_command_line(tmp_path: Path) -> None:
     assert "warning: tickets has data for 1 ids not in Customers: C0O2" in result.stdout
 
 
+def user_tabs(tmp_path: Path) -> dict[str, list[list[object]]]:
+    """Every tab but the Sync log, where a failed run records its `error` row."""
+    under = XlsxUnderTest(tmp_path / "sheet.xlsx")
+    return {tab: under.cells(tab) for tab in under.tab_names() if tab != "Sync log"}
+
+
+def last_log_row(tmp_path: Path) -> tuple[object, ...]:
+    grid = XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Sync log")
+    return (grid[-1][grid[0].index("Result")], grid[-1][grid[0].index("Exit code")])
+
+
 def test_an_empty_source_is_refused_unless_forced(tmp_path: Path) -> None:
     config = setup(tmp_path, "account,opened_at,status\n")
-    workbook = tmp_path / "sheet.xlsx"
-    before = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    before = user_tabs(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "sync"])
     assert result.exit_code == EXIT_REFUSED
     assert "source(s) tickets returned no rows" in result.stderr
     assert "--force" in result.stderr
-    assert hashlib.sha256(workbook.read_bytes()).hexdigest() == before
+    assert user_tabs(tmp_path) == before
+    assert last_log_row(tmp_path) == ("error", EXIT_REFUSED)
     forced = CliRunner().invoke(main, ["--config", str(config), "sync", "--force"])
     assert forced.exit_code == 0, forced.output
 
 
-def test_a_broken_source_names_itself_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_broken_source_names_itself_and_writes_only_its_error_row(tmp_path: Path) -> None:
     config = setup(tmp_path, "account,opened_at,status\nC001,not a time,open\n")
-    workbook = tmp_path / "sheet.xlsx"
-    before = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    before = user_tabs(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "sync"])
     assert result.exit_code == EXIT_BAD_INPUT
     assert "tickets" in result.stderr and "not a time" in result.stderr
-    assert hashlib.sha256(workbook.read_bytes()).hexdigest() == before
+    assert user_tabs(tmp_path) == before
+    assert last_log_row(tmp_path) == ("error", EXIT_BAD_INPUT)

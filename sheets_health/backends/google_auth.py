@@ -14,7 +14,7 @@ from gspread.exceptions import NoValidUrlKeyFound
 from gspread.utils import extract_id_from_url
 
 from sheets_health.backends.google_http import SHEETS_SCOPE, redact
-from sheets_health.errors import ConfigError
+from sheets_health.errors import ConfigError, CredentialsError
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
 
@@ -49,7 +49,7 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
         try:
             creds, _project = google.auth.default(scopes=[SHEETS_SCOPE])
         except auth_exceptions.DefaultCredentialsError:
-            raise ConfigError(
+            raise CredentialsError(
                 "no Google credentials found",
                 "set credentials = \"service-account.json\" in [sheet], export "
                 "GOOGLE_APPLICATION_CREDENTIALS=/path/key.json, or run `gcloud auth "
@@ -58,18 +58,20 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
             ) from None
         return _sheets_only(creds), getattr(creds, "service_account_email", None)
     key_path = key_path.expanduser()
+    named_by = "" if path else " (named by GOOGLE_APPLICATION_CREDENTIALS)"
     fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
            "accounts > Keys > Add key > JSON) and point credentials at it")
     try:
         info = json.loads(key_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"the credentials file {key_path} does not exist", fix) from None
+        raise CredentialsError(f"the credentials file {key_path}{named_by} does not exist",
+                               fix) from None
     except (OSError, ValueError):
-        raise ConfigError(f"the credentials file {key_path} is not a readable JSON key",
-                          fix) from None
+        raise CredentialsError(f"the credentials file {key_path}{named_by} is not a readable "
+                               "JSON key", fix) from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         kind = info.get("type") if isinstance(info, dict) else None
-        raise ConfigError(
+        raise CredentialsError(
             f"the credentials file {key_path} is not a service-account key (type is {kind!r})",
             fix + "; for your own user account use application-default credentials instead",
         )
@@ -77,8 +79,8 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
         creds = service_account.Credentials.from_service_account_info(info, scopes=[SHEETS_SCOPE])
     except ValueError as exc:
         detail = str(exc) if "missing fields" in str(exc) else "the private key cannot be read"
-        raise ConfigError(f"the credentials file {key_path} is not a valid key: "
-                          f"{redact(detail)}", fix) from None
+        raise CredentialsError(f"the credentials file {key_path} is not a valid key: "
+                               f"{redact(detail)}", fix) from None
     return _sheets_only(creds), creds.service_account_email
 
 
