@@ -38,7 +38,6 @@ from sheets_health.errors import (
 )
 from sheets_health.model import CellValue, CellWrite, Fill, RowUpdate, TabPlan, WritePlan
 from sheets_health.template import TEMPLATE
-from tests.contract.factories import BACKEND_FACTORIES
 from tests.contract.google_factory import seed_cell
 from tests.emulator import Fault, SheetsEmulator, make_service_account_key
 
@@ -132,10 +131,6 @@ WANT = {"C-001": 81, "C-002": 12, "C-003": 77, "C-004": 75}
 
 
 # ----------------------------------------------------------------------------- round trip
-
-
-def test_google_is_in_the_contract_suite() -> None:
-    assert "google" in [f.name for f in BACKEND_FACTORIES]
 
 
 def test_read_then_apply_round_trip_in_one_read_and_two_apply_requests(env: Env) -> None:
