@@ -37,7 +37,7 @@ def sync(
 def check(config_path: Path) -> dict[str, Any]:
     """Everything a sync validates, without writing: config, sources' config, the sheet."""
     config = load_config(config_path)
-    if config.metrics:
+    if config.metrics:  # load_config checked the keys; here the files and drivers
         from sheets_health import sources
 
         problems = sources.check_config(config)
