@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from sheets_health import commands
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_BAD_INPUT, EXIT_REFUSED
-from tests.contract.factories import XlsxUnderTest
 from tests.sheets import valid_tabs, write_sheet
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
@@ -45,12 +44,6 @@ TICKETS = (
     "C002,2026-11-03T10:00:00Z,closed\n"
     "C0O2,2026-11-03T10:00:00Z,open\n"  # a typo in the export: letter O for zero
 )
-
-
-def health_scores(tmp_path: Path) -> dict[str, object]:
-    grid = XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Customers")
-    col = grid[0].index("Health score")
-    return {str(r[0]): r[col] for r in grid[1:]}
 
 
 def explain_open_tickets(config: Path, cid: str) -> str:

@@ -102,7 +102,6 @@ class MetricsResult:
     frame: pd.DataFrame
     sources: tuple[SourceReport, ...]
     source_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    metric_sources: Mapping[str, str] = field(default_factory=dict)
     # metric -> the value for customers the source has no rows for (`default` in the config)
     defaults: Mapping[str, float] = field(default_factory=dict)
 
@@ -196,7 +195,6 @@ def load_metrics(
         frame=frame,
         sources=tuple(reports),
         source_ids=source_ids,
-        metric_sources={name: m.source for name, m in config.metrics.items()},
         defaults={n: m.default for n, m in config.metrics.items() if m.default is not None},
     )
 
