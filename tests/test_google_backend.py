@@ -402,11 +402,14 @@ def test_google_errors_translate_to_typed_errors(
     assert isinstance(error, kind) and text in str(error)
 
 
-def test_missing_credentials_file_is_a_config_error(env: Env, tmp_path: Path) -> None:
+def test_missing_credentials_file_is_refused_naming_it(env: Env, tmp_path: Path) -> None:
+    # which exit code a credentials problem gets is the README's rule (exit codes), not here
     sheet = SheetConfig(backend="google", spreadsheet=env.spreadsheet_id,
                         credentials=tmp_path / "nope.json", api_url=env.emulator.url)
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(SheetsHealthError) as info:
         GoogleBackend.from_config(sheet)
+    assert f"the credentials file {tmp_path / 'nope.json'} does not exist" in str(info.value)
+    assert "JSON key" in str(info.value) and env.emulator.requests == []
 
 
 def test_no_credential_in_any_log_line_or_error(env: Env, caplog: pytest.LogCaptureFixture
