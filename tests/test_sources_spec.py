@@ -180,3 +180,20 @@ def test_env_vars_fill_urls_and_paths(tmp_path: Path, events_csv: Path) -> None:
     config = config_from_dict(raw, tmp_path, env={"EXPORTS": str(tmp_path)})
     assert check_config(config) == []
     assert load_metrics(config, RUN_AT).frame["M"].to_dict() == {"A": 1.0}
+
+
+def test_loading_a_config_does_not_load_the_data_stack(tmp_path: Path) -> None:
+    """The specs are parsed without pandas or SQLAlchemy (they load with the data)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.toml"
+    config.write_text('[sheet]\nbackend = "xlsx"\npath = "c.xlsx"\n\n[sources.s]\nkind = "sql"\n'
+                      'url = "sqlite:///x.db"\ntable = "t"\n\n[metrics.M]\nsource = "s"\n'
+                      'agg = "count"\n', encoding="utf-8")
+    script = ("import sys; from pathlib import Path; from sheets_health.config import load_config;"
+              "c = load_config(Path(sys.argv[1])); assert c.metrics['M'].source == 's';"
+              "print(sorted(m for m in ('pandas', 'sqlalchemy', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip() == "[]"
