@@ -114,10 +114,6 @@ def parse_bool(value: CellValue) -> bool:
     raise ValueError(f"'{value}' is not yes/no")
 
 
-def to_serial(day: dt.date) -> int:
-    return (day - SERIAL_EPOCH).days
-
-
 def same_value(a: CellValue, b: CellValue) -> bool:
     """Does a cell already hold this value? (So an unchanged sync writes nothing.)"""
     if is_blank(a) and is_blank(b):

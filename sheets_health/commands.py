@@ -10,6 +10,7 @@ from typing import Any
 from sheets_health import template as T
 from sheets_health.backends import open_backend
 from sheets_health.cells import format_number, is_blank, key_text
+from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
@@ -27,7 +28,7 @@ def init(config_path: Path) -> list[str]:
                     "sources)")
     config = load_config(config_path)
     backend = open_backend(config.sheet)
-    workbook = config.sheet.path if config.sheet.backend == "xlsx" else None
+    workbook = config.sheet.path if config.sheet.backend is BackendKind.XLSX else None
     with sheet_lock(config):
         new = workbook is not None and not workbook.exists()
         changes = backend.init(T.TEMPLATE)
@@ -51,7 +52,7 @@ def sync(
 def check(config_path: Path) -> dict[str, Any]:
     """Everything a sync validates, without writing: config, sources' config, the sheet."""
     config = load_config(config_path)
-    if config.metrics:
+    if config.metrics:  # load_config checked the keys; here the files and drivers
         from sheets_health import sources
 
         problems = sources.check_config(config)

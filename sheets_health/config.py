@@ -2,6 +2,10 @@
 
 Secrets never sit in the file: any string may say ``${NAME}`` and is filled from the
 environment; a missing variable is a clear error naming it.
+
+The file is parsed once, here, into typed specs (the backend as an enum, each source and
+metric as a `SourceSpec` / `MetricSpec`); every problem with them is gathered and reported
+at load time, so nothing downstream reads raw tables.
 """
 
 from __future__ import annotations
@@ -11,18 +15,25 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from sheets_health.errors import ConfigError
+from sheets_health.sources.spec import MetricSpec, SourceSpec, parse_specs
 
 DEFAULT_CONFIG = "sheets-health.toml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+class Backend(StrEnum):
+    XLSX = "xlsx"
+    GOOGLE = "google"
+
+
 @dataclass(frozen=True)
 class SheetConfig:
-    backend: str  # "xlsx" or "google"
+    backend: Backend
     path: Path | None = None  # xlsx: the workbook
     spreadsheet: str | None = None  # google: key or URL
     credentials: Path | None = None  # google: service-account key file
@@ -30,14 +41,30 @@ class SheetConfig:
     timeout: float = 60.0
     options: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # callers may say backend="google"; the field always holds the enum
+        object.__setattr__(self, "backend", Backend(self.backend))
+
 
 @dataclass(frozen=True)
 class Config:
     path: Path | None
     base_dir: Path
     sheet: SheetConfig
-    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sources: Mapping[str, SourceSpec] = field(default_factory=dict)  # in config order
+    metrics: Mapping[str, MetricSpec] = field(default_factory=dict)  # in config order
+
+
+class ConfigProblemsError(ConfigError):
+    """Several problems with [sources]/[metrics], gathered so all are fixed in one go."""
+
+    def __init__(self, problems: list[str], where: str) -> None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) with [sources]/[metrics] in {where}:\n{lines}",
+            "correct each key named above (all the problems are listed at once)",
+        )
+        self.problems = tuple(problems)
 
 
 def expand_env(value: Any, where: str, env: Mapping[str, str] | None = None) -> Any:
@@ -64,20 +91,22 @@ def expand_env(value: Any, where: str, env: Mapping[str, str] | None = None) -> 
 
 def _sheet_config(raw: Mapping[str, Any], base_dir: Path, where: str) -> SheetConfig:
     known = {"backend", "path", "spreadsheet", "credentials", "api_url", "timeout"}
-    backend = str(raw.get("backend") or ("google" if raw.get("spreadsheet") else "xlsx"))
-    if backend not in {"xlsx", "google"}:
+    named = str(raw.get("backend") or ("google" if raw.get("spreadsheet") else "xlsx"))
+    try:
+        backend = Backend(named)
+    except ValueError:
         raise ConfigError(
-            f"{where}: backend = '{backend}' is not known", "use backend = \"google\" or \"xlsx\""
-        )
+            f"{where}: backend = '{named}' is not known", "use backend = \"google\" or \"xlsx\""
+        ) from None
     path = Path(raw["path"]) if raw.get("path") else None
     if path is not None and not path.is_absolute():
         path = base_dir / path
     credentials = Path(raw["credentials"]) if raw.get("credentials") else None
     if credentials is not None and not credentials.is_absolute():
         credentials = base_dir / credentials
-    if backend == "xlsx" and path is None:
+    if backend is Backend.XLSX and path is None:
         raise ConfigError(f"{where}: the xlsx backend needs path", 'add path = "customers.xlsx"')
-    if backend == "google" and not raw.get("spreadsheet"):
+    if backend is Backend.GOOGLE and not raw.get("spreadsheet"):
         raise ConfigError(
             f"{where}: the google backend needs spreadsheet",
             'add spreadsheet = "<the id or URL of the Google Sheet>"',
@@ -122,6 +151,8 @@ def config_from_dict(
     path: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
+    """The config from parsed TOML; raises `ConfigProblemsError` listing every problem with
+    the sources and metrics (files are not looked for: that is `sources.check_config`)."""
     name = str(path) if path else "config"
     unknown = set(raw) - {"sheet", "sources", "metrics"}
     if unknown:
@@ -140,10 +171,9 @@ def config_from_dict(
             raise ConfigError(
                 f"{name}: [{section}] must hold one table per entry", f"write [{section}.<name>]"
             )
-    return Config(
-        path=path,
-        base_dir=base_dir,
-        sheet=_sheet_config(sheet_raw, base_dir, f"{name} [sheet]"),
-        sources=sources,
-        metrics=metrics,
-    )
+    sheet = _sheet_config(sheet_raw, base_dir, f"{name} [sheet]")
+    specs, problems = parse_specs(sources, metrics, base_dir, sheet.backend)
+    if problems:
+        raise ConfigProblemsError(problems, name)
+    return Config(path=path, base_dir=base_dir, sheet=sheet, sources=specs.sources,
+                  metrics=specs.metrics)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
 from sheets_health.errors import LockedError
 
@@ -36,7 +37,7 @@ def lock_dir() -> Path:
 def lock_path(config: Config) -> Path:
     """One lock file per sheet: the workbook's absolute path or the spreadsheet id, hashed."""
     sheet = config.sheet
-    if sheet.backend == "xlsx" and sheet.path is not None:
+    if sheet.backend is BackendKind.XLSX and sheet.path is not None:
         identity = f"xlsx:{sheet.path.expanduser().resolve()}"
     else:  # the id, whether the config gives the id or the sheet's URL
         found = _SHEET_ID.search(str(sheet.spreadsheet))

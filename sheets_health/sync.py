@@ -16,6 +16,7 @@ from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import is_blank, key_text
 from sheets_health.changes import ColourChange, colour_changes
+from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
 from sheets_health.errors import SourceError, UnsafeInputError
@@ -99,11 +100,7 @@ def wall_clock(now: dt.datetime) -> dt.datetime:
 
 def _sheet_source_tabs(config: Config) -> list[str]:
     """Tabs of this sheet that sources read, fetched with the sync's own single read."""
-    return [
-        str(src["tab"]) for src in config.sources.values()
-        if src.get("kind") == "sheet" and src.get("tab")
-        and not src.get("spreadsheet") and not src.get("path")
-    ]
+    return [tab for spec in config.sources.values() if (tab := spec.tab_of_this_sheet)]
 
 
 def _source_values(
@@ -125,7 +122,7 @@ def _source_values(
         if spreadsheet is None and tab in tables:
             return tables[tab]
         other = backend if spreadsheet is None else open_backend(
-            replace(config.sheet, backend="google", spreadsheet=spreadsheet))
+            replace(config.sheet, backend=BackendKind.GOOGLE, spreadsheet=spreadsheet))
         found = other.read([tab])
         if tab not in found:
             raise SourceError(f"the tab '{tab}' does not exist in {other.description}",
@@ -173,7 +170,8 @@ def score(
         if customers.column(measure) is not None:
             row = next(c.row for c in model.customers if c.id == cid)
             return customers.tab, row, customers.header_of(measure)
-        source = str(config.metrics.get(measure, {}).get("source", measure))
+        metric = config.metrics.get(measure)
+        source = metric.source if metric is not None else measure
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
 
     values: dict[str, dict[str, CellValue]] = {

@@ -54,3 +54,9 @@ def write_sheet(tmp_path: Path, tabs: Tabs | None = None, extra_config: str = ""
 
 def column(tabs: Tabs, tab: str, header: str) -> int:
     return tabs[tab][0].index(header)
+
+
+def rows_by_id(grid: list[list[CellValue]]) -> dict[str, dict[str, CellValue]]:
+    """A tab's rows keyed by the first column (the customer id), each as header -> value."""
+    headers = [str(h) for h in grid[0]]
+    return {str(r[0]): dict(zip(headers, r, strict=False)) for r in grid[1:] if r and r[0]}

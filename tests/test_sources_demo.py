@@ -1,14 +1,16 @@
-"""The demo's source files: fast, deterministic, and spread across the profiles."""
+"""The demo's source files: every metric loads, and the profiles spread the measures.
+
+How long the demo takes is measured by benchmarks/bench_demo_sources.py; that the same seed
+gives the same files in any process is in test_determinism.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 import tomllib
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sheets_health.config import config_from_dict
@@ -27,10 +29,8 @@ def demo(directory: Path, seed: int = 1) -> tuple[str, MetricsResult]:
     return text, load_metrics(config, RUN_AT)
 
 
-def test_the_demo_is_fast_and_every_metric_loads(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_every_metric_of_the_demo_loads(tmp_path: Path) -> None:
     _, result = demo(tmp_path)
-    assert time.perf_counter() - started < 2.0
     assert [s.name for s in result.sources] == ["usage", "tickets", "nps", "billing"]
     assert set(result.frame.columns) == {
         "Logins 30d",
@@ -46,14 +46,12 @@ def test_the_demo_is_fast_and_every_metric_loads(tmp_path: Path) -> None:
     }
 
 
-def test_the_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+def test_another_seed_gives_other_data(tmp_path: Path) -> None:
     _, first = demo(tmp_path / "a", seed=3)
-    _, again = demo(tmp_path / "b", seed=3)
     _, other = demo(tmp_path / "c", seed=4)
-    pd.testing.assert_frame_equal(first.frame, again.frame)
-    for name in ("usage_events.csv", "support_tickets.csv"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert not first.frame.equals(other.frame)
+    for name in ("usage_events.csv", "support_tickets.csv"):
+        assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
 
 
 def test_profiles_spread_the_measures(tmp_path: Path) -> None:

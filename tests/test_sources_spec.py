@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from sheets_health.config import config_from_dict
-from sheets_health.errors import EXIT_BAD_INPUT, SourceError
+from sheets_health.cli import main
+from sheets_health.config import ConfigProblemsError, config_from_dict
+from sheets_health.errors import EXIT_BAD_INPUT
 from sheets_health.sources import check_config, load_metrics
+from sheets_health.sources.spec import Agg, Condition, MetricSpec, Op, SourceKind, SourceSpec
 from tests.sources_fixtures import RUN_AT, make_config
 
 GOOD_SOURCE = {"kind": "csv", "path": "events.csv", "id_column": "id", "time_column": "t"}
@@ -23,7 +26,12 @@ def events_csv(tmp_path: Path) -> Path:
 
 
 def problems(tmp_path: Path, sources: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
-    return check_config(make_config(tmp_path, sources, metrics))
+    """What loading the config refuses, else what `check` finds (files, drivers)."""
+    try:
+        config = make_config(tmp_path, sources, metrics)
+    except ConfigProblemsError as caught:
+        return list(caught.problems)
+    return check_config(config)
 
 
 def test_a_valid_config_has_no_problems(tmp_path: Path, events_csv: Path) -> None:
@@ -121,19 +129,46 @@ def test_an_unused_source_is_not_a_problem(tmp_path: Path, events_csv: Path) -> 
     assert problems(tmp_path, {"s": GOOD_SOURCE}, {}) == []
 
 
-def test_load_metrics_refuses_a_bad_config_listing_every_problem(tmp_path: Path) -> None:
-    config = make_config(
-        tmp_path,
-        {"s": {"kind": "csv"}},
-        {"A": {"source": "s", "agg": "sum"}, "B": {"source": "nope"}},
-    )
-    with pytest.raises(SourceError) as caught:
-        load_metrics(config, RUN_AT)
+def test_loading_a_bad_config_lists_every_problem(tmp_path: Path) -> None:
+    with pytest.raises(ConfigProblemsError) as caught:
+        make_config(
+            tmp_path,
+            {"s": {"kind": "csv"}},
+            {"A": {"source": "s", "agg": "sum"}, "B": {"source": "nope"}},
+        )
     assert caught.value.exit_code == EXIT_BAD_INPUT
     text = str(caught.value)
     assert "4 problem(s)" in text
     for part in ("needs path", "needs column", 'source "nope" is not defined', "needs column"):
         assert part in text
+
+
+@pytest.mark.parametrize("command", [["sync"], ["check"], ["sync", "--dry-run"]])
+def test_every_command_refuses_a_bad_sources_config_naming_each_key(
+    tmp_path: Path, command: list[str]
+) -> None:
+    config = tmp_path / "sheets-health.toml"
+    config.write_text(
+        '[sheet]\nbackend = "xlsx"\npath = "customers.xlsx"\n\n'
+        '[sources.s]\nkind = "csv"\n\n[metrics."A"]\nsource = "s"\nagg = "sum"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), *command])
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert f"2 problem(s) with [sources]/[metrics] in {config}:" in result.stderr
+    assert "  - [sources.s]: a csv source needs path." in result.stderr
+    assert '  - [metrics."A"]: agg = "sum" needs column.' in result.stderr
+
+
+def test_the_config_holds_typed_specs(tmp_path: Path, events_csv: Path) -> None:
+    metrics = {"Logins 30d": {"source": "s", "agg": "count", "window_days": 30,
+                              "where": {"event": "login"}}}
+    config = make_config(tmp_path, {"s": GOOD_SOURCE}, metrics)
+    assert config.sources == {"s": SourceSpec(
+        name="s", kind=SourceKind.CSV, id_column="id", time_column="t", path=events_csv)}
+    assert config.metrics == {"Logins 30d": MetricSpec(
+        name="Logins 30d", source="s", agg=Agg.COUNT, window_days=30.0,
+        where=(Condition("event", Op.EQ, "login"),))}
 
 
 def test_env_vars_fill_urls_and_paths(tmp_path: Path, events_csv: Path) -> None:
@@ -145,3 +180,20 @@ def test_env_vars_fill_urls_and_paths(tmp_path: Path, events_csv: Path) -> None:
     config = config_from_dict(raw, tmp_path, env={"EXPORTS": str(tmp_path)})
     assert check_config(config) == []
     assert load_metrics(config, RUN_AT).frame["M"].to_dict() == {"A": 1.0}
+
+
+def test_loading_a_config_does_not_load_the_data_stack(tmp_path: Path) -> None:
+    """The specs are parsed without pandas or SQLAlchemy (they load with the data)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.toml"
+    config.write_text('[sheet]\nbackend = "xlsx"\npath = "c.xlsx"\n\n[sources.s]\nkind = "sql"\n'
+                      'url = "sqlite:///x.db"\ntable = "t"\n\n[metrics.M]\nsource = "s"\n'
+                      'agg = "count"\n', encoding="utf-8")
+    script = ("import sys; from pathlib import Path; from sheets_health.config import load_config;"
+              "c = load_config(Path(sys.argv[1])); assert c.metrics['M'].source == 's';"
+              "print(sorted(m for m in ('pandas', 'sqlalchemy', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip() == "[]"

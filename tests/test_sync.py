@@ -15,18 +15,13 @@ from sheets_health.errors import LockedError, UnsafeInputError
 from sheets_health.model import Fill
 from sheets_health.sync import lock_path, run_lock
 from tests.contract.factories import XlsxUnderTest
-from tests.sheets import valid_tabs, write_sheet
+from tests.sheets import rows_by_id, valid_tabs, write_sheet
 
 NOW = dt.datetime(2026, 11, 22, 9, 30)
 
 
 def sheet(tmp_path: Path) -> XlsxUnderTest:
     return XlsxUnderTest(tmp_path / "sheet.xlsx")
-
-
-def rows_by_id(grid: list[list[object]]) -> dict[str, dict[str, object]]:
-    headers = [str(h) for h in grid[0]]
-    return {str(r[0]): dict(zip(headers, r, strict=False)) for r in grid[1:] if r and r[0]}
 
 
 def test_first_sync_writes_scores_colours_reasons(tmp_path: Path) -> None:

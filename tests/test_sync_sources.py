@@ -46,12 +46,6 @@ TICKETS = (
 )
 
 
-def health_scores(tmp_path: Path) -> dict[str, object]:
-    grid = XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Customers")
-    col = grid[0].index("Health score")
-    return {str(r[0]): r[col] for r in grid[1:]}
-
-
 def explain_open_tickets(config: Path, cid: str) -> str:
     _, text = commands.explain(config, cid, now=NOW)
     return next(line.strip() for line in text.splitlines() if line.strip().startswith("Open"))

@@ -11,15 +11,13 @@ import pytest
 from sheets_health import commands
 from sheets_health.errors import ContractError
 from tests.contract.factories import XlsxUnderTest
-from tests.sheets import valid_tabs, write_sheet
+from tests.sheets import rows_by_id, valid_tabs, write_sheet
 
 NOW = dt.datetime(2026, 11, 22, 9, 30)
 
 
 def customers(tmp_path: Path) -> dict[str, dict[str, object]]:
-    grid = XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Customers")
-    headers = [str(h) for h in grid[0]]
-    return {str(r[0]): dict(zip(headers, r, strict=False)) for r in grid[1:] if r and r[0]}
+    return rows_by_id(XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Customers"))
 
 
 def add_customer_column(tabs: dict, header: str, values: list[object]) -> None:

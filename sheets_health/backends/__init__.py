@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sheets_health.backends.base import Backend
+from sheets_health.config import Backend as BackendKind
 from sheets_health.config import SheetConfig
 
 __all__ = ["Backend", "open_backend"]
@@ -10,7 +11,7 @@ __all__ = ["Backend", "open_backend"]
 
 def open_backend(sheet: SheetConfig) -> Backend:
     """The backend a config names; imported lazily so xlsx users never load gspread."""
-    if sheet.backend == "google":
+    if sheet.backend is BackendKind.GOOGLE:
         from sheets_health.backends.google import GoogleBackend
 
         return GoogleBackend.from_config(sheet)

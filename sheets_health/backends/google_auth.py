@@ -87,10 +87,28 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
 def _sheets_only(creds: Credentials) -> Credentials:
     """Keep the network footprint to the token endpoint and the Sheets API.
 
-    google-auth (2.4x+) starts a background "regional access boundary" lookup at
-    iamcredentials.googleapis.com after each token refresh; it would bypass the API base URL
-    (and reach the internet from tests), so it is switched off for these credentials.
+    google-auth 2.63 can start a background "regional access boundary" lookup at
+    iamcredentials.googleapis.com after a token refresh (when the environment sets
+    GOOGLE_SDK_EXPERIMENTAL_PYTHON_REGIONAL_ACCESS_BOUNDARY_LOOKUP_ENABLED); it would bypass
+    the API base URL (and reach the internet from tests). There is no public switch, so the
+    private predicate is overridden on these credentials — checked with google-auth 2.63
+    only (the guard in `private_api` refuses others; pyproject.toml pins the same). It can
+    go when google-auth offers a public way to turn the lookup off per credentials, or
+    sends it to the caller's endpoint.
     """
-    if hasattr(creds, "_is_regional_access_boundary_lookup_required"):
-        creds._is_regional_access_boundary_lookup_required = lambda: False
+    from google.auth import __version__ as installed
+
+    from sheets_health.backends.private_api import GOOGLE_AUTH
+
+    GOOGLE_AUTH.require(installed)
+    try:
+        from google.auth.credentials import CredentialsWithRegionalAccessBoundary as Looking
+    except ImportError as exc:
+        raise GOOGLE_AUTH.unsupported(installed, str(exc)) from exc
+    hook = "_is_regional_access_boundary_lookup_required"
+    if not isinstance(creds, Looking):
+        return creds  # a kind of credentials that never looks the boundary up
+    if not callable(getattr(creds, hook, None)):
+        raise GOOGLE_AUTH.unsupported(installed, f"{type(creds).__name__} has no {hook}")
+    setattr(creds, hook, lambda: False)
     return creds

@@ -55,11 +55,6 @@ def column_letters(index: int) -> str:
     return letters
 
 
-def column_range(title: str, col: int) -> str:
-    letter = column_letters(col)
-    return f"{quote_title(title)}!{letter}1:{letter}"
-
-
 # ----------------------------------------------------------------------------- reading
 
 
@@ -92,10 +87,6 @@ class Grid:
     def used_width(self) -> int:
         """Columns up to the last one holding any value read, header or not."""
         return max((c for (_r, c), v in self.values.items() if not is_blank(v)), default=-1) + 1
-
-    def last_row(self) -> int:
-        """0-based index of the last row holding any value read (-1: none)."""
-        return max((r for (r, _c), v in self.values.items() if not is_blank(v)), default=-1)
 
     def row_key(self, row: int, key_cols: Sequence[int]) -> tuple[str, ...]:
         return tuple(key_text(self.values.get((row, c))) for c in key_cols)

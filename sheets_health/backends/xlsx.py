@@ -529,15 +529,30 @@ def _cached_formula_values(wb: Workbook, values_wb: Workbook) -> _FormulaCache:
 
 @contextlib.contextmanager
 def _keeping_formula_values(cache: _FormulaCache) -> Iterator[None]:
-    """While saving, write formula cells with their cached result (openpyxl drops it)."""
-    import openpyxl.worksheet._writer as sheet_writer
-    from openpyxl.cell._writer import _set_attributes
-    from openpyxl.xml.functions import Element, SubElement
+    """While saving, write formula cells with their cached result (openpyxl drops it).
 
-    original = getattr(sheet_writer, "write_cell", None)
-    if not cache or original is None:
+    A patch of openpyxl's private cell writer, checked with openpyxl 3.1.5 (the version
+    guard in `private_api` refuses others; pyproject.toml pins the same). It can go when
+    openpyxl saves a formula cell's cached value itself, or when the workbook is written by
+    a library that does.
+    """
+    if not cache:
         yield
         return
+    import openpyxl
+    import openpyxl.worksheet._writer as sheet_writer
+
+    from sheets_health.backends.private_api import OPENPYXL
+
+    OPENPYXL.require(openpyxl.__version__)
+    try:
+        from openpyxl.cell._writer import _set_attributes
+        from openpyxl.xml.functions import Element, SubElement
+    except ImportError as exc:
+        raise OPENPYXL.unsupported(openpyxl.__version__, str(exc)) from exc
+    original = getattr(sheet_writer, "write_cell", None)
+    if original is None:
+        raise OPENPYXL.unsupported(openpyxl.__version__, "no worksheet._writer.write_cell")
 
     def write_cell(xf: Any, worksheet: Any, cell: Any, styled: Any = None) -> None:
         cached = cache.get((worksheet.title, cell.coordinate))

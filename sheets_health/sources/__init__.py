@@ -59,10 +59,8 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from sheets_health.config import Config
 from sheets_health.errors import SourceError
 from sheets_health.model import Table
 from sheets_health.sources.common import (
@@ -72,14 +70,12 @@ from sheets_health.sources.common import (
     SourceReport,
     mask_url,
 )
-from sheets_health.sources.spec import (
-    RAW_VALUE_AGGS,
-    MetricSpec,
-    SourceKind,
-    SourceSpec,
-    Specs,
-    parse_specs,
-)
+from sheets_health.sources.spec import RAW_VALUE_AGGS, MetricSpec, SourceKind, SourceSpec
+
+if TYPE_CHECKING:  # pandas loads with the data, not with the config (which imports .spec)
+    import pandas as pd
+
+    from sheets_health.config import Config
 
 __all__ = [
     "EmptySourceError",
@@ -106,7 +102,6 @@ class MetricsResult:
     frame: pd.DataFrame
     sources: tuple[SourceReport, ...]
     source_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    metric_sources: Mapping[str, str] = field(default_factory=dict)
     # metric -> the value for customers the source has no rows for (`default` in the config)
     defaults: Mapping[str, float] = field(default_factory=dict)
 
@@ -117,18 +112,6 @@ def _wanted(spec: SourceSpec, metrics: Iterable[MetricSpec]) -> list[str]:
         names += [metric.column] if metric.column else []
         names += [c.column for c in metric.where]
     return list(dict.fromkeys(names))
-
-
-def _specs_or_raise(config: Config) -> Specs:
-    specs, problems = parse_specs(config)
-    if problems:
-        where = f" in {config.path}" if config.path else ""
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise SourceError(
-            f"{len(problems)} problem(s) with [sources]/[metrics]{where}:\n{lines}",
-            "fix the config; `sheets-health check` lists these without loading data",
-        )
-    return specs
 
 
 def load_metrics(
@@ -146,17 +129,18 @@ def load_metrics(
     loading everything, `EmptySourceError` for sources with no rows unless ``allow_empty``
     (``--force``). Database URLs in messages have their passwords masked.
     """
+    import pandas as pd
+
     from sheets_health.sources import files, frames, sql
 
-    specs = _specs_or_raise(config)
     by_source: dict[str, list[MetricSpec]] = {}
-    for metric in specs.metrics.values():
+    for metric in config.metrics.values():
         by_source.setdefault(metric.source, []).append(metric)
     series: dict[str, pd.Series] = {}
     reports: list[SourceReport] = []
     source_ids: dict[str, frozenset[str]] = {}
     empties: list[tuple[str, str]] = []
-    for name, spec in specs.sources.items():
+    for name, spec in config.sources.items():
         metrics = by_source.get(name)
         if not metrics:
             continue
@@ -199,7 +183,7 @@ def load_metrics(
     everyone = sorted(set().union(*source_ids.values())) if source_ids else []
     index = pd.Index(everyone, name="customer_id", dtype=object)
     columns: dict[str, pd.Series] = {}
-    for name, metric in specs.metrics.items():
+    for name, metric in config.metrics.items():
         values_of = series.get(name, pd.Series(dtype=float))
         if metric.agg in RAW_VALUE_AGGS:
             column = values_of.astype(object).reindex(index)
@@ -211,8 +195,7 @@ def load_metrics(
         frame=frame,
         sources=tuple(reports),
         source_ids=source_ids,
-        metric_sources={name: m.source for name, m in specs.metrics.items()},
-        defaults={n: m.default for n, m in specs.metrics.items() if m.default is not None},
+        defaults={n: m.default for n, m in config.metrics.items() if m.default is not None},
     )
 
 
@@ -233,10 +216,10 @@ def unknown_ids(result: MetricsResult, customer_ids: Iterable[str]) -> dict[str,
 
 
 def check_config(config: Config) -> list[str]:
-    """Every problem with [sources]/[metrics], without loading data (files are only looked
-    for, database drivers only imported); each names the key and the fix."""
-    specs, problems = parse_specs(config)
-    for name, spec in specs.sources.items():
+    """What loading the config cannot tell, without loading data: files are only looked
+    for, database drivers only imported; each problem names the key and the fix."""
+    problems: list[str] = []
+    for name, spec in config.sources.items():
         where = f"[sources.{name}]"
         if spec.path is not None and spec.kind is not SourceKind.SQL and not spec.path.exists():
             problems.append(

@@ -10,7 +10,6 @@ the source gets 0 for count/sum/distinct even when nothing matches the window or
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -348,10 +347,6 @@ def source_ids(columns: Columns, id_column: str) -> tuple[pd.Series, int]:
     ids = columns.text(id_column)
     present = ids != ""
     return ids[present].rename("customer_id"), int((~present).sum())
-
-
-def is_nan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def load_frame(

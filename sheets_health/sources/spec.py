@@ -1,8 +1,9 @@
 """The `[sources.*]` and `[metrics.*]` config tables, parsed into typed specs.
 
-Parsing gathers every problem (each naming the key and the fix) instead of stopping at the
-first, so `sheets-health check` can show them all at once. The schema itself is documented in
-`sheets_health.sources`.
+`sheets_health.config` calls `parse_specs` when it loads the file. Parsing gathers every
+problem (each naming the key and the fix) instead of stopping at the first, so they are all
+shown at once. The schema itself is documented in `sheets_health.sources`. Light on purpose
+(no pandas, no SQLAlchemy): loading a config must not load the data stack.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from sheets_health.config import Config
 
 DEFAULT_ID_COLUMN = "Customer ID"
 DEFAULT_TIMEZONE = "UTC"
@@ -101,6 +100,13 @@ class SourceSpec:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def tab_of_this_sheet(self) -> str | None:
+        """The tab a sheet source reads from the synced sheet itself (None: another one)."""
+        if self.kind is SourceKind.SHEET and self.spreadsheet is None and self.path is None:
+            return self.tab
+        return None
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -162,7 +168,10 @@ def _text(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> 
     return value.strip()
 
 
-def parse_source(name: str, raw: Mapping[str, Any], config: Config) -> tuple[SourceSpec, list[str]]:
+def parse_source(
+    name: str, raw: Mapping[str, Any], base_dir: Path, backend: str
+) -> tuple[SourceSpec, list[str]]:
+    """``base_dir``: the config file's folder; ``backend``: the [sheet]'s ("xlsx"/"google")."""
     where = f"[sources.{name}]"
     problems: list[str] = []
     kind_raw = raw.get("kind")
@@ -190,7 +199,7 @@ def parse_source(name: str, raw: Mapping[str, Any], config: Config) -> tuple[Sou
     if path_text is not None:
         path = Path(path_text).expanduser()
         if not path.is_absolute():
-            path = config.base_dir / path
+            path = base_dir / path
     tab = _text(raw, "tab", where, problems)
     spreadsheet = _text(raw, "spreadsheet", where, problems)
     url = _text(raw, "url", where, problems)
@@ -238,7 +247,7 @@ def parse_source(name: str, raw: Mapping[str, Any], config: Config) -> tuple[Sou
                 f"{where}: give spreadsheet (another Google Sheet) or path (another workbook), "
                 "not both. Fix: remove one"
             )
-        if spreadsheet is not None and config.sheet.backend != "google":
+        if spreadsheet is not None and backend != "google":
             problems.append(
                 f"{where}: spreadsheet only works with the google backend. "
                 'Fix: on the xlsx backend write path = "other.xlsx" instead'
@@ -396,16 +405,21 @@ def parse_metric(
     return metric, problems
 
 
-def parse_specs(config: Config) -> tuple[Specs, list[str]]:
+def parse_specs(
+    sources_raw: Mapping[str, Mapping[str, Any]],
+    metrics_raw: Mapping[str, Mapping[str, Any]],
+    base_dir: Path,
+    backend: str,
+) -> tuple[Specs, list[str]]:
     """Every source and metric as a spec, plus every problem found (empty when valid)."""
     problems: list[str] = []
     sources: dict[str, SourceSpec] = {}
-    for name, raw in config.sources.items():
-        spec, found = parse_source(name, raw, config)
+    for name, raw in sources_raw.items():
+        spec, found = parse_source(name, raw, base_dir, backend)
         sources[name] = spec
         problems += found
     metrics: dict[str, MetricSpec] = {}
-    for name, raw in config.metrics.items():
+    for name, raw in metrics_raw.items():
         if not name.strip():
             problems.append('[metrics.""]: a metric needs a name. Fix: [metrics."Logins 30d"]')
             continue

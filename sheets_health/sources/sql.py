@@ -50,14 +50,6 @@ class SqlLoad:
     notes: list[str] = field(default_factory=list)
 
 
-class _Failure(Exception):
-    """Internal: a problem already worded for the user, raised inside the connection."""
-
-    def __init__(self, error: SheetsHealthError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 def prepare_url(spec: SourceSpec, base_dir: Path) -> URL:
     """The source's URL; a relative SQLite path starts at the config file's folder."""
     assert spec.url is not None

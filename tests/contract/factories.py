@@ -1,208 +1,31 @@
-"""The registry of backends the contract suite runs against, and the xlsx entry.
+"""The registry of backends the contract suite runs against.
 
-A backend joins the suite with one `BackendFactory` in ``BACKEND_FACTORIES``. The Google one
-lives in ``tests/contract/google_factory.py`` (module-level ``FACTORIES: list[BackendFactory]``)
-and is picked up automatically once that module exists; nothing here needs editing.
+A backend joins the suite with a factory module whose ``FACTORIES: list[BackendFactory]`` (and
+the pytest fixtures its factories need, in ``FIXTURES``) are listed here. Factory modules share
+only `tests.contract.under_test`; they never import each other or this module.
 
-A factory seeds a fresh sheet with ``tabs`` (tab name -> rows, header row first, ``None`` for
-blank) by its own means — never through the backend under test — and returns a
-`BackendUnderTest` whose inspection methods read the stored state independently too.
+The names other tests use (`Tabs`, `XlsxUnderTest`, `make_xlsx` …) are re-exported here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import PatternFill
-from openpyxl.styles.numbers import is_date_format, is_datetime
-from openpyxl.utils import get_column_letter
+from . import google_factory, xlsx_factory
+from .under_test import BackendFactory, BackendUnderTest, Dropdown, Tabs
+from .xlsx_factory import XlsxUnderTest, make_xlsx, write_xlsx_cell
 
-from sheets_health.backends.base import Backend
-from sheets_health.backends.xlsx import XlsxBackend
-from sheets_health.model import CellValue
+__all__ = [
+    "BACKEND_FACTORIES",
+    "EXTRA_FIXTURES",
+    "BackendFactory",
+    "BackendUnderTest",
+    "Dropdown",
+    "Tabs",
+    "XlsxUnderTest",
+    "make_xlsx",
+    "write_xlsx_cell",
+]
 
-Tabs = dict[str, list[list[CellValue]]]
-
-
-@dataclass(frozen=True)
-class Dropdown:
-    values: tuple[str, ...]
-    strict: bool  # False: other text is accepted (the Scoring column)
-
-
-class BackendUnderTest(Protocol):
-    """A seeded sheet: the backend, plus ways to look at and edit it behind the backend's back.
-
-    Rows are 1-based sheet rows and columns 0-based (as in `Table.colors`).
-    """
-
-    @property
-    def backend(self) -> Backend: ...
-
-    def cells(self, tab: str) -> list[list[CellValue]]:
-        """The stored grid from row 1, trailing blank rows and columns trimmed, blanks None;
-        text as str, numbers as int/float, dates as date (datetime when there is a time)."""
-        ...
-
-    def fill(self, tab: str, row: int, col: int) -> str | None:
-        """A cell's solid background as upper-case RRGGBB; None when none or white."""
-        ...
-
-    def is_formula(self, tab: str, row: int, col: int) -> bool: ...
-
-    def dropdown(self, tab: str, row: int, col: int) -> Dropdown | None: ...
-
-    def frozen_rows(self, tab: str) -> int: ...
-
-    def tab_names(self) -> list[str]: ...
-
-    def edit(self, tab: str, rows: list[list[CellValue]]) -> None:
-        """Replace a tab's values the way a person would (e.g. after sorting the rows)."""
-        ...
-
-    def set_fill(self, tab: str, row: int, col: int, rgb: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class BackendFactory:
-    """``make(tmp_path, tabs, **fixtures)``: ``fixtures`` names pytest fixtures (e.g. a running
-    emulator) whose values are passed to ``make`` as keyword arguments."""
-
-    name: str
-    make: Callable[..., BackendUnderTest]
-    fixtures: tuple[str, ...] = ()
-
-
-# ----------------------------------------------------------------------------- xlsx
-
-
-def write_xlsx_cell(ws: object, row: int, col: int, value: CellValue) -> None:
-    """Seed a value with openpyxl directly (text never becomes a formula)."""
-    cell = ws.cell(row=row, column=col + 1)  # type: ignore[attr-defined]
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, dt.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-
-
-def _plain(value: object, number_format: str) -> CellValue:
-    if isinstance(value, dt.datetime):
-        kind = is_datetime(number_format) if is_date_format(number_format) else None
-        if value.time() == dt.time() and kind != "datetime":
-            return value.date()
-    return value  # type: ignore[return-value]
-
-
-class XlsxUnderTest:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._backend = XlsxBackend(path)
-
-    @property
-    def backend(self) -> Backend:
-        return self._backend
-
-    def _book(self) -> Workbook:
-        return load_workbook(self.path)
-
-    def cells(self, tab: str) -> list[list[CellValue]]:
-        ws = self._book()[tab]
-        grid = [
-            [None if isinstance(c, MergedCell) else _plain(c.value, c.number_format) for c in row]
-            for row in ws.iter_rows()
-        ]
-        grid = [[None if v == "" else v for v in row] for row in grid]
-        while grid and all(v is None for v in grid[-1]):
-            grid.pop()
-        width = max((i + 1 for row in grid for i, v in enumerate(row) if v is not None), default=0)
-        return [row[:width] for row in grid]
-
-    def fill(self, tab: str, row: int, col: int) -> str | None:
-        fill = self._book()[tab].cell(row=row, column=col + 1).fill
-        if fill.fill_type != "solid" or fill.fgColor.type != "rgb":
-            return None
-        rgb = str(fill.fgColor.rgb)[-6:].upper()
-        return None if rgb == "FFFFFF" else rgb
-
-    def is_formula(self, tab: str, row: int, col: int) -> bool:
-        return bool(self._book()[tab].cell(row=row, column=col + 1).data_type == "f")
-
-    def dropdown(self, tab: str, row: int, col: int) -> Dropdown | None:
-        ws = self._book()[tab]
-        coordinate = f"{get_column_letter(col + 1)}{row}"
-        for dv in ws.data_validations.dataValidation:
-            if dv.type == "list" and coordinate in dv.sqref:
-                values = tuple(str(dv.formula1).strip('"').split(","))
-                return Dropdown(values, bool(dv.showErrorMessage))
-        return None
-
-    def frozen_rows(self, tab: str) -> int:
-        pane = self._book()[tab].freeze_panes
-        return 0 if not pane else int("".join(ch for ch in pane if ch.isdigit())) - 1
-
-    def tab_names(self) -> list[str]:
-        return list(self._book().sheetnames)
-
-    def edit(self, tab: str, rows: list[list[CellValue]]) -> None:
-        wb = self._book()
-        ws = wb[tab]
-        for row in ws.iter_rows():
-            for cell in row:
-                if not isinstance(cell, MergedCell):
-                    cell.value = None
-        for r, values in enumerate(rows, start=1):
-            for c, value in enumerate(values):
-                write_xlsx_cell(ws, r, c, value)
-        wb.save(self.path)
-
-    def set_fill(self, tab: str, row: int, col: int, rgb: str) -> None:
-        wb = self._book()
-        fill = PatternFill(fill_type="solid", fgColor="FF" + rgb, bgColor="FF" + rgb)
-        wb[tab].cell(row=row, column=col + 1).fill = fill
-        wb.save(self.path)
-
-
-def make_xlsx(tmp_path: Path, tabs: Tabs) -> XlsxUnderTest:
-    path = tmp_path / "sheet.xlsx"
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in tabs.items():
-        ws = wb.create_sheet(name)
-        for r, values in enumerate(rows, start=1):
-            for c, value in enumerate(values):
-                if value is not None:
-                    write_xlsx_cell(ws, r, c, value)
-    if not tabs:
-        wb.create_sheet("Other")
-    wb.save(path)
-    return XlsxUnderTest(path)
-
-
-# ----------------------------------------------------------------------------- registry
-
-
-def _optional(module: str) -> tuple[list[BackendFactory], dict[str, Any]]:
-    """``FACTORIES`` (and pytest fixtures in ``FIXTURES``) of a sibling module, if it exists."""
-    try:
-        found = importlib.import_module(f"{__package__}.{module}" if __package__ else module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and exc.name.rsplit(".", 1)[-1] == module:
-            return [], {}
-        raise
-    return list(found.FACTORIES), dict(getattr(found, "FIXTURES", {}))
-
-
-_google, _google_fixtures = _optional("google_factory")
-
-BACKEND_FACTORIES: list[BackendFactory] = [BackendFactory("xlsx", make_xlsx), *_google]
-EXTRA_FIXTURES: dict[str, Any] = {**_google_fixtures}  # conftest makes these visible
+BACKEND_FACTORIES: list[BackendFactory] = [*xlsx_factory.FACTORIES, *google_factory.FACTORIES]
+EXTRA_FIXTURES: dict[str, Any] = {**google_factory.FIXTURES}  # conftest makes these visible

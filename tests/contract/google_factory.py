@@ -21,7 +21,7 @@ from sheets_health.backends.google import GoogleBackend
 from sheets_health.config import SheetConfig
 from sheets_health.model import CellValue
 
-from .factories import BackendFactory, Dropdown, Tabs
+from .under_test import BackendFactory, Dropdown, Tabs
 
 try:
     from ..emulator import SheetsEmulator, make_service_account_key

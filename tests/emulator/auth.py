@@ -110,10 +110,6 @@ class AuthRegistry:
             return None
         return info
 
-    def revoke_all(self) -> None:
-        with self.lock:
-            self.tokens.clear()
-
 
 def make_service_account_key(emulator: SheetsEmulator, client_email: str | None = None,
                              register: bool = True) -> dict[str, str]:

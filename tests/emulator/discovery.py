@@ -262,9 +262,6 @@ class Discovery:
                 errors.append((path, f"Invalid value at '{path}' (oneof), oneof field '{oneof}' "
                                      f"is already set. Cannot set '{chosen[1]}'"))
 
-    def schema_props(self, ref: str) -> JSON:
-        return dict(self.schemas[ref].get("properties", {}))
-
 
 def _scalar_kind(schema: JSON) -> str:
     kind, fmt = schema.get("type"), schema.get("format", "")
