@@ -87,7 +87,7 @@ def explain(
         rows = []
         for m in outcome.measures:
             raw = "" if is_blank(m.raw) else (
-                format_number(float(m.raw)) if isinstance(m.raw, int | float)
+                format_number(m.raw) if isinstance(m.raw, int | float)
                 and not isinstance(m.raw, bool) else key_text(m.raw))
             sub = "" if m.sub_score is None else f"{m.sub_score:.0f}"
             lines.append(f"  {m.measure:<28} {raw:>14} {sub:>9} {m.weight:>7.0%} "

@@ -162,6 +162,8 @@ class Measure:
     row: int = 0
     # boolean: which value is good (True unless Green at says "no")
     good_value: bool = True
+    # linear/bands: the thresholds were typed as percents (values must be percents too)
+    percent: bool = False
 
     def weight(self, scorecard: str) -> float:
         return self.weights.get(scorecard, 0.0)

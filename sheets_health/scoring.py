@@ -245,6 +245,30 @@ def _scorecard(
     return results
 
 
+def sheet_frame(model: SheetModel) -> pd.DataFrame:
+    """The measures that are Customers columns: one row per customer, object dtype, each
+    cell its own type. Built column by column: pandas' dict-of-dicts constructor turns an
+    all-number column into float64 and a `Percent` into a plain float, losing its unit."""
+    ids = [c.id for c in model.customers]
+    names = dict.fromkeys(name for row in model.sheet_values.values() for name in row)
+    return pd.DataFrame(
+        {name: pd.Series([model.sheet_values.get(cid, {}).get(name) for cid in ids],
+                         index=ids, dtype=object) for name in names},
+        index=ids, dtype=object,
+    )
+
+
+def cell_values(raw: pd.DataFrame) -> dict[str, dict[str, CellValue]]:
+    """The non-blank raw values per customer id and measure, each its own type (to_dict and
+    tolist would turn a `Percent` into a plain float)."""
+    columns = [str(c) for c in raw.columns]
+    cells = raw.to_numpy(object)
+    return {
+        str(cid): {name: v for name, v in zip(columns, row, strict=True) if not is_blank(v)}
+        for cid, row in zip(raw.index, cells, strict=True)
+    }
+
+
 def score_customers(
     model: SheetModel,
     raw: pd.DataFrame,
@@ -259,7 +283,7 @@ def score_customers(
     applicable = pd.DataFrame(True, index=ids, columns=raw.columns)
     for m in model.measures:
         column = [sub_score(m, value, starts[cid], today)
-                  for cid, value in zip(ids, raw[m.name].tolist(), strict=True)]
+                  for cid, value in zip(ids, raw[m.name].to_numpy(object), strict=True)]
         applicable[m.name] = [v is not None for v in column]
         subs[m.name] = [math.nan if v is None else v for v in column]
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
@@ -356,7 +380,7 @@ def _fmt(value: CellValue) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        return format_number(float(value))
+        return format_number(value)  # a Percent shows as typed: 55%
     return key_text(value)
 
 
@@ -369,10 +393,10 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
         best = max(p for _, p in measure.points)
         bands = list(measure.points)
         i = next(i for i, (_, p) in enumerate(bands) if p == best)
-        low = float(bands[i][0])
+        low = bands[i][0]
         if i == len(bands) - 1:
             return f"target ≥ {_fmt(low)}"
-        high = float(bands[i + 1][0])
+        high = bands[i + 1][0]
         return f"target < {_fmt(high)}" if i == 0 else f"target {_fmt(low)}–{_fmt(high)}"
     if kind is ScoringKind.BOOLEAN:
         return f"target {'yes' if measure.good_value else 'no'}"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
-from sheets_health.cells import is_blank, key_text
+from sheets_health.cells import key_text
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
 from sheets_health.errors import LockedError, SourceError, UnsafeInputError
@@ -33,7 +33,7 @@ from sheets_health.model import (
     WritePlan,
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
-from sheets_health.scoring import score_customers
+from sheets_health.scoring import cell_values, score_customers, sheet_frame
 
 READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
 Progress = Callable[[str, int, int], None]
@@ -186,10 +186,7 @@ def score(
     metrics, unknown = _source_values(config, backend, tables, model, now, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
-    sheet = pd.DataFrame.from_dict(  # object dtype: cells keep their own types (no NaT)
-        {cid: dict(model.sheet_values.get(cid, {})) for cid in ids}, orient="index",
-        dtype=object,
-    ).reindex(index=ids)
+    sheet = sheet_frame(model)  # object dtype: cells keep their own types (no NaT, Percent)
     raw = pd.DataFrame(index=ids, columns=names, dtype=object)
     for name in names:
         if name in sheet.columns:
@@ -197,18 +194,15 @@ def score(
         elif name in metrics.columns:
             raw[name] = metrics[name].reindex(ids).astype(object)
     customers = tables[T.CUSTOMERS]
+    rows = {c.id: c.row for c in model.customers}
 
     def locate(cid: str, measure: str) -> tuple[str, int | None, str | None]:
         if customers.column(measure) is not None:
-            row = next(c.row for c in model.customers if c.id == cid)
-            return customers.tab, row, customers.header_of(measure)
+            return customers.tab, rows[cid], customers.header_of(measure)
         source = str(config.metrics.get(measure, {}).get("source", measure))
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
 
-    values: dict[str, dict[str, CellValue]] = {
-        str(cid): {str(n): v for n, v in row.items() if not is_blank(v)}
-        for cid, row in raw.to_dict(orient="index").items()
-    }
+    values = cell_values(raw)
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, now.date())
     return Scored(model, scores, raw, tables, unknown)

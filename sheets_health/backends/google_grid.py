@@ -1,7 +1,8 @@
 """Pure conversion between Sheets API grid JSON and the product's tables and cell writes.
 
 No IO here. Reading follows `sheets_health.cells`: numbers as int/float, DATE / DATE_TIME
-serials as `datetime.date` / `datetime.datetime`, error values (formulas Google could not
+serials as `datetime.date` / `datetime.datetime`, PERCENT-formatted numbers as `Percent`
+(the stored fraction), error values (formulas Google could not
 compute) as None. Writing: numbers as numberValue, text as stringValue (never a formula),
 bools as boolValue, dates as serial numberValue with a ``yyyy-mm-dd`` number format.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets_health.cells import SERIAL_EPOCH, is_blank, key_text
+from sheets_health.cells import SERIAL_EPOCH, Percent, is_blank, key_text
 from sheets_health.model import CellValue, CellWrite, Table, norm_header
 
 JSON = dict[str, Any]
@@ -127,6 +128,8 @@ def cell_value(cell: Mapping[str, Any]) -> CellValue:
             moment = SERIAL_EPOCH_DT + dt.timedelta(days=number)
             return moment.replace(microsecond=0) + dt.timedelta(
                 seconds=round(moment.microsecond / 1e6))
+        if kind == "PERCENT":  # typed 55%: Google stores 0.55 with a percent format
+            return Percent(number)
         if number.is_integer() and abs(number) < 2**53:
             return int(number)
         return number

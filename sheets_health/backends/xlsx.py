@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from copy import copy
@@ -36,7 +37,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheets_health.cells import is_blank, key_text, same_value
+from sheets_health.cells import Percent, is_blank, key_text, same_value
 from sheets_health.errors import (
     AccessDeniedError,
     ConfigError,
@@ -311,6 +312,9 @@ def _cell_value_of(value: Any, number_format: str) -> CellValue:
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and math.isnan(value):
             return None
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and _is_percent_format(number_format):
+            return Percent(value)
         return value
     if isinstance(value, dt.datetime):
         kind = is_datetime(number_format) if is_date_format(number_format) else None
@@ -324,6 +328,15 @@ def _cell_value_of(value: Any, number_format: str) -> CellValue:
     if isinstance(value, dt.timedelta):  # a duration ([h]:mm) cell: as a number of days
         return value.total_seconds() / 86400
     return str(value)
+
+
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """A number format that shows the value × 100 with a % sign (``0%``, ``0.0%``); a quoted
+    or escaped ``"%"`` is literal text and does not scale, so it does not count."""
+    return "%" in number_format and "%" in _LITERALS.sub("", number_format)
 
 
 def _fill_rgb(cell: Cell | MergedCell) -> str | None:
