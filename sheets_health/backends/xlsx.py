@@ -264,7 +264,9 @@ def _find_sheet(wb: Workbook, name: str) -> Worksheet | None:
 
 
 def _header_text(value: Any) -> str:
-    return value if isinstance(value, str) else key_text(_cell_value_of(value, "General"))
+    """A header as text, outer spaces dropped (as Google's reader does): `  ` is blank."""
+    return value.strip() if isinstance(value, str) else key_text(_cell_value_of(value,
+                                                                              "General"))
 
 
 def _read_headers(ws: Worksheet) -> list[str]:
