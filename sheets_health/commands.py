@@ -69,7 +69,8 @@ def explain(
     customer = next(c for c in scored.model.customers if c.id == wanted)
     lines = [
         f"{customer.name} ({customer.id}): "
-        + (f"{result.score} {result.rag}" if result.score is not None else "not enough data")
+        + (f"{result.score} {result.rag}" if result.score is not None
+           else f"{result.inactive}, not scored" if result.inactive else "not enough data")
         + (f" (overridden; computed {result.computed_rag})" if result.overridden else ""),
         f"Reasons: {result.reasons}",
     ]
@@ -102,7 +103,7 @@ def explain(
         "customer_id": customer.id,
         "customer": customer.name,
         "score": result.score,
-        "health": result.rag.value if result.rag else None,
+        "health": result.rag.value if result.rag else (result.inactive or None),
         "computed_health": result.computed_rag.value if result.computed_rag else None,
         "overridden": result.overridden,
         "reasons": result.reasons,

@@ -219,10 +219,12 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             )
         elif key == norm_header(T.SET_ROLLUP):
             values["rollup"] = problems.parse(_choice(RollUp), value, tab, row, col, "mean or min")
+        elif key == norm_header(T.SET_INACTIVE):
+            values["inactive_statuses"] = _inactive_statuses(value, tab, row, col, problems)
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
-                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS)
+                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -238,6 +240,21 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             "make the red threshold lower than the green one",
         )
     return settings
+
+
+def _inactive_statuses(
+    value: CellValue, tab: str, row: int, col: str, problems: _Problems
+) -> tuple[str, ...] | None:
+    """`churned, paused` → the Status values that are not scored; `none` → every status is."""
+    words = tuple(dict.fromkeys(
+        w.strip().casefold() for w in key_text(value).split(",") if w.strip()))
+    if words == ("none",):
+        return ()
+    if CustomerStatus.ACTIVE.value in words:
+        problems.add(tab, row, col, f"'{CustomerStatus.ACTIVE.value}' cannot be an inactive "
+                     "status", "list the statuses that are not scored, e.g. churned")
+        return None
+    return words
 
 
 # ----------------------------------------------------------------------------- Scorecard
@@ -458,10 +475,25 @@ def _measures(
 # ----------------------------------------------------------------------------- Customers
 
 
+def _status(settings: Settings) -> Callable[[CellValue], str]:
+    """A parser for the Status cell: the lifecycle statuses plus Settings' inactive ones."""
+    known = tuple(dict.fromkeys([*(s.value for s in CustomerStatus),
+                                 *settings.inactive_statuses]))
+
+    def parse(value: CellValue) -> str:
+        text = key_text(value).casefold()
+        if text not in known:
+            raise ValueError(f"'{value}' is not one of {', '.join(known)}")
+        return text
+
+    return parse
+
+
 def _customers(
     table: Table,
     scorecards: Collection[str],
     has_default: bool,
+    settings: Settings,
     problems: _Problems,
 ) -> tuple[Customer, ...]:
     tab = table.tab
@@ -497,21 +529,20 @@ def _customers(
                              f"add a 'Weight: {name}' column to Scorecard or fix the spelling")
             elif by_norm[norm_header(name)] not in outcomes:
                 outcomes.append(by_norm[norm_header(name)])
-        if not outcomes and not has_default:
-            problems.add(tab, row, table.header_of(T.OUTCOMES),
-                         "no outcome given and Scorecard has no default 'Weight' column",
-                         "name an outcome, or add a 'Weight' column to Scorecard")
         date_fix = "write the date as YYYY-MM-DD (or use a date cell)"
         start = problems.parse(parse_date, cell(T.START_DATE), tab, row,
                                table.header_of(T.START_DATE), date_fix)
-        status = None
-        if not is_blank(cell(T.STATUS)):
-            status = problems.parse(
-                _choice(CustomerStatus), cell(T.STATUS), tab, row,
-                table.header_of(T.STATUS), "active, churned, renewed or expanded")
-        if table.column("Status date") is not None:
-            problems.parse(parse_date, cell("Status date"), tab, row,
-                           table.header_of("Status date"), date_fix)
+        status = problems.parse(
+            _status(settings), cell(T.STATUS), tab, row, table.header_of(T.STATUS),
+            f"use one of those, or list '{key_text(cell(T.STATUS)).casefold()}' in the "
+            f"Settings row '{T.SET_INACTIVE}' (customers with it are not scored)")
+        status_date = problems.parse(parse_date, cell(T.STATUS_DATE), tab, row,
+                                     table.header_of(T.STATUS_DATE), date_fix)
+        inactive = status is not None and status in settings.inactive_statuses
+        if not outcomes and not has_default and not inactive:
+            problems.add(tab, row, table.header_of(T.OUTCOMES),
+                         "no outcome given and Scorecard has no default 'Weight' column",
+                         "name an outcome, or add a 'Weight' column to Scorecard")
         override = None
         rag = problems.parse(_parse_rag, cell(T.OVERRIDE), tab, row,
                              table.header_of(T.OVERRIDE), "Green, Yellow or Red (or blank)")
@@ -533,6 +564,8 @@ def _customers(
             start_date=start,
             override=override,
             status=status,
+            status_date=status_date,
+            inactive=inactive,
         ))
     return tuple(customers)
 
@@ -545,6 +578,8 @@ def _unweighted_scorecards(
     weighted = {key for m in measures for key in m.weights}
     users: dict[str, list[int]] = {}
     for c in customers:
+        if c.inactive:
+            continue  # not scored: a scorecard only they use needs no weights
         for key in c.outcomes or (DEFAULT_SCORECARD,):
             users.setdefault(key, []).append(c.row)
     for key, rows in users.items():
@@ -619,7 +654,7 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     customers: tuple[Customer, ...] = ()
     values: dict[str, dict[str, CellValue]] = {}
     if customers_table is not None:
-        customers = _customers(customers_table, scorecards, has_default, problems)
+        customers = _customers(customers_table, scorecards, has_default, settings, problems)
         if scorecard_table is not None:
             _unweighted_scorecards(scorecard_table, measures, customers, problems)
         measure_cols = [m.name for m in measures

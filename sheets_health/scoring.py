@@ -288,8 +288,9 @@ def score_customers(
         subs[m.name] = [math.nan if v is None else v for v in column]
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
+    active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
     for key in keys:
-        members = [c for c in customers if (key in c.outcomes) or (
+        members = [c for c in active if (key in c.outcomes) or (
             key == DEFAULT_SCORECARD and not c.outcomes)]
         for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
                                       model.settings).items():
@@ -297,10 +298,27 @@ def score_customers(
     history = _history_by_customer(model.history)
     measures = {m.name: m for m in model.measures}
     return {
-        c.id: _customer_result(c, outcome_scores[c.id], measures, model.settings, today,
-                               history.get(c.id, []))
+        c.id: _inactive_result(c) if c.inactive else _customer_result(
+            c, outcome_scores[c.id], measures, model.settings, today, history.get(c.id, []))
         for c in customers
     }
+
+
+def _inactive_result(customer: Customer) -> CustomerScore:
+    """Not scored (churned or another inactive status): no score, colour or next step."""
+    since = f" (since {customer.status_date.isoformat()})" if customer.status_date else ""
+    return CustomerScore(
+        customer_id=customer.id,
+        score=None,
+        rag=None,
+        computed_rag=None,
+        overridden=False,
+        reasons=f"Not scored: Status is {customer.status}{since}",
+        next_step="",
+        trend="",
+        outcomes=(),
+        inactive=customer.status_label,
+    )
 
 
 # ----------------------------------------------------------------------------- results

@@ -218,12 +218,19 @@ def _previous_customer_count(log: Table | None) -> int | None:
     return None
 
 
+def _active(model: SheetModel) -> int:
+    """Customers that are scored: inactive ones (churned…) count nowhere, the Sync log's
+    `Customers` and the shrink check included."""
+    return sum(1 for c in model.customers if not c.inactive)
+
+
 def _safety_check(scored: Scored, force: bool) -> None:
     previous = _previous_customer_count(scored.tables.get(T.SYNC_LOG))
-    now = len(scored.model.customers)
+    now = _active(scored.model)
+    active = "active " if now < len(scored.model.customers) else ""
     if not force and previous and previous >= 4 and now < previous / 2:
         raise UnsafeInputError(
-            f"the Customers tab has {now} customers but the last sync saw {previous}; "
+            f"the Customers tab has {now} {active}customers but the last sync saw {previous}; "
             "refusing to write in case rows were deleted or filtered by mistake",
             "check the Customers tab; if the list really shrank, rerun with --force",
         )
@@ -268,7 +275,7 @@ def run_sync(
         run_at=now,
         dry_run=dry_run,
         sheet=backend.description,
-        customers=len(model.customers),
+        customers=_active(model),
         scored=counts["scored"],
         not_enough_data=counts["not_enough"],
         by_health={r.value: counts[r.value] for r in Rag},
@@ -285,6 +292,8 @@ def run_sync(
 def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:
     counts = {r.value: 0 for r in Rag} | {"scored": 0, "not_enough": 0}
     for s in scores.values():
+        if s.inactive:
+            continue
         counts["scored" if s.score is not None else "not_enough"] += 1
         if s.rag is not None:
             counts[s.rag.value] += 1
@@ -299,7 +308,7 @@ def _log_row(
     return {
         "Run at": now.replace(microsecond=0),
         "Mode": "sync --force" if force else "sync",
-        "Customers": len(scored.model.customers),
+        "Customers": _active(scored.model),
         "Scored": counts["scored"],
         "Not enough data": counts["not_enough"],
         "Cells changed": cells,

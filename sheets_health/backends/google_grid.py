@@ -4,7 +4,8 @@ No IO here. Reading follows `sheets_health.cells`: numbers as int/float, DATE / 
 serials as `datetime.date` / `datetime.datetime`, PERCENT-formatted numbers as `Percent`
 (the stored fraction), error values (formulas Google could not
 compute) as None. Writing: numbers as numberValue, text as stringValue (never a formula),
-bools as boolValue, dates as serial numberValue with a ``yyyy-mm-dd`` number format.
+bools as boolValue, dates as serial numberValue with a ``yyyy-mm-dd`` number format, a
+`Percent` as its fraction with a ``0%`` number format.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ JSON = dict[str, Any]
 SERIAL_EPOCH_DT = dt.datetime(1899, 12, 30)
 DATE_PATTERN = "yyyy-mm-dd"
 DATE_TIME_PATTERN = "yyyy-mm-dd hh:mm:ss"
+PERCENT_PATTERN = "0%"
 VALUE = "userEnteredValue"
 BACKGROUND = "userEnteredFormat.backgroundColor"
 NUMBER_FORMAT = "userEnteredFormat.numberFormat"
@@ -206,6 +208,9 @@ def cell_data(write: CellWrite) -> tuple[JSON, frozenset[str]]:
     fmt: JSON = {}
     if isinstance(value, bool):
         data[VALUE] = {"boolValue": value}
+    elif isinstance(value, Percent):  # shown as typed: 50%, stored as 0.5
+        data[VALUE] = {"numberValue": float(value)}
+        fmt["numberFormat"] = {"type": "PERCENT", "pattern": PERCENT_PATTERN}
     elif isinstance(value, int | float):
         if math.isfinite(value):
             data[VALUE] = {"numberValue": value}

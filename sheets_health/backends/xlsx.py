@@ -61,6 +61,7 @@ from sheets_health.template import SCORING, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+PERCENT_FORMAT = "0%"
 LAST_ROW = 1_048_576  # Excel's grid height: dropdowns cover the whole column
 LOOSE_DROPDOWNS = frozenset({norm_header(SCORING)})  # dropdowns that accept other text
 WIDE_COLUMNS = frozenset(
@@ -492,6 +493,9 @@ def _set_value(cell: Cell, value: CellValue) -> CellValue:
     elif isinstance(value, dt.date):
         cell.value = value
         cell.number_format = DATE_FORMAT
+    elif isinstance(value, Percent):  # shown as typed: 50%, stored as 0.5
+        cell.value = float(value)
+        cell.number_format = PERCENT_FORMAT
     else:
         cell.value = value
         number = isinstance(value, int | float) and not isinstance(value, bool)
