@@ -427,15 +427,17 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
     return "milestone"
 
 
-def _driver(measure: Measure, detail: MeasureScore, points: float, sign: str) -> str:
+def _driver(measure: Measure, detail: MeasureScore, points: float | None = None,
+            sign: str = "") -> str:
+    """`Tickets open 9 (target ≤ 2) −14 pts` (without the points when ``points`` is None)."""
+    tail = "" if points is None else f" {sign}{round_score(points)} pts"
     value = _fmt(detail.raw)
     if measure.kind is ScoringKind.MILESTONE:
         value = "reached" if detail.sub_score == 100 else "not reached, overdue"
-        return f"{measure.name} {value} {sign}{round_score(points)} pts"
+        return f"{measure.name} {value}{tail}"
     if detail.note.startswith("no data"):
-        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}) " \
-               f"{sign}{round_score(points)} pts"
-    return f"{measure.name} {value} ({_target(measure, detail)}) {sign}{round_score(points)} pts"
+        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}){tail}"
+    return f"{measure.name} {value} ({_target(measure, detail)}){tail}"
 
 
 def _reasons(
@@ -446,19 +448,47 @@ def _reasons(
     several: bool,
 ) -> str:
     details = list(outcome.measures)
-    if rag is Rag.GREEN:  # strengths are measured ones: a neutral fill-in is no strength
-        ranked = sorted((d for d in details if not d.note.startswith("no data")),
-                        key=lambda d: -d.points)
-        parts = [_driver(measures[d.measure], d, d.points, "+") for d in ranked
-                 if round_score(d.points) >= 1][: settings.max_reasons]
+    if rag is Rag.GREEN:
+        text = _green_reasons(details, measures, settings)
     else:
         ranked = sorted(details, key=lambda d: -d.points_lost)
         parts = [_driver(measures[d.measure], d, d.points_lost, "−") for d in ranked
                  if round_score(d.points_lost) >= 1][: settings.max_reasons]
-    text = "; ".join(parts) or "All measures on target"
+        text = "; ".join(parts) or "All measures on target"
     if several:
         assert outcome.score is not None
         text = f"Weakest outcome {outcome.scorecard} {round_score(outcome.score)}: {text}"
+    return text
+
+
+def _on_target(measure: Measure, sub: float, settings: Settings) -> bool:
+    """At or above target: the best sub-score the measure gives (100, or the top band's or
+    category's points); a percentile, which has no target, from the Green setting up."""
+    if measure.kind is ScoringKind.PERCENTILE:
+        return sub >= settings.green_at
+    if measure.kind in (ScoringKind.BANDS, ScoringKind.CATEGORY):
+        return sub >= max(p for _, p in measure.points) - 1e-9
+    return sub >= 100 - 1e-9
+
+
+def _green_reasons(
+    details: Sequence[MeasureScore], measures: Mapping[str, Measure], settings: Settings
+) -> str:
+    """A green customer's strengths are only measures on target; a measure in its red zone
+    (sub-score below `Red below`) is named after "despite:" so Green never hides it.
+    Measured ones only: a neutral fill-in for missing data is neither."""
+    measured = [d for d in details if d.sub_score is not None
+                and not d.note.startswith("no data")]
+    strengths = sorted((d for d in measured
+                        if _on_target(measures[d.measure], d.sub_score or 0.0, settings)),
+                       key=lambda d: -d.points)
+    parts = [_driver(measures[d.measure], d, d.points, "+") for d in strengths
+             if round_score(d.points) >= 1][: settings.max_reasons]
+    text = "; ".join(parts) or "No measure fully on target"
+    weak = sorted((d for d in measured if (d.sub_score or 0.0) < settings.red_below),
+                  key=lambda d: -d.points_lost)[: settings.max_reasons]
+    if weak:
+        text += "; despite: " + " and ".join(_driver(measures[d.measure], d) for d in weak)
     return text
 
 
