@@ -51,6 +51,16 @@ def is_percent(value: CellValue) -> bool:
         value.strip()[:-1].strip())
 
 
+def unitless(value: CellValue) -> CellValue:
+    """A source's value without its unit: a percent becomes its plain fraction (55% → 0.55).
+    Metrics carry no unit, so their thresholds are written in the source's own numbers."""
+    if isinstance(value, Percent):
+        return float(value)
+    if is_percent(value):
+        return float(parse_number(value))
+    return value
+
+
 def format_percent(value: float) -> str:
     """A fraction as a person types the percent: 0.55 → ``55%``, 0.125 → ``12.5%``."""
     return f"{format_number(value * 100)}%"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
-from sheets_health.cells import key_text
+from sheets_health.cells import key_text, unitless
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
 from sheets_health.errors import LockedError, SourceError, UnsafeInputError
@@ -192,7 +192,7 @@ def score(
         if name in sheet.columns:
             raw[name] = sheet[name].astype(object)
         elif name in metrics.columns:
-            raw[name] = metrics[name].reindex(ids).astype(object)
+            raw[name] = metrics[name].reindex(ids).map(unitless).astype(object)
     customers = tables[T.CUSTOMERS]
     rows = {c.id: c.row for c in model.customers}
 

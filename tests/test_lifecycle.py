@@ -93,6 +93,14 @@ def test_inactive_statuses_setting_lists_more_statuses(tmp_path: Path) -> None:
     assert report.customers == 1
 
 
+def test_inactive_statuses_none_scores_everyone(tmp_path: Path) -> None:
+    tabs = with_status([None, "churned", None])
+    tabs["Settings"].append(["Inactive statuses", "none"])
+    config = write_sheet(tmp_path, tabs)
+    assert commands.sync(config, now=NOW).scored == 3
+    assert customer(tmp_path, "C002")["Health"] == "Red"
+
+
 def test_a_status_nobody_listed_is_refused_naming_the_setting(tmp_path: Path) -> None:
     config = write_sheet(tmp_path, with_status(["paused", None, None]))
     with pytest.raises(ContractError) as caught:

@@ -123,6 +123,30 @@ column = "used"
         "given as fractions, 30 and 80 for shares given as 0–100)"]
 
 
+def test_a_metric_is_a_plain_number_even_when_the_source_writes_a_percent(
+    tmp_path: Path,
+) -> None:
+    """A CSV cell `55%` is its fraction (0.55): scored against plain 0.3 / 0.8, not rescaled."""
+    tabs = valid_tabs()
+    tabs["Scorecard"].append(["Seats used", "Usage", "linear", 0.3, 0.8, 1, 1, None])
+    (tmp_path / "seats.csv").write_text("account,used\nC001,55%\nC002,0.8\n",
+                                        encoding="utf-8")
+    config = write_sheet(tmp_path, tabs, """
+[sources.seats]
+kind = "csv"
+path = "seats.csv"
+id_column = "account"
+
+[metrics."Seats used"]
+source = "seats"
+column = "used"
+""")
+    commands.sync(config, now=NOW)
+    payload, _ = commands.explain(config, "C001", now=NOW)
+    seats = next(m for m in payload["outcomes"][0]["measures"] if m["measure"] == "Seats used")
+    assert seats["sub_score"] == pytest.approx(50)
+
+
 def test_a_percentile_measure_mixing_units_is_refused(tmp_path: Path) -> None:
     tabs = with_adoption(["55%", 40, 70], None, None)
     tabs["Scorecard"][3][2] = "percentile"
