@@ -697,9 +697,14 @@ def check_values(
                 tab, sheet_row, column = locate(customer_id, measure.name)
                 problems.add(tab, sheet_row, column, message[0], message[1])
     for measure in measures:  # the percent rule: one unit per measure (see `units`)
-        typed = {cid: row[measure.name] for cid, row in values.items()
-                 if measure.name in row and units.unit_of(row[measure.name]) is not None}
-        if not units.value_clash(measure, [("", v) for v in typed.values()]):
+        typed: dict[str, CellValue] = {}
+        found: set[bool] = set()
+        for cid, row in values.items():
+            unit = units.unit_of(row[measure.name]) if measure.name in row else None
+            if unit is not None:
+                typed[cid] = row[measure.name]
+                found.add(unit)
+        if not units.needs_one_unit(measure, True in found, False in found):
             continue  # the common case: no need to locate every cell
         by_place: dict[tuple[str, str | None], list[tuple[int | None, CellValue]]] = {}
         for customer_id, value in typed.items():

@@ -23,6 +23,8 @@ Located = tuple[str, CellValue]  # e.g. ("row 2", cell value)
 
 def unit_of(value: CellValue) -> bool | None:
     """True: a percent; False: a plain number; None: no unit (blank, zero, not a number)."""
+    if type(value) in (int, float):  # the common case, checked per cell: keep it cheap
+        return None if value == 0 or value != value else False
     if is_blank(value) or isinstance(value, bool):
         return None
     try:
@@ -131,6 +133,15 @@ def metric_clash(measure: Measure) -> Finding | None:
         f"type them as plain numbers in the unit the source gives ({fractions} for shares "
         f"given as fractions, {hundreds} for shares given as 0–100)",
     )
+
+
+def needs_one_unit(measure: Measure, has_percents: bool, has_plains: bool) -> bool:
+    """Would `value_clash` find something? (Cheap, so the cells are located only then.)"""
+    if measure.kind is ScoringKind.PERCENTILE:
+        return has_percents and has_plains
+    if measure.kind in (ScoringKind.LINEAR, ScoringKind.BANDS):
+        return has_plains if measure.percent else has_percents
+    return False
 
 
 def value_clash(measure: Measure, values: Sequence[Located]) -> Finding | None:
