@@ -15,7 +15,6 @@ from sheets_health import template as T
 from sheets_health import units
 from sheets_health.cells import (
     Percent,
-    column_letter,
     format_number,
     is_blank,
     key_text,
@@ -24,6 +23,7 @@ from sheets_health.cells import (
     parse_number,
 )
 from sheets_health.errors import ContractError, Problem
+from sheets_health.headers import header_problems
 from sheets_health.model import (
     DEFAULT_SCORECARD,
     CellValue,
@@ -71,48 +71,6 @@ class _Problems:
         except ValueError as exc:
             self.add(tab, row, column, str(exc), fix)
             return None
-
-
-def header_problems(table: Table) -> list[Problem]:
-    """Row 1 must name each column once: a duplicate header (two `QBR held` columns) or a
-    blank header over data would make the tool pick one column silently.
-
-    Columns without a header to the right of the last header are the user's notes: allowed,
-    never read, never written. A blank header between headers is allowed only over no data.
-    """
-    found: list[Problem] = []
-    by_name: dict[str, list[int]] = {}
-    for index, header in enumerate(table.headers):
-        if norm_header(header):
-            by_name.setdefault(norm_header(header), []).append(index)
-    for columns in by_name.values():
-        if len(columns) > 1:
-            letters = [column_letter(c) for c in columns]
-            both = "both" if len(columns) == 2 else "all"
-            named = ", ".join(letters[:-1]) + f" and {letters[-1]}"
-            header = table.headers[columns[0]].strip()
-            found.append(Problem(
-                table.tab, 1, header, f"columns {named} are {both} headed '{header}'",
-                "rename or delete the extra column: each header must name one column"))
-    last = max((i for i, h in enumerate(table.headers) if norm_header(h)), default=-1)
-    for index in range(last):
-        if norm_header(table.headers[index]):
-            continue
-        rows = [table.row_numbers[r] if r < len(table.row_numbers) else r + 2
-                for r, row in enumerate(table.rows)
-                if index < len(row) and not is_blank(row[index])]
-        if not rows:
-            continue
-        letter = column_letter(index)
-        shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
-        found.append(Problem(
-            table.tab, 1, letter,
-            f"column {letter} has no header but holds data (row{'s' if len(rows) > 1 else ''} "
-            f"{shown})",
-            f"type a header in {letter}1 (a column the tool does not use stays yours), or move "
-            f"the data to the right of the last header ({column_letter(last)}1), where "
-            "unlabelled columns are never read"))
-    return found
 
 
 def _require(table: Table, headers: Collection[str], problems: _Problems) -> bool:

@@ -64,9 +64,12 @@ def test_a_churned_customer_is_not_scored_and_says_why(tmp_path: Path) -> None:
 
 
 def test_without_a_status_date_the_reasons_still_say_so(tmp_path: Path) -> None:
-    config = write_sheet(tmp_path, with_status([None, "churned", None]))
+    tabs = with_status([None, "churned", None])
+    tabs["Customers"][2][4:6] = ["Green", "Renewal signed"]  # an override does not apply
+    config = write_sheet(tmp_path, tabs)
     commands.sync(config, now=NOW)
-    assert customer(tmp_path, "C002")["Reasons"] == "Not scored: Status is churned"
+    row = customer(tmp_path, "C002")
+    assert (row["Health"], row["Reasons"]) == ("Churned", "Not scored: Status is churned")
 
 
 def test_churned_customers_are_not_percentile_peers(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sheets_health.config import Config
-from sheets_health.contract import header_problems
 from sheets_health.errors import SheetsHealthError, SourceError, SourceUnavailableError
+from sheets_health.headers import header_problems
 from sheets_health.model import CellValue, Table, norm_header
 from sheets_health.sources.spec import SourceKind, SourceSpec
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from sheets_health.cells import Percent
-from sheets_health.contract import header_problems, read_model
+from sheets_health.contract import read_model
 from sheets_health.errors import ContractError
+from sheets_health.headers import header_problems
 from sheets_health.model import CellValue
 from sheets_health.template import SET_MIN_COVERAGE, SETTINGS, TEMPLATE
 
