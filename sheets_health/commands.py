@@ -84,7 +84,8 @@ def explain(
     customer = next(c for c in scored.model.customers if c.id == wanted)
     lines = [
         f"{customer.name} ({customer.id}): "
-        + (f"{result.score} {result.rag}" if result.score is not None else "not enough data")
+        + (f"{result.score} {result.rag}" if result.score is not None
+           else f"{result.inactive}, not scored" if result.inactive else "not enough data")
         + (f" (overridden; computed {result.computed_rag})" if result.overridden else ""),
         f"Reasons: {result.reasons}",
     ]
@@ -102,7 +103,7 @@ def explain(
         rows = []
         for m in outcome.measures:
             raw = "" if is_blank(m.raw) else (
-                format_number(float(m.raw)) if isinstance(m.raw, int | float)
+                format_number(m.raw) if isinstance(m.raw, int | float)
                 and not isinstance(m.raw, bool) else key_text(m.raw))
             sub = "" if m.sub_score is None else f"{m.sub_score:.0f}"
             lines.append(f"  {m.measure:<28} {raw:>14} {sub:>9} {m.weight:>7.0%} "
@@ -117,7 +118,7 @@ def explain(
         "customer_id": customer.id,
         "customer": customer.name,
         "score": result.score,
-        "health": result.rag.value if result.rag else None,
+        "health": result.rag.value if result.rag else (result.inactive or None),
         "computed_health": result.computed_rag.value if result.computed_rag else None,
         "overridden": result.overridden,
         "reasons": result.reasons,

@@ -12,8 +12,18 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sheets_health import template as T
-from sheets_health.cells import is_blank, key_text, parse_bool, parse_date, parse_number
+from sheets_health import units
+from sheets_health.cells import (
+    Percent,
+    format_number,
+    is_blank,
+    key_text,
+    parse_bool,
+    parse_date,
+    parse_number,
+)
 from sheets_health.errors import ContractError, Problem
+from sheets_health.headers import header_problems
 from sheets_health.model import (
     DEFAULT_SCORECARD,
     CellValue,
@@ -114,17 +124,29 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
     tab = table.tab
     col = table.header_of(T.VALUE)
 
-    def number(row: int, v: CellValue, lo: float, hi: float, fix: str) -> float | None:
+    def number(row: int, v: CellValue, lo: float, hi: float, fix: str,
+               percent_ok: bool = False) -> float | None:
         n = problems.parse(parse_number, v, tab, row, col, fix)
+        if isinstance(n, Percent) and not percent_ok:
+            problems.add(tab, row, col, f"{format_number(n)} is a percent", fix)
+            return None
         if n is not None and not lo <= n <= hi:
-            problems.add(tab, row, col, f"{n:g} is outside {lo:g}–{hi:g}", fix)
+            problems.add(tab, row, col, f"{format_number(n)} is outside {lo:g}–{hi:g}", fix)
             return None
         return n
 
     def threshold(row: int, v: CellValue, fix: str) -> float | None:
-        """A score threshold; 70% (stored as 0.7) means 70, not 0.7."""
-        n = number(row, v, 0, 100, fix)
-        return n * 100 if n is not None and 0 < n <= 1 else n
+        """A score threshold: 70 or 70% (stored as 0.7) both mean 70; a plain 0.7 is refused
+        rather than guessed at."""
+        n = number(row, v, 0, 100, fix, percent_ok=True)
+        if isinstance(n, Percent):
+            return n * 100 if n <= 1 else number(row, n * 100, 0, 100, fix)
+        if n is not None and 0 < n < 1:
+            problems.add(tab, row, col, f"{format_number(n)} is a fraction, but scores run "
+                         "from 0 to 100", f"write the score, e.g. {format_number(n * 100)} "
+                         f"(or {format_number(n * 100)}%)")
+            return None
+        return n
 
     for index, row in enumerate(table.row_numbers):
         key = norm_header(table.value(index, T.SETTING))
@@ -136,8 +158,13 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
         elif key == norm_header(T.SET_RED_BELOW):
             values["red_below"] = threshold(row, value, "a score from 0 to 100, e.g. 40")
         elif key == norm_header(T.SET_MIN_COVERAGE):
-            n = number(row, value, 0, 100, "a share such as 50% or 0.5")
-            values["min_coverage"] = None if n is None else (n / 100 if n > 1 else n)
+            n = number(row, value, 0, 100, "a share such as 50% or 0.5", percent_ok=True)
+            if isinstance(n, Percent) and n > 1:
+                problems.add(tab, row, col, f"{format_number(n)} is more than all the weight",
+                             "a share from 0% to 100%, e.g. 50%")
+                n = None
+            # 50% and 0.5 are the share itself; a plain 50 can only mean 50%
+            values["min_coverage"] = None if n is None else (n / 100 if n > 1 else float(n))
         elif key == norm_header(T.SET_TREND_DAYS):
             n = number(row, value, 1, 3660, "a whole number of days, e.g. 30")
             values["trend_days"] = None if n is None else int(n)
@@ -150,10 +177,12 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             )
         elif key == norm_header(T.SET_ROLLUP):
             values["rollup"] = problems.parse(_choice(RollUp), value, tab, row, col, "mean or min")
+        elif key == norm_header(T.SET_INACTIVE):
+            values["inactive_statuses"] = _inactive_statuses(value, tab, row, col, problems)
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
-                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS)
+                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -171,6 +200,21 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
     return settings
 
 
+def _inactive_statuses(
+    value: CellValue, tab: str, row: int, col: str, problems: _Problems
+) -> tuple[str, ...] | None:
+    """`churned, paused` → the Status values that are not scored; `none` → every status is."""
+    words = tuple(dict.fromkeys(
+        w.strip().casefold() for w in key_text(value).split(",") if w.strip()))
+    if words == ("none",):
+        return ()
+    if CustomerStatus.ACTIVE.value in words:
+        problems.add(tab, row, col, f"'{CustomerStatus.ACTIVE.value}' cannot be an inactive "
+                     "status", "list the statuses that are not scored, e.g. churned")
+        return None
+    return words
+
+
 # ----------------------------------------------------------------------------- Scorecard
 
 
@@ -182,6 +226,8 @@ def parse_points(spec: str, kind: ScoringKind) -> tuple[tuple[float | str, float
             raise ValueError(f"'{part}' has no '=' (write value=points)")
         left, right = (s.strip() for s in part.rsplit("=", 1))
         points = parse_number(right)
+        if isinstance(points, Percent):
+            raise ValueError(f"points {right} for '{left}' are a percent (points run 0–100)")
         if not 0 <= points <= 100:
             raise ValueError(f"points {right} for '{left}' are outside 0–100")
         key: float | str = parse_number(left) if kind is ScoringKind.BANDS else left.casefold()
@@ -219,15 +265,24 @@ def _scoring(
         except ValueError as exc:
             problems.add(tab, row, col, str(exc), f"write it like '{_example(kind)}'")
             return False
+        if kind is ScoringKind.BANDS:
+            thresholds = [k for k, _ in measure["points"] if isinstance(k, float)]
+            clash = units.band_clash(thresholds)
+            if clash:
+                problems.add(tab, row, col, *clash)
+                return False
+            measure["percent"] = any(units.unit_of(t) for t in thresholds)
     elif kind is ScoringKind.PERCENTILE:
         if params.casefold() not in ("", "higher", "lower"):
             problems.add(tab, row, col, f"unknown percentile direction '{params}'",
                          "write 'percentile' (higher is better) or 'percentile: lower'")
         measure["lower_is_better"] = params.casefold() == "lower"
     elif kind is ScoringKind.MILESTONE and params:
-        due = problems.parse(parse_number, params, tab, row, col,
-                             "write 'milestone: 30' for a milestone due 30 days after Start date")
-        if due is not None:
+        fix = "write 'milestone: 30' for a milestone due 30 days after Start date"
+        due = problems.parse(parse_number, params, tab, row, col, fix)
+        if isinstance(due, Percent):
+            problems.add(tab, row, col, f"'{params}' is a percent, not a number of days", fix)
+        elif due is not None:
             measure["green_at"] = due
     elif params and kind in (ScoringKind.LINEAR, ScoringKind.BOOLEAN):
         problems.add(tab, row, col, f"'{kind.value}' takes no parameters after ':'",
@@ -259,6 +314,7 @@ def _measures(
         problems.add(tab, 1, T.WEIGHT, "no 'Weight' column",
                      "add a 'Weight' column (and 'Weight: <outcome>' columns per outcome)")
     available_norm = {norm_header(a): a for a in available}
+    typed_weights: dict[str, list[units.Located]] = {h: [] for h in weight_cols.values()}
     seen: dict[str, int] = {}
     measures: list[Measure] = []
     for index, row in enumerate(table.row_numbers):
@@ -302,6 +358,12 @@ def _measures(
             fix = f"a number{days}"
             red = problems.parse(parse_number, red_raw, tab, row, red_col, fix)
             green = problems.parse(parse_number, green_raw, tab, row, green_col, fix)
+            if kind is ScoringKind.MILESTONE:
+                for raw, value, where in ((red_raw, red, red_col), (green_raw, green, green_col)):
+                    if isinstance(value, Percent):
+                        problems.add(tab, row, where, f"{key_text(raw)} is a percent", fix)
+                red = None if isinstance(red, Percent) else red
+                green = None if isinstance(green, Percent) else green
             fields["red_at"] = red
             fields["green_at"] = green if green is not None else fields.get("green_at")
             if kind is ScoringKind.LINEAR:
@@ -313,8 +375,11 @@ def _measures(
                     problems.add(tab, row, green_col,
                                  f"'Red at' equals 'Green at' ({red:g}): no range to score in",
                                  "make them differ (Green at < Red at means lower is better)")
+                elif clash := units.threshold_clash(red, green):
+                    problems.add(tab, row, green_col, *clash)
                 elif red is not None and green is not None:
                     fields["lower_is_better"] = green < red
+                    fields["percent"] = bool(units.unit_of(red) or units.unit_of(green))
             elif fields["green_at"] is None:
                 problems.add(tab, row, green_col, "a milestone needs its due day",
                              "put the days after Start date it is due in 'Green at', e.g. 30")
@@ -329,11 +394,12 @@ def _measures(
             w = problems.parse(parse_number, raw, tab, row, header,
                                "a non-negative number (blank means 0)")
             if w is not None and w < 0:
-                problems.add(tab, row, header, f"weight {w:g} is negative",
+                problems.add(tab, row, header, f"weight {format_number(w)} is negative",
                              "use 0 or a positive number")
                 w = None
             if w:
-                weights[scorecard] = w
+                weights[scorecard] = float(w)
+                typed_weights[header].append((f"row {row}", raw))
         if not weights and not any(
             p.row == row and p.column in weight_cols.values() for p in problems.items
         ):
@@ -348,15 +414,18 @@ def _measures(
                 table.header_of(T.MISSING), "skip, neutral or zero (or blank for the setting)")
         degree = problems.parse(parse_number, table.value(index, T.VALUE_DEGREE), tab, row,
                                 table.header_of(T.VALUE_DEGREE), "1, 2 or 3")
-        if degree is not None and degree not in (1, 2, 3):
+        if degree is not None and (isinstance(degree, Percent) or degree not in (1, 2, 3)):
             problems.add(tab, row, table.header_of(T.VALUE_DEGREE),
-                         f"value degree {degree:g} is not 1, 2 or 3",
+                         f"value degree {format_number(degree)} is not 1, 2 or 3",
                          "1 = outcome achieved, 2 = core work done, 3 = logins/activity")
             degree = None
         fields["value_degree"] = None if degree is None else int(degree)
         fields["proactive"] = problems.parse(parse_bool, table.value(index, T.PROACTIVE), tab,
                                              row, table.header_of(T.PROACTIVE), "yes or no")
         measures.append(Measure(**fields))
+    for header, typed in typed_weights.items():
+        if clash := units.weight_clash(typed):
+            problems.add(tab, None, header, *clash)
     scorecards = tuple(k for k in weight_cols if k != DEFAULT_SCORECARD)
     return tuple(measures), scorecards
 
@@ -364,10 +433,25 @@ def _measures(
 # ----------------------------------------------------------------------------- Customers
 
 
+def _status(settings: Settings) -> Callable[[CellValue], str]:
+    """A parser for the Status cell: the lifecycle statuses plus Settings' inactive ones."""
+    known = tuple(dict.fromkeys([*(s.value for s in CustomerStatus),
+                                 *settings.inactive_statuses]))
+
+    def parse(value: CellValue) -> str:
+        text = key_text(value).casefold()
+        if text not in known:
+            raise ValueError(f"'{value}' is not one of {', '.join(known)}")
+        return text
+
+    return parse
+
+
 def _customers(
     table: Table,
     scorecards: Collection[str],
     has_default: bool,
+    settings: Settings,
     problems: _Problems,
 ) -> tuple[Customer, ...]:
     tab = table.tab
@@ -403,21 +487,20 @@ def _customers(
                              f"add a 'Weight: {name}' column to Scorecard or fix the spelling")
             elif by_norm[norm_header(name)] not in outcomes:
                 outcomes.append(by_norm[norm_header(name)])
-        if not outcomes and not has_default:
-            problems.add(tab, row, table.header_of(T.OUTCOMES),
-                         "no outcome given and Scorecard has no default 'Weight' column",
-                         "name an outcome, or add a 'Weight' column to Scorecard")
         date_fix = "write the date as YYYY-MM-DD (or use a date cell)"
         start = problems.parse(parse_date, cell(T.START_DATE), tab, row,
                                table.header_of(T.START_DATE), date_fix)
-        status = None
-        if not is_blank(cell(T.STATUS)):
-            status = problems.parse(
-                _choice(CustomerStatus), cell(T.STATUS), tab, row,
-                table.header_of(T.STATUS), "active, churned, renewed or expanded")
-        if table.column("Status date") is not None:
-            problems.parse(parse_date, cell("Status date"), tab, row,
-                           table.header_of("Status date"), date_fix)
+        status = problems.parse(
+            _status(settings), cell(T.STATUS), tab, row, table.header_of(T.STATUS),
+            f"use one of those, or list '{key_text(cell(T.STATUS)).casefold()}' in the "
+            f"Settings row '{T.SET_INACTIVE}' (customers with it are not scored)")
+        status_date = problems.parse(parse_date, cell(T.STATUS_DATE), tab, row,
+                                     table.header_of(T.STATUS_DATE), date_fix)
+        inactive = status is not None and status in settings.inactive_statuses
+        if not outcomes and not has_default and not inactive:
+            problems.add(tab, row, table.header_of(T.OUTCOMES),
+                         "no outcome given and Scorecard has no default 'Weight' column",
+                         "name an outcome, or add a 'Weight' column to Scorecard")
         override = None
         rag = problems.parse(_parse_rag, cell(T.OVERRIDE), tab, row,
                              table.header_of(T.OVERRIDE), "Green, Yellow or Red (or blank)")
@@ -439,6 +522,8 @@ def _customers(
             start_date=start,
             override=override,
             status=status,
+            status_date=status_date,
+            inactive=inactive,
         ))
     return tuple(customers)
 
@@ -451,6 +536,8 @@ def _unweighted_scorecards(
     weighted = {key for m in measures for key in m.weights}
     users: dict[str, list[int]] = {}
     for c in customers:
+        if c.inactive:
+            continue  # not scored: a scorecard only they use needs no weights
         for key in c.outcomes or (DEFAULT_SCORECARD,):
             users.setdefault(key, []).append(c.row)
     for key, rows in users.items():
@@ -504,6 +591,9 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
         if table is None:
             problems.add(name, None, None, f"the '{name}' tab is missing",
                          "run `sheets-health init` to add it, or rename your tab")
+    for name in (T.CUSTOMERS, T.SCORECARD, T.SETTINGS):
+        if name in tables:
+            problems.items += header_problems(tables[name])
     settings = _settings(tables.get(T.SETTINGS), problems)
     sheet_measures = customer_measure_columns(customers_table) if customers_table else []
     measures: tuple[Measure, ...] = ()
@@ -512,10 +602,17 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     if scorecard_table is not None:
         measures, scorecards = _measures(scorecard_table, [*sheet_measures, *metrics], problems)
         has_default = scorecard_table.column(T.WEIGHT) is not None
+        from_sheet = {norm_header(h) for h in sheet_measures}
+        for m in measures:
+            clash = None if norm_header(m.name) in from_sheet else units.metric_clash(m)
+            if clash:
+                where = T.SCORING if m.kind is ScoringKind.BANDS else T.RED_AT
+                problems.add(scorecard_table.tab, m.row, scorecard_table.header_of(where),
+                             *clash)
     customers: tuple[Customer, ...] = ()
     values: dict[str, dict[str, CellValue]] = {}
     if customers_table is not None:
-        customers = _customers(customers_table, scorecards, has_default, problems)
+        customers = _customers(customers_table, scorecards, has_default, settings, problems)
         if scorecard_table is not None:
             _unweighted_scorecards(scorecard_table, measures, customers, problems)
         measure_cols = [m.name for m in measures
@@ -557,5 +654,26 @@ def check_values(
             if message:
                 tab, sheet_row, column = locate(customer_id, measure.name)
                 problems.add(tab, sheet_row, column, message[0], message[1])
+    for measure in measures:  # the percent rule: one unit per measure (see `units`)
+        typed: dict[str, CellValue] = {}
+        found: set[bool] = set()
+        for cid, row in values.items():
+            unit = units.unit_of(row[measure.name]) if measure.name in row else None
+            if unit is not None:
+                typed[cid] = row[measure.name]
+                found.add(unit)
+        if not units.needs_one_unit(measure, True in found, False in found):
+            continue  # the common case: no need to locate every cell
+        by_place: dict[tuple[str, str | None], list[tuple[int | None, CellValue]]] = {}
+        for customer_id, value in typed.items():
+            tab, sheet_row, column = locate(customer_id, measure.name)
+            by_place.setdefault((tab, column), []).append((sheet_row, value))
+        for (tab, column), cells in by_place.items():
+            cells.sort(key=lambda c: c[0] or 0)
+            clash = units.value_clash(measure, [(f"row {r}", v) for r, v in cells])
+            if clash:
+                wrong = [r for r, v in cells if units.unit_of(v) is not measure.percent]
+                single = len(wrong) == 1 and measure.kind is not ScoringKind.PERCENTILE
+                problems.add(tab, wrong[0] if single else None, column, *clash)
     if problems.items:
         raise ContractError(problems.items)

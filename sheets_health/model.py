@@ -130,6 +130,8 @@ class Settings:
     trend_days: int = 30
     rollup: RollUp = RollUp.MEAN
     max_reasons: int = 3
+    # Status values (casefolded) whose customers are not scored: Health shows the status
+    inactive_statuses: tuple[str, ...] = (CustomerStatus.CHURNED.value,)
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:
@@ -162,6 +164,8 @@ class Measure:
     row: int = 0
     # boolean: which value is good (True unless Green at says "no")
     good_value: bool = True
+    # linear/bands: the thresholds were typed as percents (values must be percents too)
+    percent: bool = False
 
     def weight(self, scorecard: str) -> float:
         return self.weights.get(scorecard, 0.0)
@@ -185,7 +189,14 @@ class Customer:
     outcomes: tuple[str, ...] = ()
     start_date: dt.date | None = None
     override: Override | None = None
-    status: CustomerStatus | None = None
+    status: str | None = None  # casefolded: a CustomerStatus value or an inactive status
+    status_date: dt.date | None = None
+    inactive: bool = False  # Status is one of Settings' inactive statuses: not scored
+
+    @property
+    def status_label(self) -> str:
+        """The Status as Health shows it for an inactive customer: `Churned`."""
+        return (self.status or "").capitalize()
 
 
 @dataclass(frozen=True)
@@ -244,6 +255,7 @@ class CustomerScore:
     next_step: str
     trend: str
     outcomes: tuple[OutcomeScore, ...]
+    inactive: str = ""  # not scored: the Status word Health shows instead of a colour
 
 
 # ----------------------------------------------------------------------------- write plan

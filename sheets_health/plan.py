@@ -32,9 +32,16 @@ def fit(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
+def health_text(score: CustomerScore) -> str:
+    """What `Health` says: the colour, the Status of an inactive customer, or no data."""
+    if score.inactive:
+        return score.inactive
+    return score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
+
+
 def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
     """The Customers output cells for one customer (Scored at is added only on change)."""
-    health = score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
+    health = health_text(score)
     return {
         T.HEALTH_SCORE: CellWrite(score.score),
         T.HEALTH: CellWrite(health, Fill.for_rag(score.rag)),
@@ -94,7 +101,7 @@ def plan_history(
     appends = []
     for customer in model.customers:
         score = scores[customer.id]
-        health = score.rag.value if score.rag is not None else NOT_ENOUGH_DATA
+        health = health_text(score)
         cells = {
             T.HEALTH_SCORE: CellWrite(score.score),
             T.HEALTH: CellWrite(health),

@@ -245,6 +245,30 @@ def _scorecard(
     return results
 
 
+def sheet_frame(model: SheetModel) -> pd.DataFrame:
+    """The measures that are Customers columns: one row per customer, object dtype, each
+    cell its own type. Built column by column: pandas' dict-of-dicts constructor turns an
+    all-number column into float64 and a `Percent` into a plain float, losing its unit."""
+    ids = [c.id for c in model.customers]
+    names = dict.fromkeys(name for row in model.sheet_values.values() for name in row)
+    return pd.DataFrame(
+        {name: pd.Series([model.sheet_values.get(cid, {}).get(name) for cid in ids],
+                         index=ids, dtype=object) for name in names},
+        index=ids, dtype=object,
+    )
+
+
+def cell_values(raw: pd.DataFrame) -> dict[str, dict[str, CellValue]]:
+    """The non-blank raw values per customer id and measure, each its own type (to_dict and
+    tolist would turn a `Percent` into a plain float)."""
+    columns = [str(c) for c in raw.columns]
+    cells = raw.to_numpy(object)
+    return {
+        str(cid): {name: v for name, v in zip(columns, row, strict=True) if not is_blank(v)}
+        for cid, row in zip(raw.index, cells, strict=True)
+    }
+
+
 def score_customers(
     model: SheetModel,
     raw: pd.DataFrame,
@@ -259,13 +283,14 @@ def score_customers(
     applicable = pd.DataFrame(True, index=ids, columns=raw.columns)
     for m in model.measures:
         column = [sub_score(m, value, starts[cid], today)
-                  for cid, value in zip(ids, raw[m.name].tolist(), strict=True)]
+                  for cid, value in zip(ids, raw[m.name].to_numpy(object), strict=True)]
         applicable[m.name] = [v is not None for v in column]
         subs[m.name] = [math.nan if v is None else v for v in column]
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
+    active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
     for key in keys:
-        members = [c for c in customers if (key in c.outcomes) or (
+        members = [c for c in active if (key in c.outcomes) or (
             key == DEFAULT_SCORECARD and not c.outcomes)]
         for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
                                       model.settings).items():
@@ -273,10 +298,27 @@ def score_customers(
     history = _history_by_customer(model.history)
     measures = {m.name: m for m in model.measures}
     return {
-        c.id: _customer_result(c, outcome_scores[c.id], measures, model.settings, today,
-                               history.get(c.id, []))
+        c.id: _inactive_result(c) if c.inactive else _customer_result(
+            c, outcome_scores[c.id], measures, model.settings, today, history.get(c.id, []))
         for c in customers
     }
+
+
+def _inactive_result(customer: Customer) -> CustomerScore:
+    """Not scored (churned or another inactive status): no score, colour or next step."""
+    since = f" (since {customer.status_date.isoformat()})" if customer.status_date else ""
+    return CustomerScore(
+        customer_id=customer.id,
+        score=None,
+        rag=None,
+        computed_rag=None,
+        overridden=False,
+        reasons=f"Not scored: Status is {customer.status}{since}",
+        next_step="",
+        trend="",
+        outcomes=(),
+        inactive=customer.status_label,
+    )
 
 
 # ----------------------------------------------------------------------------- results
@@ -356,7 +398,7 @@ def _fmt(value: CellValue) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        return format_number(float(value))
+        return format_number(value)  # a Percent shows as typed: 55%
     return key_text(value)
 
 
@@ -369,10 +411,10 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
         best = max(p for _, p in measure.points)
         bands = list(measure.points)
         i = next(i for i, (_, p) in enumerate(bands) if p == best)
-        low = float(bands[i][0])
+        low = bands[i][0]
         if i == len(bands) - 1:
             return f"target ≥ {_fmt(low)}"
-        high = float(bands[i + 1][0])
+        high = bands[i + 1][0]
         return f"target < {_fmt(high)}" if i == 0 else f"target {_fmt(low)}–{_fmt(high)}"
     if kind is ScoringKind.BOOLEAN:
         return f"target {'yes' if measure.good_value else 'no'}"
@@ -385,15 +427,17 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
     return "milestone"
 
 
-def _driver(measure: Measure, detail: MeasureScore, points: float, sign: str) -> str:
+def _driver(measure: Measure, detail: MeasureScore, points: float | None = None,
+            sign: str = "") -> str:
+    """`Tickets open 9 (target ≤ 2) −14 pts` (without the points when ``points`` is None)."""
+    tail = "" if points is None else f" {sign}{round_score(points)} pts"
     value = _fmt(detail.raw)
     if measure.kind is ScoringKind.MILESTONE:
         value = "reached" if detail.sub_score == 100 else "not reached, overdue"
-        return f"{measure.name} {value} {sign}{round_score(points)} pts"
+        return f"{measure.name} {value}{tail}"
     if detail.note.startswith("no data"):
-        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}) " \
-               f"{sign}{round_score(points)} pts"
-    return f"{measure.name} {value} ({_target(measure, detail)}) {sign}{round_score(points)} pts"
+        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}){tail}"
+    return f"{measure.name} {value} ({_target(measure, detail)}){tail}"
 
 
 def _reasons(
@@ -404,19 +448,47 @@ def _reasons(
     several: bool,
 ) -> str:
     details = list(outcome.measures)
-    if rag is Rag.GREEN:  # strengths are measured ones: a neutral fill-in is no strength
-        ranked = sorted((d for d in details if not d.note.startswith("no data")),
-                        key=lambda d: -d.points)
-        parts = [_driver(measures[d.measure], d, d.points, "+") for d in ranked
-                 if round_score(d.points) >= 1][: settings.max_reasons]
+    if rag is Rag.GREEN:
+        text = _green_reasons(details, measures, settings)
     else:
         ranked = sorted(details, key=lambda d: -d.points_lost)
         parts = [_driver(measures[d.measure], d, d.points_lost, "−") for d in ranked
                  if round_score(d.points_lost) >= 1][: settings.max_reasons]
-    text = "; ".join(parts) or "All measures on target"
+        text = "; ".join(parts) or "All measures on target"
     if several:
         assert outcome.score is not None
         text = f"Weakest outcome {outcome.scorecard} {round_score(outcome.score)}: {text}"
+    return text
+
+
+def _on_target(measure: Measure, sub: float, settings: Settings) -> bool:
+    """At or above target: the best sub-score the measure gives (100, or the top band's or
+    category's points); a percentile, which has no target, from the Green setting up."""
+    if measure.kind is ScoringKind.PERCENTILE:
+        return sub >= settings.green_at
+    if measure.kind in (ScoringKind.BANDS, ScoringKind.CATEGORY):
+        return sub >= max(p for _, p in measure.points) - 1e-9
+    return sub >= 100 - 1e-9
+
+
+def _green_reasons(
+    details: Sequence[MeasureScore], measures: Mapping[str, Measure], settings: Settings
+) -> str:
+    """A green customer's strengths are only measures on target; a measure in its red zone
+    (sub-score below `Red below`) is named after "despite:" so Green never hides it.
+    Measured ones only: a neutral fill-in for missing data is neither."""
+    measured = [d for d in details if d.sub_score is not None
+                and not d.note.startswith("no data")]
+    strengths = sorted((d for d in measured
+                        if _on_target(measures[d.measure], d.sub_score or 0.0, settings)),
+                       key=lambda d: -d.points)
+    parts = [_driver(measures[d.measure], d, d.points, "+") for d in strengths
+             if round_score(d.points) >= 1][: settings.max_reasons]
+    text = "; ".join(parts) or "No measure fully on target"
+    weak = sorted((d for d in measured if (d.sub_score or 0.0) < settings.red_below),
+                  key=lambda d: -d.points_lost)[: settings.max_reasons]
+    if weak:
+        text += "; despite: " + " and ".join(_driver(measures[d.measure], d) for d in weak)
     return text
 
 

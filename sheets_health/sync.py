@@ -14,7 +14,7 @@ import pandas as pd
 
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
-from sheets_health.cells import is_blank, key_text
+from sheets_health.cells import key_text, unitless
 from sheets_health.changes import ColourChange, colour_changes
 from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
@@ -32,7 +32,7 @@ from sheets_health.model import (
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
 from sheets_health.runlog import RESULT_OK, failures_logged
-from sheets_health.scoring import score_customers
+from sheets_health.scoring import cell_values, score_customers, sheet_frame
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
@@ -154,30 +154,24 @@ def score(
     metrics, unknown = _source_values(config, backend, tables, model, now, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
-    sheet = pd.DataFrame.from_dict(  # object dtype: cells keep their own types (no NaT)
-        {cid: dict(model.sheet_values.get(cid, {})) for cid in ids}, orient="index",
-        dtype=object,
-    ).reindex(index=ids)
+    sheet = sheet_frame(model)  # object dtype: cells keep their own types (no NaT, Percent)
     raw = pd.DataFrame(index=ids, columns=names, dtype=object)
     for name in names:
         if name in sheet.columns:
             raw[name] = sheet[name].astype(object)
         elif name in metrics.columns:
-            raw[name] = metrics[name].reindex(ids).astype(object)
+            raw[name] = metrics[name].reindex(ids).map(unitless).astype(object)
     customers = tables[T.CUSTOMERS]
+    rows = {c.id: c.row for c in model.customers}
 
     def locate(cid: str, measure: str) -> tuple[str, int | None, str | None]:
         if customers.column(measure) is not None:
-            row = next(c.row for c in model.customers if c.id == cid)
-            return customers.tab, row, customers.header_of(measure)
+            return customers.tab, rows[cid], customers.header_of(measure)
         metric = config.metrics.get(measure)
         source = metric.source if metric is not None else measure
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
 
-    values: dict[str, dict[str, CellValue]] = {
-        str(cid): {str(n): v for n, v in row.items() if not is_blank(v)}
-        for cid, row in raw.to_dict(orient="index").items()
-    }
+    values = cell_values(raw)
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, now.date())
     return Scored(model, scores, raw, tables, unknown)
@@ -193,12 +187,19 @@ def _previous_customer_count(log: Table | None) -> int | None:
     return None
 
 
+def _active(model: SheetModel) -> int:
+    """Customers that are scored: inactive ones (churned…) count nowhere, the Sync log's
+    `Customers` and the shrink check included."""
+    return sum(1 for c in model.customers if not c.inactive)
+
+
 def _safety_check(scored: Scored, force: bool) -> None:
     previous = _previous_customer_count(scored.tables.get(T.SYNC_LOG))
-    now = len(scored.model.customers)
+    now = _active(scored.model)
+    active = "active " if now < len(scored.model.customers) else ""
     if not force and previous and previous >= 4 and now < previous / 2:
         raise UnsafeInputError(
-            f"the Customers tab has {now} customers but the last sync saw {previous}; "
+            f"the Customers tab has {now} {active}customers but the last sync saw {previous}; "
             "refusing to write in case rows were deleted or filtered by mistake",
             "check the Customers tab; if the list really shrank, rerun with --force",
         )
@@ -246,7 +247,7 @@ def run_sync(
         run_at=now,
         dry_run=dry_run,
         sheet=backend.description,
-        customers=len(model.customers),
+        customers=_active(model),
         scored=counts["scored"],
         not_enough_data=counts["not_enough"],
         by_health={r.value: counts[r.value] for r in Rag},
@@ -268,6 +269,8 @@ def _mode(force: bool) -> str:
 def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:
     counts = {r.value: 0 for r in Rag} | {"scored": 0, "not_enough": 0}
     for s in scores.values():
+        if s.inactive:
+            continue
         counts["scored" if s.score is not None else "not_enough"] += 1
         if s.rag is not None:
             counts[s.rag.value] += 1
@@ -282,7 +285,7 @@ def _log_row(
     return {
         "Run at": now.replace(microsecond=0),
         "Mode": _mode(force),
-        "Customers": len(scored.model.customers),
+        "Customers": _active(scored.model),
         "Scored": counts["scored"],
         "Not enough data": counts["not_enough"],
         "Cells changed": cells,

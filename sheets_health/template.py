@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sheets_health.cells import Percent
 from sheets_health.model import CellValue, CustomerStatus, MissingPolicy, Rag, ScoringKind
 
 CUSTOMERS = "Customers"
@@ -23,6 +24,7 @@ CUSTOMER_NAME = "Customer"
 OUTCOMES = "Outcomes"
 START_DATE = "Start date"
 STATUS = "Status"
+STATUS_DATE = "Status date"
 OVERRIDE = "Override"
 OVERRIDE_REASON = "Override reason"
 OVERRIDE_UNTIL = "Override until"
@@ -43,7 +45,7 @@ CUSTOMER_INPUTS = (
     "ARR",
     "Gut RAG",
     STATUS,
-    "Status date",
+    STATUS_DATE,
     OVERRIDE,
     OVERRIDE_REASON,
     OVERRIDE_UNTIL,
@@ -78,6 +80,7 @@ SET_MIN_COVERAGE = "Minimum coverage"
 SET_TREND_DAYS = "Trend window days"
 SET_ROLLUP = "Outcome roll-up"
 SET_MAX_REASONS = "Reasons shown"
+SET_INACTIVE = "Inactive statuses"
 
 # History and Sync log
 DATE = "Date"
@@ -152,10 +155,13 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_GREEN_AT, 70, "Scores at or above this are Green"),
             (SET_RED_BELOW, 40, "Scores below this are Red; between is Yellow"),
             (SET_MISSING, "skip", "skip (share the weight), neutral (50) or zero"),
-            (SET_MIN_COVERAGE, 0.5, "Share of the weight that must have data, else no score"),
+            (SET_MIN_COVERAGE, Percent(0.5),
+             "Share of the weight that must have data, else no score"),
             (SET_TREND_DAYS, 30, "Trend compares with the score this many days ago"),
             (SET_ROLLUP, "mean", "How several outcome scores roll up: mean or min"),
             (SET_MAX_REASONS, 3, "How many drivers the Reasons column names"),
+            (SET_INACTIVE, CustomerStatus.CHURNED.value,
+             "Statuses that are not scored (comma-separated): Health shows the status"),
         ),
     ),
     TabTemplate(HISTORY, HISTORY_HEADERS),

@@ -53,6 +53,18 @@ EDGE_CASES: dict[str, Tabs] = {
         ]
     },
     "cells_beyond_the_header": {C: [["Customer ID", "Customer"], ["C-001", "Acme", "stray"]]},
+    "whitespace_headers": {
+        C: [
+            [" Customer ID ", "   ", "Customer", "  "],
+            ["C-001", "note", "Acme", "stray"],
+        ]
+    },
+    "duplicate_headers": {
+        C: [
+            ["Customer ID", "QBR held", "Customer", "qbr  held"],
+            ["C-001", "yes", "Acme", "no"],
+        ]
+    },
     "mixed_types": {
         C: [
             ["Customer ID", "ARR"],
@@ -105,8 +117,8 @@ def _expected(tabs: Tabs) -> dict[str, Expected]:
     result: dict[str, Expected] = {}
     for tab, grid in tabs.items():
         header: list[CellValue] = list(grid[0]) if grid else []
-        while header and header[-1] is None:
-            header.pop()
+        while header and (header[-1] is None or not str(header[-1]).strip()):
+            header.pop()  # a header of spaces is blank: trailing ones are trimmed too
         width = len(header)
         rows: list[tuple[CellValue, ...]] = []
         numbers: list[int] = []
@@ -116,7 +128,7 @@ def _expected(tabs: Tabs) -> dict[str, Expected]:
                 continue
             rows.append(tuple(row))
             numbers.append(index)
-        headers = tuple("" if h is None else str(h) for h in header)
+        headers = tuple("" if h is None else str(h).strip() for h in header)
         result[tab] = Expected(headers, tuple(rows), tuple(numbers))
     return result
 

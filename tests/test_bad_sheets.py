@@ -41,6 +41,16 @@ def add_row(tab: str, row: list[object]) -> Callable[[Tabs], None]:
     return edit
 
 
+def add_column(tab: str, header: object, values: list[object], at: int | None = None
+               ) -> Callable[[Tabs], None]:
+    """A column typed in by hand (at the right end, or inserted before 0-based ``at``)."""
+    def edit(tabs: Tabs) -> None:
+        for row, value in zip(tabs[tab], [header, *values], strict=False):
+            row.insert(len(row) if at is None else at, value)  # type: ignore[arg-type]
+
+    return edit
+
+
 def drop_tab(tab: str) -> Callable[[Tabs], None]:
     def edit(tabs: Tabs) -> None:
         del tabs[tab]
@@ -126,6 +136,26 @@ BAD_SHEETS: dict[str, tuple[Callable[[Tabs], None], str, str]] = {
         set_cell("Customers", 2, "Outcomes", "Grow, Shrink"),
         "tab 'Customers', row 2, column 'Outcomes'",
         "outcome 'Shrink' has no 'Weight: Shrink' column in Scorecard",
+    ),
+    "duplicate_header": (
+        add_column("Customers", "CSM score", [2, 3, 4]),
+        "tab 'Customers', row 1, column 'CSM score'",
+        "columns H and J are both headed 'CSM score'",
+    ),
+    "duplicate_weight_header": (
+        add_column("Scorecard", " weight", [5, 5]),
+        "tab 'Scorecard', row 1, column 'Weight'",
+        "columns F and I are both headed 'Weight'",
+    ),
+    "duplicate_settings_value": (
+        add_column("Settings", "Value", [60, 30]),
+        "tab 'Settings', row 1, column 'Value'",
+        "columns B and C are both headed 'Value'",
+    ),
+    "blank_header_over_data": (
+        add_column("Customers", None, ["call back", None, "renewal risk"], at=2),
+        "tab 'Customers', row 1, column 'C'",
+        "column C has no header but holds data (rows 2, 4)",
     ),
     "bad_setting": (
         add_row("Settings", ["Missing data", "ignore"]),

@@ -319,7 +319,7 @@ def test_one_outcome_without_enough_data_means_no_score() -> None:
          "Overridden to Red: Champion left. Computed 80 Green: "),
         (Override(Rag.RED, "Champion left", TODAY - dt.timedelta(days=1)), Rag.GREEN, False,
          "Override to Red expired 2026-11-21. "),
-        (None, Rag.GREEN, False, None),  # no override: the reasons never mention one
+        (None, Rag.GREEN, False, "No measure fully on target"),  # 80 is below target
     ],
 )
 def test_override_expiry(override: Override | None, expected_rag: Rag, overridden: bool,
@@ -361,6 +361,55 @@ def test_reason_text(values: dict[str, object], reasons: str, next_step: str) ->
     result = score_one(measures, values)
     assert result.reasons == reasons
     assert result.next_step == next_step
+
+
+GREEN_MEASURES = [
+    Measure("Logins", "Usage", ScoringKind.LINEAR, red_at=0, green_at=20, weights={"": 3}),
+    Measure("NPS", "Sentiment", ScoringKind.LINEAR, red_at=-20, green_at=50, weights={"": 3}),
+    Measure("Support tickets open", "Support", ScoringKind.LINEAR, red_at=5, green_at=1,
+            lower_is_better=True, weights={"": 1}, action_when_red="Triage the tickets"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "reasons"),
+    [
+        # the finding: a below-target measure was listed as a strength ("… 4 (target ≤ 1)
+        # +14 pts"); in its red zone (sub-score below Red below, 40) it is named as "despite"
+        ({"Logins": 25, "NPS": 60, "Support tickets open": 4},
+         "Logins 25 (target ≥ 20) +43 pts; NPS 60 (target ≥ 50) +43 pts; "
+         "despite: Support tickets open 4 (target ≤ 1)"),
+        # between red and target (sub-score 50): neither a strength nor a "despite"
+        ({"Logins": 25, "NPS": 60, "Support tickets open": 3},
+         "Logins 25 (target ≥ 20) +43 pts; NPS 60 (target ≥ 50) +43 pts"),
+        # green without a measure fully on target
+        ({"Logins": 18, "NPS": 43, "Support tickets open": 2},
+         "No measure fully on target"),
+        ({"Logins": 20, "NPS": 50, "Support tickets open": 5},
+         "Logins 20 (target ≥ 20) +43 pts; NPS 50 (target ≥ 50) +43 pts; "
+         "despite: Support tickets open 5 (target ≤ 1)"),
+    ],
+)
+def test_green_reasons_name_only_on_target_strengths(values: dict[str, object],
+                                                     reasons: str) -> None:
+    result = score_one(GREEN_MEASURES, values)
+    assert result.rag is Rag.GREEN
+    assert result.reasons == reasons
+    assert result.next_step == ""
+
+
+def test_several_measures_far_below_target_are_all_named() -> None:
+    measures = [*GREEN_MEASURES,
+                Measure("Exec sponsor", "Relationship", ScoringKind.CATEGORY,
+                        points=(("none", 0.0), ("exec sponsor", 100.0)), weights={"": 1})]
+    measures[0] = Measure("Logins", "Usage", ScoringKind.LINEAR, red_at=0, green_at=20,
+                          weights={"": 9})
+    result = score_one(measures, {"Logins": 30, "NPS": 60, "Support tickets open": 6,
+                                  "Exec sponsor": "none"})
+    assert result.rag is Rag.GREEN
+    assert result.reasons == (
+        "Logins 30 (target ≥ 20) +64 pts; NPS 60 (target ≥ 50) +21 pts; despite: "
+        "Support tickets open 6 (target ≤ 1) and Exec sponsor none (target exec sponsor)")
 
 
 def test_reasons_show_targets_per_kind() -> None:

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from sheets_health.backends.xlsx import XlsxBackend
-from sheets_health.template import TEMPLATE
+from sheets_health.cells import Percent
+from sheets_health.template import SET_MIN_COVERAGE, SETTINGS, TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,22 @@ def test_template_workbook_matches_the_template(tmp_path: Path) -> None:
     tables = backend.read([t.name for t in TEMPLATE])
     assert [tables[t.name].headers for t in TEMPLATE] == [t.headers for t in TEMPLATE]
     assert backend.init(TEMPLATE) == []  # nothing missing: regenerate it if this fails
+
+
+def test_template_workbook_holds_the_template_rows_with_their_units(tmp_path: Path) -> None:
+    """Settings shows `Minimum coverage 50%` (a percent cell), as the README says, not 0.5."""
+    copy = tmp_path / "t.xlsx"
+    shutil.copy(ROOT / "templates" / "sheets-health-template.xlsx", copy)
+    tables = XlsxBackend(copy).read([t.name for t in TEMPLATE])
+    for tab in TEMPLATE:
+        got = [tuple(None if v == "" else v for v in row) for row in tables[tab.name].rows]
+        want = [tuple(None if v == "" else v for v in row) for row in tab.rows]
+        assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in want]
+        assert got == want
+    settings = tables[SETTINGS]
+    coverage = next(settings.value(i, "Value") for i in range(len(settings.rows))
+                    if settings.value(i, "Setting") == SET_MIN_COVERAGE)
+    assert isinstance(coverage, Percent) and str(coverage) == "50%"
 
 
 def test_credentials_example_has_every_service_account_field() -> None:

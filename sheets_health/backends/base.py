@@ -21,7 +21,8 @@ class Backend(Protocol):
         """Read the named tabs (matched case/space-insensitively) in as few calls as possible.
 
         Tabs that do not exist are absent from the result; keys are the names asked for.
-        Cell values follow `sheets_health.cells`: numbers as int/float, dates as
+        Cell values follow `sheets_health.cells`: numbers as int/float (a percent-formatted
+        number as a `Percent`, its stored fraction), dates as
         `datetime.date`/`datetime.datetime`, text as str, blanks as None, formulas as
         their computed value.
         """

@@ -1,9 +1,11 @@
 """Pure conversion between Sheets API grid JSON and the product's tables and cell writes.
 
 No IO here. Reading follows `sheets_health.cells`: numbers as int/float, DATE / DATE_TIME
-serials as `datetime.date` / `datetime.datetime`, error values (formulas Google could not
+serials as `datetime.date` / `datetime.datetime`, PERCENT-formatted numbers as `Percent`
+(the stored fraction), error values (formulas Google could not
 compute) as None. Writing: numbers as numberValue, text as stringValue (never a formula),
-bools as boolValue, dates as serial numberValue with a ``yyyy-mm-dd`` number format.
+bools as boolValue, dates as serial numberValue with a ``yyyy-mm-dd`` number format, a
+`Percent` as its fraction with a ``0%`` number format.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets_health.cells import SERIAL_EPOCH, is_blank, key_text
+from sheets_health.cells import SERIAL_EPOCH, Percent, is_blank, key_text
 from sheets_health.model import CellValue, CellWrite, Table, norm_header
 
 JSON = dict[str, Any]
@@ -22,6 +24,7 @@ JSON = dict[str, Any]
 SERIAL_EPOCH_DT = dt.datetime(1899, 12, 30)
 DATE_PATTERN = "yyyy-mm-dd"
 DATE_TIME_PATTERN = "yyyy-mm-dd hh:mm:ss"
+PERCENT_PATTERN = "0%"
 VALUE = "userEnteredValue"
 BACKGROUND = "userEnteredFormat.backgroundColor"
 NUMBER_FORMAT = "userEnteredFormat.numberFormat"
@@ -118,6 +121,8 @@ def cell_value(cell: Mapping[str, Any]) -> CellValue:
             moment = SERIAL_EPOCH_DT + dt.timedelta(days=number)
             return moment.replace(microsecond=0) + dt.timedelta(
                 seconds=round(moment.microsecond / 1e6))
+        if kind == "PERCENT":  # typed 55%: Google stores 0.55 with a percent format
+            return Percent(number)
         if number.is_integer() and abs(number) < 2**53:
             return int(number)
         return number
@@ -194,6 +199,9 @@ def cell_data(write: CellWrite) -> tuple[JSON, frozenset[str]]:
     fmt: JSON = {}
     if isinstance(value, bool):
         data[VALUE] = {"boolValue": value}
+    elif isinstance(value, Percent):  # shown as typed: 50%, stored as 0.5
+        data[VALUE] = {"numberValue": float(value)}
+        fmt["numberFormat"] = {"type": "PERCENT", "pattern": PERCENT_PATTERN}
     elif isinstance(value, int | float):
         if math.isfinite(value):
             data[VALUE] = {"numberValue": value}

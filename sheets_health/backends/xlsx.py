@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from copy import copy
@@ -36,7 +37,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheets_health.cells import is_blank, key_text, same_value
+from sheets_health.cells import Percent, is_blank, key_text, same_value
 from sheets_health.errors import (
     AccessDeniedError,
     ConfigError,
@@ -60,6 +61,7 @@ from sheets_health.template import SCORING, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+PERCENT_FORMAT = "0%"
 LAST_ROW = 1_048_576  # Excel's grid height: dropdowns cover the whole column
 LOOSE_DROPDOWNS = frozenset({norm_header(SCORING)})  # dropdowns that accept other text
 WIDE_COLUMNS = frozenset(
@@ -263,7 +265,9 @@ def _find_sheet(wb: Workbook, name: str) -> Worksheet | None:
 
 
 def _header_text(value: Any) -> str:
-    return value if isinstance(value, str) else key_text(_cell_value_of(value, "General"))
+    """A header as text, outer spaces dropped (as Google's reader does): `  ` is blank."""
+    return value.strip() if isinstance(value, str) else key_text(_cell_value_of(value,
+                                                                              "General"))
 
 
 def _read_headers(ws: Worksheet) -> list[str]:
@@ -311,6 +315,9 @@ def _cell_value_of(value: Any, number_format: str) -> CellValue:
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and math.isnan(value):
             return None
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and _is_percent_format(number_format):
+            return Percent(value)
         return value
     if isinstance(value, dt.datetime):
         kind = is_datetime(number_format) if is_date_format(number_format) else None
@@ -324,6 +331,15 @@ def _cell_value_of(value: Any, number_format: str) -> CellValue:
     if isinstance(value, dt.timedelta):  # a duration ([h]:mm) cell: as a number of days
         return value.total_seconds() / 86400
     return str(value)
+
+
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """A number format that shows the value × 100 with a % sign (``0%``, ``0.0%``); a quoted
+    or escaped ``"%"`` is literal text and does not scale, so it does not count."""
+    return "%" in number_format and "%" in _LITERALS.sub("", number_format)
 
 
 def _fill_rgb(cell: Cell | MergedCell) -> str | None:
@@ -477,6 +493,9 @@ def _set_value(cell: Cell, value: CellValue) -> CellValue:
     elif isinstance(value, dt.date):
         cell.value = value
         cell.number_format = DATE_FORMAT
+    elif isinstance(value, Percent):  # shown as typed: 50%, stored as 0.5
+        cell.value = float(value)
+        cell.number_format = PERCENT_FORMAT
     else:
         cell.value = value
         number = isinstance(value, int | float) and not isinstance(value, bool)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sheets_health.config import Config
 from sheets_health.errors import SheetsHealthError, SourceError, SourceUnavailableError
+from sheets_health.headers import header_problems
 from sheets_health.model import CellValue, Table, norm_header
 from sheets_health.sources.spec import SourceKind, SourceSpec
 
@@ -144,6 +145,11 @@ def _rows_to_cells(
             f"source '{spec.name}': {where} is missing or has no header row",
             "check the tab name; row 1 must hold the column names",
         )
+    clashes = header_problems(Table(where, tuple(str(h or "") for h in headers),
+                                    tuple(map(tuple, rows)), tuple(numbers)))
+    if clashes:  # the same rule as the tool's own tabs: one header per column
+        raise SourceError(f"source '{spec.name}' ({where}): "
+                          + "; ".join(p.message for p in clashes), clashes[0].fix)
     found = resolve(spec, [str(h) if h is not None else "" for h in headers], wanted, where)
     data = {
         name: pd.Series([row[pos] if pos < len(row) else None for row in rows], dtype=object)

@@ -18,6 +18,7 @@ import pytest
 
 from sheets_health.backends.base import Backend
 from sheets_health.backends.google import GoogleBackend
+from sheets_health.cells import Percent
 from sheets_health.config import SheetConfig
 from sheets_health.model import CellValue
 
@@ -44,6 +45,9 @@ def seed_cell(value: CellValue) -> dict[str, Any] | None:
         return None
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, Percent):  # typed as 55%: Google stores 0.55 with a percent format
+        return {"userEnteredValue": {"numberValue": float(value)},
+                "userEnteredFormat": {"numberFormat": {"type": "PERCENT", "pattern": "0%"}}}
     if isinstance(value, int | float):
         return {"userEnteredValue": {"numberValue": value}}
     if isinstance(value, dt.datetime):

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from sheets_health.backends.base import Backend
 from sheets_health.backends.xlsx import XlsxBackend
+from sheets_health.cells import Percent
 from sheets_health.model import CellValue
 
 from .under_test import BackendFactory, Dropdown, Tabs
@@ -24,6 +25,8 @@ def write_xlsx_cell(ws: object, row: int, col: int, value: CellValue) -> None:
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, Percent):  # typed as 55%: a percent-formatted 0.55
+        cell.number_format = "0%" if float(value * 100).is_integer() else "0.0%"
     elif isinstance(value, dt.datetime):
         cell.number_format = "yyyy-mm-dd hh:mm"
     elif isinstance(value, dt.date):
