@@ -109,6 +109,7 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     ``customers_count`` scales the same mix of profiles up for benchmarks.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    now = now.astimezone()  # the sync's view: a naive time is this machine's, like its days
     rng = random.Random(SEED)
     today = now.date()
     customers = _customers(rng, today - dt.timedelta(days=900), today, customers_count)

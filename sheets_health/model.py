@@ -130,6 +130,7 @@ class Settings:
     trend_days: int = 30
     rollup: RollUp = RollUp.MEAN
     max_reasons: int = 3
+    time_zone: dt.tzinfo | None = None  # the `Time zone` row; None: see sheets_health.zones
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:

@@ -22,7 +22,7 @@ from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import is_blank, key_text
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
-from sheets_health.errors import LockedError, SourceError, UnsafeInputError
+from sheets_health.errors import ContractError, LockedError, Problem, SourceError, UnsafeInputError
 from sheets_health.model import (
     ApplyResult,
     CellValue,
@@ -34,6 +34,7 @@ from sheets_health.model import (
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
 from sheets_health.scoring import score_customers
+from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
 Progress = Callable[[str, int, int], None]
@@ -48,6 +49,8 @@ class Scored:
     raw: pd.DataFrame
     tables: Mapping[str, Table]
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
+    run_at: dt.datetime | None = None  # the run's instant in the sheet's zone (aware)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,27 @@ class SyncReport:
         }
 
 
-def wall_clock(now: dt.datetime) -> dt.datetime:
-    """The machine's local wall time, naive: what `Scored at`, History dates and the Sync
-    log show (spreadsheets have no time zones). An aware time is converted first."""
-    return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
+def wall_clock(now: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """Naive wall time in the sheet's zone (None: the machine's): what `Scored at`, History
+    dates and the Sync log show, as cells hold no zone. A naive ``now`` is the machine's."""
+    return local_run_time(now, zone).replace(tzinfo=None)
+
+
+def _run_time(now: dt.datetime, model: SheetModel, backend: Backend
+              ) -> tuple[dt.datetime, list[str]]:
+    """The run's instant in the zone the sheet's days follow (`sheets_health.zones`)."""
+    setting, own = model.settings.time_zone, backend.time_zone
+    try:
+        zone = sheet_zone(setting, own)
+    except ValueError:
+        raise ContractError([Problem(
+            T.SETTINGS, None, None,
+            f"the spreadsheet's own time zone '{own}' (File → Settings) is not known",
+            f"add a '{T.SET_TIME_ZONE}' row to Settings with a zone such as Europe/Berlin, "
+            "or pick a zone in File → Settings → Time zone",
+        )]) from None
+    conflict = zone_conflict(setting, own)
+    return local_run_time(now, zone), [conflict] if conflict else []
 
 
 # ----------------------------------------------------------------------------- lock
@@ -148,7 +168,7 @@ def _source_values(
         return pd.DataFrame(), {}
     from sheets_health import sources
 
-    run_at = now if now.tzinfo is not None else now.astimezone()  # the machine's local zone
+    run_at = now  # aware, in the sheet's zone: windows end at this instant
 
     def read_tab(spreadsheet: str | None, tab: str) -> Table:
         if spreadsheet is None and tab in tables:
@@ -180,10 +200,10 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    now = wall_clock(now)
     tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
     model = read_model(tables, list(config.metrics))
-    metrics, unknown = _source_values(config, backend, tables, model, now, force, progress)
+    run_at, warnings = _run_time(now, model, backend)
+    metrics, unknown = _source_values(config, backend, tables, model, run_at, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
     sheet = pd.DataFrame.from_dict(  # object dtype: cells keep their own types (no NaT)
@@ -210,8 +230,8 @@ def score(
         for cid, row in raw.to_dict(orient="index").items()
     }
     check_values(model.measures, values, locate)
-    scores = score_customers(model, raw, now.date())
-    return Scored(model, scores, raw, tables, unknown)
+    scores = score_customers(model, raw, run_at.date())
+    return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings))
 
 
 def _previous_customer_count(log: Table | None) -> int | None:
@@ -248,12 +268,15 @@ def run_sync(
     progress: Progress | None = None,
 ) -> SyncReport:
     backend = backend or open_backend(config.sheet)
-    now = wall_clock(now or dt.datetime.now())
     with run_lock(lock_path(config)):
-        scored = score(config, backend, now, force=force, progress=progress)
+        scored = score(config, backend, now or dt.datetime.now(), force=force,
+                       progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores
-        warnings: list[str] = []
+        assert scored.run_at is not None
+        run_at = scored.run_at  # aware, in the sheet's zone
+        now = run_at.replace(tzinfo=None)  # its wall time: what the cells show
+        warnings: list[str] = list(scored.warnings)
         customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
         tab_plans = [customers_plan]
         history = tables.get(T.HISTORY)
@@ -271,7 +294,7 @@ def run_sync(
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
     return SyncReport(
-        run_at=now,
+        run_at=run_at,
         dry_run=dry_run,
         sheet=backend.description,
         customers=len(model.customers),

@@ -78,6 +78,7 @@ SET_MIN_COVERAGE = "Minimum coverage"
 SET_TREND_DAYS = "Trend window days"
 SET_ROLLUP = "Outcome roll-up"
 SET_MAX_REASONS = "Reasons shown"
+SET_TIME_ZONE = "Time zone"
 
 # History and Sync log
 DATE = "Date"

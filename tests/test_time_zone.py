@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from sheets_health import commands
-from sheets_health import sync as sync_module
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_BAD_INPUT, ContractError
 from sheets_health.model import CellValue
+from sheets_health.zones import parse_zone
 from tests.contract.factories import Tabs, XlsxUnderTest
 from tests.contract.google_factory import GoogleUnderTest, make_google
 from tests.emulator import SheetsEmulator
@@ -196,14 +196,31 @@ def test_source_windows_are_the_same_instant_whatever_the_zone(tmp_path: Path) -
     ("Europe/Berlin", dt.timedelta(hours=1)),  # 2026-11-22: winter time
     ("Etc/GMT", dt.timedelta(0)),
     ("GMT-07:00", dt.timedelta(hours=-7)),  # Google's custom zones
-    ("GMT+05:30", dt.timedelta(hours=5, minutes=30)),
+    ("GMT+5:30", dt.timedelta(hours=5, minutes=30)),
 ])
-def test_google_zone_names(text: str, offset: dt.timedelta) -> None:
-    zone = sync_module.sheet_zone(None, text, NOW)
-    assert NOW.astimezone(zone).utcoffset() == offset
+def test_zone_names_google_uses(text: str, offset: dt.timedelta) -> None:
+    assert NOW.astimezone(parse_zone(text)).utcoffset() == offset
 
 
-def test_an_unknown_google_zone_is_a_clear_error() -> None:
-    with pytest.raises(ContractError) as caught:
-        sync_module.sheet_zone(None, "Mars/Olympus", NOW)
-    assert "Mars/Olympus" in str(caught.value) and "Time zone" in str(caught.value)
+@pytest.mark.parametrize("text", ["Mars/Olympus", "Berlin", "GMT+15:00", "", "../etc/passwd"])
+def test_unknown_zone_names_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        parse_zone(text)
+
+
+def test_an_unknown_google_zone_is_bad_input_and_writes_nothing(make_sheet: MakeSheet,
+                                                                request: pytest.FixtureRequest
+                                                                ) -> None:
+    if "google" not in request.node.callspec.id:
+        pytest.skip("only a Google sheet has a zone of its own")
+    sheet = make_sheet("Mars/Olympus")
+    before = sheet.cells("Customers")
+    result = CliRunner().invoke(main, ["--config", str(sheet.config), "sync"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "time zone 'Mars/Olympus' (File → Settings) is not known" in result.output
+    assert "'Time zone' row to Settings" in result.output
+    assert sheet.cells("Customers") == before
+    # the Settings row is the way out: with it the same sheet syncs
+    sheet = make_sheet("Mars/Olympus", setting=TOKYO)
+    commands.sync(sheet.config, now=NOW)
+    assert sheet.column("History", "Date")[0] == dt.date(2026, 11, 23)

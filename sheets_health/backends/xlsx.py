@@ -91,6 +91,11 @@ class XlsxBackend:
     def description(self) -> str:
         return f"workbook {self.path}"
 
+    @property
+    def time_zone(self) -> str | None:
+        """A workbook has no zone of its own: the `Time zone` setting or the machine's."""
+        return None
+
     # ------------------------------------------------------------------------- read
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
