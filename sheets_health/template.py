@@ -96,12 +96,27 @@ SYNC_LOG_HEADERS = (
 
 
 @dataclass(frozen=True)
+class PrintLayout:
+    """How a tab prints so that a page read at 100 % is legible: nothing squeezed to fit.
+
+    The header row repeats on every page; pages go across, then down, so the first pages
+    hold every column of the first customers.
+    """
+
+    landscape: bool = True
+    fit_to_width: bool = False  # only for tabs narrow enough to stay legible on one width
+    repeat_columns: tuple[str, ...] = ()  # the key, printed at the left of every page
+    wrap: tuple[str, ...] = ()  # long text wraps in its column instead of being cut off
+
+
+@dataclass(frozen=True)
 class TabTemplate:
     name: str
     headers: tuple[str, ...]
     rows: tuple[tuple[CellValue, ...], ...] = ()  # written only when the tab is created
     dropdowns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     frozen_rows: int = 1
+    print_layout: PrintLayout = PrintLayout()
 
 
 RAG_CHOICES = tuple(r.value for r in Rag)
@@ -115,6 +130,8 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             OVERRIDE: RAG_CHOICES,
             STATUS: tuple(s.value for s in CustomerStatus),
         },
+        print_layout=PrintLayout(repeat_columns=(CUSTOMER_ID, CUSTOMER_NAME),
+                                 wrap=(OUTCOMES, OVERRIDE_REASON, REASONS, NEXT_STEP)),
     ),
     TabTemplate(
         SCORECARD,
@@ -144,6 +161,8 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             VALUE_DEGREE: ("1", "2", "3"),
             SCORING: tuple(k.value for k in ScoringKind),
         },
+        print_layout=PrintLayout(repeat_columns=(MEASURE,),
+                                 wrap=(SCORING, ACTION_WHEN_RED, NOTES)),
     ),
     TabTemplate(
         SETTINGS,
@@ -157,9 +176,12 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_ROLLUP, "mean", "How several outcome scores roll up: mean or min"),
             (SET_MAX_REASONS, 3, "How many drivers the Reasons column names"),
         ),
+        print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),
-    TabTemplate(HISTORY, HISTORY_HEADERS),
-    TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS),
+    TabTemplate(HISTORY, HISTORY_HEADERS,
+                print_layout=PrintLayout(landscape=False, fit_to_width=True)),
+    TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS,
+                print_layout=PrintLayout(fit_to_width=True, wrap=("Message",))),
 )
 
 

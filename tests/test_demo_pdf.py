@@ -29,9 +29,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
-# 10 pt text (a 100 % print of the demo's 11 pt cells, a little under for the font LibreOffice
-# substitutes) is comfortable; the squeezed 23-column page came out under 4 pt.
-MIN_WORD_HEIGHT_PT = 9.0
+# pdftotext's word box is about 1.3 × the font size: 11.5 pt boxes are 9 pt text, the least
+# that reads well on paper. The demo's 11 pt cells printed at 100 % give 14.3 pt boxes; the
+# old page that squeezed all 23 columns onto one width gave 3.4 pt (under 3 pt text).
+MIN_WORD_HEIGHT_PT = 11.5
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
                    r"(.*?)</word>")
 

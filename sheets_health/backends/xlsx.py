@@ -28,7 +28,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.numbers import is_date_format, is_datetime
 from openpyxl.utils import get_column_letter
@@ -36,6 +36,13 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheets_health.backends.xlsx_print import (
+    WRAP,
+    apply_print_layout,
+    fit_row_height,
+    wrap_cell,
+    wrapping_columns,
+)
 from sheets_health.cells import is_blank, key_text, same_value
 from sheets_health.errors import (
     AccessDeniedError,
@@ -65,6 +72,7 @@ LOOSE_DROPDOWNS = frozenset({norm_header(SCORING)})  # dropdowns that accept oth
 WIDE_COLUMNS = frozenset(
     norm_header(h) for h in ("Reasons", "Next step", "Notes", "Action when red", "Message")
 )
+TIME_COLUMNS = frozenset(norm_header(h) for h in ("Run at", "Scored at"))  # yyyy-mm-dd hh:mm
 _INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-health.toml"
 _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
 
@@ -79,6 +87,7 @@ class _TabWriter:
     ws: Worksheet
     values: Worksheet  # the same tab from the data_only load (cached formula results)
     columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
+    wraps: dict[int, Alignment] = field(default_factory=dict)  # column -> its wrapping style
 
 
 class XlsxBackend:
@@ -136,7 +145,7 @@ class XlsxBackend:
                     )
                 )
                 continue
-            tab = _TabWriter(ws, values, _header_columns(values))
+            tab = _TabWriter(ws, values, _header_columns(values), wrapping_columns(ws))
             _add_headers(tab, tab_plan.add_headers)
             for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
                 written += _write_row(tab, update_row, cells, problems)
@@ -461,9 +470,13 @@ def _write_row(
             )
             continue
         written.append((cell, _set_value(cell, write.value)))
+        if col in tab.wraps:
+            wrap_cell(cell)  # see wrapping_columns
         if write.fill is not None:
             rgb = "FF" + write.fill.value
             cell.fill = PatternFill(fill_type="solid", fgColor=rgb, bgColor=rgb)
+    if any(cell.column in tab.wraps for cell, _value in written):
+        fit_row_height(tab.ws, row, tab.wraps)
     return written
 
 
@@ -589,6 +602,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         changes.append(f"added tab {tab.name}")
         if tab.frozen_rows:
             ws.freeze_panes = f"A{tab.frozen_rows + 1}"
+    wrapping = {norm_header(h) for h in tab.print_layout.wrap}
     columns = _header_columns(ws)
     existing = set(columns)
     last = max(columns.values(), default=0)
@@ -601,6 +615,8 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         cell.font = Font(bold=True)
         columns[norm_header(header)] = last
         ws.column_dimensions[get_column_letter(last)].width = _width(tab, header)
+        if norm_header(header) in wrapping:
+            ws.column_dimensions[get_column_letter(last)].alignment = WRAP
         if not new_tab:
             changes.append(f"added column {header} to {ws.title}")
     if new_tab:
@@ -608,6 +624,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
             for c, value in enumerate(values, start=1):
                 if not is_blank(value):
                     _set_value(ws.cell(row=r, column=c), value)
+        apply_print_layout(ws, tab.print_layout, tab.frozen_rows)
     for header, choices in tab.dropdowns.items():
         col = columns.get(norm_header(header))
         if col is None or _has_dropdown(ws, col):
@@ -636,6 +653,8 @@ def _has_dropdown(ws: Worksheet, col: int) -> bool:
 def _width(tab: TabTemplate, header: str) -> float:
     if norm_header(header) in WIDE_COLUMNS:
         return 48
+    if norm_header(header) in TIME_COLUMNS:
+        return 18  # narrower prints ### instead of the time
     index = tab.headers.index(header)
     longest = max(
         [len(header)] + [len(str(r[index])) for r in tab.rows if index < len(r)], default=0
