@@ -22,6 +22,11 @@ from sheets_health.backends.xlsx import XlsxBackend, apply_print_layout
 from sheets_health.model import CellValue
 
 SEED = 20261122
+# The customer the README and the demo's `Try:` line explain. Red by construction, whatever
+# the date or the demo's size: an at-risk profile in every source and every sheet measure at
+# its worst (CSM score 1, no sponsor, onboarding overdue, no success-plan review).
+EXAMPLE_CUSTOMER = "C069"
+_EXAMPLE_INDEX = int(EXAMPLE_CUSTOMER[1:]) - 1
 WORKBOOK = "customers.xlsx"
 OUTCOMES = ("Automate workflows", "Executive reporting", "Team collaboration")
 PROFILES = ("healthy", "steady", "at_risk", "new")
@@ -62,6 +67,8 @@ def _customers(
         share = (i % 100) if count <= 100 else i * 100 // count
         profile = PROFILES[0] if share < 38 else PROFILES[1] if share < 68 else \
             PROFILES[2] if share < 90 else PROFILES[3]
+        if i == _EXAMPLE_INDEX:
+            profile = "at_risk"
         age = rng.randint(10, 40) if profile == "new" else rng.randint(120, 900)
         started = today - dt.timedelta(days=age)
         outcomes = rng.sample(OUTCOMES, 2 if rng.random() < 0.25 else 1)
@@ -99,6 +106,9 @@ def _customers(
         if profile == "new" and i % 2:
             row["Exec sponsor"] = None
         rows.append(row)
+    if count > _EXAMPLE_INDEX:
+        rows[_EXAMPLE_INDEX].update({"CSM score": 1, "Exec sponsor": "none", "Gut RAG": "Red",
+                                     "Onboarding done": None, "Success plan reviewed": "no"})
     # A CSM's judgement call, documented the way the team would write it.
     rows[5].update({T.OVERRIDE: "Yellow", T.OVERRIDE_REASON: "Champion left last week",
                     T.OVERRIDE_UNTIL: today + dt.timedelta(days=21)})

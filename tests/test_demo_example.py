@@ -49,6 +49,9 @@ def test_the_readmes_explain_example_is_red(tmp_path: Path,
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     assert health_in(result.stdout) == (args[-1], "Red")
+    # the README quotes how the answer starts
+    quoted = re.search(r"It starts `([^`]+)`", README.read_text(encoding="utf-8"))
+    assert quoted and result.stdout.splitlines()[0] == quoted[1]
 
 
 def test_the_demos_try_line_runs_and_shows_a_red_customer(tmp_path: Path,

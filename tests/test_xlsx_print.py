@@ -68,12 +68,29 @@ def test_reasons_written_by_a_sync_wrap_and_their_rows_grow(tmp_path: Path) -> N
     assert wrapped_lines(str(ws.cell(row=3, column=reasons).value), width) == 2
 
 
-def test_a_sheet_without_wrapping_columns_keeps_its_row_heights(tmp_path: Path) -> None:
+def test_output_columns_a_sync_adds_wrap_too(tmp_path: Path) -> None:
+    config = write_sheet(tmp_path)  # no init: the sync adds the output columns itself
+    commands.sync(config, now=NOW)
+    ws = load_workbook(tmp_path / "sheet.xlsx")[T.CUSTOMERS]
+    headers = [c.value for c in ws[1]]
+    reasons = ws.cell(row=3, column=headers.index(T.REASONS) + 1)
+    assert reasons.alignment.wrap_text
+    assert ws.column_dimensions[reasons.column_letter].width == 48
+    assert ws.row_dimensions[3].height == 30  # two lines of C002's reasons
+
+
+def test_rows_without_wrapped_text_keep_their_heights(tmp_path: Path) -> None:
     tabs = valid_tabs()
     config = write_sheet(tmp_path, tabs)
-    commands.sync(config, now=NOW)  # no init: output columns are added without a style
-    ws = load_workbook(tmp_path / "sheet.xlsx")[T.CUSTOMERS]
-    assert all(ws.row_dimensions[r].height is None for r in range(1, ws.max_row + 1))
+    path = tmp_path / "sheet.xlsx"
+    commands.sync(config, now=NOW)
+    book = load_workbook(path)
+    book[T.SCORECARD].row_dimensions[2].height = 40  # a person's own layout
+    book.save(path)
+    tabs_after = load_workbook(path)[T.SCORECARD]
+    assert tabs_after.row_dimensions[2].height == 40
+    commands.sync(config, now=NOW + dt.timedelta(days=1))  # writes History, Sync log
+    assert load_workbook(path)[T.SCORECARD].row_dimensions[2].height == 40
 
 
 @pytest.mark.parametrize(("text", "width", "lines"), [

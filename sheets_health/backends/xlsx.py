@@ -63,7 +63,7 @@ from sheets_health.model import (
     WritePlan,
     norm_header,
 )
-from sheets_health.template import SCORING, TabTemplate
+from sheets_health.template import SCORING, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -375,6 +375,22 @@ def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
             cell.font = Font(bold=True)
         _set_value(cell, header)
         tab.columns[norm_header(header)] = last
+        if norm_header(header) in _template_wraps(tab.ws.title):  # Reasons wrap from the start
+            letter = get_column_letter(last)
+            chosen = letter in tab.ws.column_dimensions  # a width the person chose stays
+            dim = tab.ws.column_dimensions[letter]
+            dim.alignment = WRAP
+            if not chosen:
+                dim.width = 48
+            tab.wraps[last] = WRAP
+
+
+def _template_wraps(title: str) -> frozenset[str]:
+    """Headers the template's print layout wraps in the tab of that name (none if unknown)."""
+    for tab in TEMPLATE:
+        if norm_header(tab.name) == norm_header(title):
+            return frozenset(norm_header(h) for h in tab.print_layout.wrap)
+    return frozenset()
 
 
 def _free_column(ws: Worksheet, col: int) -> int:
