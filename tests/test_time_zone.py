@@ -150,7 +150,8 @@ def test_an_unknown_zone_is_bad_input_naming_the_cell(tmp_path: Path) -> None:
     assert "Europe/Berlin" in problem.fix
     result = CliRunner().invoke(main, ["--config", str(config), "sync"])
     assert result.exit_code == EXIT_BAD_INPUT
-    assert "tab 'Settings', row 4, column 'Value'" in result.output
+    assert ("tab 'Settings', row 4, column 'Value': 'Europe/Springfield' is not a known "
+            "time zone") in result.output
     assert hashlib.sha256(workbook.read_bytes()).hexdigest() == before
 
 
