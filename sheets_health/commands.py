@@ -167,8 +167,14 @@ def demo(directory: Path, now: dt.datetime | None = None) -> tuple[SyncReport, P
 
 
 def demo_example_id(report: SyncReport) -> str:
-    """A red customer is the most instructive one to explain."""
-    for update in report.plan.tabs[0].updates:
+    """A red customer is the most instructive one to explain: the demo's own example (Red by
+    construction), else the first red one (a demo too small to hold it)."""
+    from sheets_health.demo import EXAMPLE_CUSTOMER
+
+    updates = report.plan.tabs[0].updates
+    if any(u.key[0] == EXAMPLE_CUSTOMER for u in updates):
+        return EXAMPLE_CUSTOMER
+    for update in updates:
         health = update.cells.get(T.HEALTH)
         if health is not None and health.value == "Red":
             return update.key[0]

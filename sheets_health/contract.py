@@ -41,6 +41,7 @@ from sheets_health.model import (
     Table,
     norm_header,
 )
+from sheets_health.zones import parse_zone
 
 V = TypeVar("V")
 
@@ -179,10 +180,17 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             values["rollup"] = problems.parse(_choice(RollUp), value, tab, row, col, "mean or min")
         elif key == norm_header(T.SET_INACTIVE):
             values["inactive_statuses"] = _inactive_statuses(value, tab, row, col, problems)
+        elif key == norm_header(T.SET_TIME_ZONE):
+            values["time_zone"] = problems.parse(
+                lambda v: parse_zone(key_text(v)), value, tab, row, col,
+                "an IANA time zone name such as Europe/Berlin or America/New_York "
+                "(or clear the value to use the spreadsheet's or this computer's zone)",
+            )
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
-                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE)
+                 T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
+                 T.SET_TIME_ZONE)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),

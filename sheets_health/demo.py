@@ -12,14 +12,21 @@ import random
 from pathlib import Path
 
 import openpyxl
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.dimensions import ColumnDimension
 
 from sheets_health import demo_sources
 from sheets_health import template as T
-from sheets_health.backends.xlsx import XlsxBackend
+from sheets_health.backends.xlsx import XlsxBackend, apply_print_layout
 from sheets_health.model import CellValue
 
 SEED = 20261122
+# The customer the README and the demo's `Try:` line explain. Red by construction, whatever
+# the date or the demo's size: an at-risk profile in every source and every sheet measure at
+# its worst (CSM score 1, no sponsor, onboarding overdue, no success-plan review).
+EXAMPLE_CUSTOMER = "C069"
+_EXAMPLE_INDEX = int(EXAMPLE_CUSTOMER[1:]) - 1
 WORKBOOK = "customers.xlsx"
 OUTCOMES = ("Automate workflows", "Executive reporting", "Team collaboration")
 PROFILES = ("healthy", "steady", "at_risk", "new")
@@ -60,6 +67,8 @@ def _customers(
         share = (i % 100) if count <= 100 else i * 100 // count
         profile = PROFILES[0] if share < 38 else PROFILES[1] if share < 68 else \
             PROFILES[2] if share < 90 else PROFILES[3]
+        if i == _EXAMPLE_INDEX:
+            profile = "at_risk"
         age = rng.randint(10, 40) if profile == "new" else rng.randint(120, 900)
         started = today - dt.timedelta(days=age)
         outcomes = rng.sample(OUTCOMES, 2 if rng.random() < 0.25 else 1)
@@ -97,6 +106,9 @@ def _customers(
         if profile == "new" and i % 2:
             row["Exec sponsor"] = None
         rows.append(row)
+    if count > _EXAMPLE_INDEX:
+        rows[_EXAMPLE_INDEX].update({"CSM score": 1, "Exec sponsor": "none", "Gut RAG": "Red",
+                                     "Onboarding done": None, "Success plan reviewed": "no"})
     # A CSM's judgement call, documented the way the team would write it.
     rows[5].update({T.OVERRIDE: "Yellow", T.OVERRIDE_REASON: "Champion left last week",
                     T.OVERRIDE_UNTIL: today + dt.timedelta(days=21)})
@@ -109,6 +121,7 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     ``customers_count`` scales the same mix of profiles up for benchmarks.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    now = now.astimezone()  # the sync's view: a naive time is this machine's, like its days
     rng = random.Random(SEED)
     today = now.date()
     customers = _customers(rng, today - dt.timedelta(days=900), today, customers_count)
@@ -122,11 +135,8 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     book = openpyxl.load_workbook(workbook)
     _fill_customers(book[T.CUSTOMERS], customers)
     _fill_scorecard(book[T.SCORECARD], [*_SHEET_MEASURES, *metric_rows])
-    for sheet in book.worksheets:  # printable: every column on one landscape page width
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    for tab in T.TEMPLATE:  # the template's print layout, over the demo's own columns
+        apply_print_layout(book[tab.name], tab.print_layout, tab.frozen_rows)
     book.save(workbook)
     config = directory / "sheets-health.toml"
     config.write_text(
@@ -143,20 +153,23 @@ _MEASURE_COLUMNS = ("CSM score", "Exec sponsor", "Onboarding done", "Success pla
 
 def _fill_customers(sheet: object, customers: list[dict[str, CellValue]]) -> None:
     headers = [*T.CUSTOMER_INPUTS, *_MEASURE_COLUMNS, *T.OUTPUT_COLUMNS]
-    wide = {T.REASONS: 70, T.NEXT_STEP: 40, T.CUSTOMER_NAME: 20, T.OUTCOMES: 24,
+    wide = {T.REASONS: 60, T.NEXT_STEP: 40, T.CUSTOMER_NAME: 20, T.OUTCOMES: 24,
             T.SCORED_AT: 17, T.START_DATE: 12, "Renewal date": 13}
+    top = Alignment(vertical="top")  # rows grow with wrapped Reasons: read from the top
     for col, header in enumerate(headers, start=1):
-        sheet.cell(row=1, column=col, value=header)  # type: ignore[attr-defined]
+        sheet.cell(row=1, column=col, value=header).font = Font(  # type: ignore[attr-defined]
+            bold=True)
         letter = get_column_letter(col)
-        sheet.column_dimensions[letter].width = wide.get(  # type: ignore[attr-defined]
-            header, max(10, len(header) + 2))
+        # a fresh column: init styled the template's column order, not the demo's
+        sheet.column_dimensions[letter] = ColumnDimension(  # type: ignore[attr-defined]
+            sheet, index=letter, width=wide.get(header, max(10, len(header) + 2)))
     for r, customer in enumerate(customers, start=2):
         for col, header in enumerate(headers, start=1):
             value = customer.get(str(header))
-            if value is not None:
-                cell = sheet.cell(row=r, column=col, value=value)  # type: ignore[attr-defined]
-                if isinstance(value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
+            cell = sheet.cell(row=r, column=col, value=value)  # type: ignore[attr-defined]
+            cell.alignment = top
+            if isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
 
 
 def _fill_scorecard(sheet: object, rows: list[tuple[CellValue, ...]]) -> None:
@@ -170,3 +183,8 @@ def _fill_scorecard(sheet: object, rows: list[tuple[CellValue, ...]]) -> None:
     for r, row in enumerate(rows, start=2):
         for col, value in enumerate(row, start=1):
             sheet.cell(row=r, column=col, value=value)  # type: ignore[attr-defined]
+    for col, header in enumerate(headers, start=1):  # the demo's names are longer
+        if header == T.MEASURE or str(header).startswith(T.WEIGHT_PREFIX):
+            longest = max(len(str(header)), *(len(str(r[col - 1])) for r in rows))
+            sheet.column_dimensions[  # type: ignore[attr-defined]
+                get_column_letter(col)].width = longest + 2

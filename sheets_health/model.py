@@ -132,6 +132,7 @@ class Settings:
     max_reasons: int = 3
     # Status values (casefolded) whose customers are not scored: Health shows the status
     inactive_statuses: tuple[str, ...] = (CustomerStatus.CHURNED.value,)
+    time_zone: dt.tzinfo | None = None  # the `Time zone` row; None: see sheets_health.zones
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:

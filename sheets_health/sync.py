@@ -19,7 +19,7 @@ from sheets_health.changes import ColourChange, colour_changes
 from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
 from sheets_health.contract import check_values, read_model
-from sheets_health.errors import SourceError, UnsafeInputError
+from sheets_health.errors import ContractError, Problem, SourceError, UnsafeInputError
 from sheets_health.lock import lock_path, run_lock, sheet_lock
 from sheets_health.model import (
     ApplyResult,
@@ -33,6 +33,7 @@ from sheets_health.model import (
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
 from sheets_health.runlog import RESULT_OK, failures_logged
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
+from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
@@ -49,6 +50,8 @@ class Scored:
     raw: pd.DataFrame
     tables: Mapping[str, Table]
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
+    run_at: dt.datetime | None = None  # the run's instant in the sheet's zone (aware)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,27 @@ class SyncReport:
         }
 
 
-def wall_clock(now: dt.datetime) -> dt.datetime:
-    """The machine's local wall time, naive: what `Scored at`, History dates and the Sync
-    log show (spreadsheets have no time zones). An aware time is converted first."""
-    return now.astimezone().replace(tzinfo=None) if now.tzinfo is not None else now
+def wall_clock(now: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """Naive wall time in the sheet's zone (None: the machine's): what `Scored at`, History
+    dates and the Sync log show, as cells hold no zone. A naive ``now`` is the machine's."""
+    return local_run_time(now, zone).replace(tzinfo=None)
+
+
+def _run_time(now: dt.datetime, model: SheetModel, backend: Backend
+              ) -> tuple[dt.datetime, list[str]]:
+    """The run's instant in the zone the sheet's days follow (`sheets_health.zones`)."""
+    setting, own = model.settings.time_zone, backend.time_zone
+    try:
+        zone = sheet_zone(setting, own)
+    except ValueError:
+        raise ContractError([Problem(
+            T.SETTINGS, None, None,
+            f"the spreadsheet's own time zone '{own}' (File → Settings) is not known",
+            f"add a '{T.SET_TIME_ZONE}' row to Settings with a zone such as Europe/Berlin, "
+            "or pick a zone in File → Settings → Time zone",
+        )]) from None
+    conflict = zone_conflict(setting, own)
+    return local_run_time(now, zone), [conflict] if conflict else []
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -116,7 +136,7 @@ def _source_values(
         return pd.DataFrame(), {}
     from sheets_health import sources
 
-    run_at = now if now.tzinfo is not None else now.astimezone()  # the machine's local zone
+    run_at = now  # aware, in the sheet's zone: windows end at this instant
 
     def read_tab(spreadsheet: str | None, tab: str) -> Table:
         if spreadsheet is None and tab in tables:
@@ -148,10 +168,10 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    now = wall_clock(now)
     tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
     model = read_model(tables, list(config.metrics))
-    metrics, unknown = _source_values(config, backend, tables, model, now, force, progress)
+    run_at, warnings = _run_time(now, model, backend)
+    metrics, unknown = _source_values(config, backend, tables, model, run_at, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
     sheet = sheet_frame(model)  # object dtype: cells keep their own types (no NaT, Percent)
@@ -173,8 +193,8 @@ def score(
 
     values = cell_values(raw)
     check_values(model.measures, values, locate)
-    scores = score_customers(model, raw, now.date())
-    return Scored(model, scores, raw, tables, unknown)
+    scores = score_customers(model, raw, run_at.date())
+    return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings))
 
 
 def _previous_customer_count(log: Table | None) -> int | None:
@@ -220,12 +240,17 @@ def run_sync(
     """One sync. A failure that leaves the sheet reachable also gets an `error` row in the Sync
     log (never on a dry run); the original error is raised unchanged."""
     backend = backend or open_backend(config.sheet)
-    now = wall_clock(now or dt.datetime.now())
-    with sheet_lock(config), failures_logged(backend, now, _mode(force), dry_run=dry_run):
-        scored = score(config, backend, now, force=force, progress=progress)
+    started = now or dt.datetime.now()
+    # a run that fails before the read knows only this machine's zone for its error row
+    with sheet_lock(config), failures_logged(backend, wall_clock(started), _mode(force),
+                                             dry_run=dry_run):
+        scored = score(config, backend, started, force=force, progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores
-        warnings: list[str] = []
+        assert scored.run_at is not None
+        run_at = scored.run_at  # aware, in the sheet's zone
+        now = run_at.replace(tzinfo=None)  # its wall time: what the cells show
+        warnings: list[str] = list(scored.warnings)
         customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
         changes = colour_changes(tables[T.CUSTOMERS], model, scores)
         tab_plans = [customers_plan]
@@ -244,7 +269,7 @@ def run_sync(
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
     return SyncReport(
-        run_at=now,
+        run_at=run_at,
         dry_run=dry_run,
         sheet=backend.description,
         customers=_active(model),

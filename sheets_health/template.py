@@ -81,6 +81,7 @@ SET_TREND_DAYS = "Trend window days"
 SET_ROLLUP = "Outcome roll-up"
 SET_MAX_REASONS = "Reasons shown"
 SET_INACTIVE = "Inactive statuses"
+SET_TIME_ZONE = "Time zone"
 
 # History and Sync log
 DATE = "Date"
@@ -99,12 +100,27 @@ SYNC_LOG_HEADERS = (
 
 
 @dataclass(frozen=True)
+class PrintLayout:
+    """How a tab prints so that a page read at 100 % is legible: nothing squeezed to fit.
+
+    The header row repeats on every page; pages go across, then down, so the first pages
+    hold every column of the first customers.
+    """
+
+    landscape: bool = True
+    fit_to_width: bool = False  # only for tabs narrow enough to stay legible on one width
+    repeat_columns: tuple[str, ...] = ()  # the key, printed at the left of every page
+    wrap: tuple[str, ...] = ()  # long text wraps in its column instead of being cut off
+
+
+@dataclass(frozen=True)
 class TabTemplate:
     name: str
     headers: tuple[str, ...]
     rows: tuple[tuple[CellValue, ...], ...] = ()  # written only when the tab is created
     dropdowns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     frozen_rows: int = 1
+    print_layout: PrintLayout = PrintLayout()
 
 
 RAG_CHOICES = tuple(r.value for r in Rag)
@@ -118,6 +134,8 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             OVERRIDE: RAG_CHOICES,
             STATUS: tuple(s.value for s in CustomerStatus),
         },
+        print_layout=PrintLayout(repeat_columns=(CUSTOMER_ID, CUSTOMER_NAME),
+                                 wrap=(OUTCOMES, OVERRIDE_REASON, REASONS, NEXT_STEP)),
     ),
     TabTemplate(
         SCORECARD,
@@ -147,6 +165,8 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             VALUE_DEGREE: ("1", "2", "3"),
             SCORING: tuple(k.value for k in ScoringKind),
         },
+        print_layout=PrintLayout(repeat_columns=(MEASURE,),
+                                 wrap=(SCORING, ACTION_WHEN_RED, NOTES)),
     ),
     TabTemplate(
         SETTINGS,
@@ -163,9 +183,12 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_INACTIVE, CustomerStatus.CHURNED.value,
              "Statuses that are not scored (comma-separated): Health shows the status"),
         ),
+        print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),
-    TabTemplate(HISTORY, HISTORY_HEADERS),
-    TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS),
+    TabTemplate(HISTORY, HISTORY_HEADERS,
+                print_layout=PrintLayout(landscape=False, fit_to_width=True)),
+    TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS,
+                print_layout=PrintLayout(fit_to_width=True, wrap=("Message",))),
 )
 
 

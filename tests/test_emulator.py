@@ -270,6 +270,24 @@ def test_fields_mask_and_colour_styles(gc: gspread.Client, sid: str) -> None:
         "red": 0.8}}}
 
 
+def test_time_zone_is_a_spreadsheet_property_like_google(emu: SheetsEmulator, gc: gspread.Client,
+                                                          sid: str) -> None:
+    # as in gspread's recording SpreadsheetTest.test_timezone_and_locale: a new sheet is in
+    # Etc/GMT, updateSpreadsheetProperties changes it, and a field mask can pick it alone
+    sh = gc.open_by_key(sid)
+    assert sh.timezone == "Etc/GMT"
+    sh.update_timezone("Europe/Paris")
+    assert gc.open_by_key(sid).timezone == "Europe/Paris"
+    emu.set_time_zone(sid, "Asia/Tokyo")  # what a person does in File → Settings
+    got = gc.http_client.fetch_sheet_metadata(sid, params={
+        "fields": "properties(timeZone),sheets(properties(title))"})
+    assert got == {"properties": {"timeZone": "Asia/Tokyo"},
+                   "sheets": [{"properties": {"title": "Customers"}},
+                              {"properties": {"title": "Sync log"}}]}
+    other = emu.create_spreadsheet("Other", time_zone="America/Los_Angeles")
+    assert gc.open_by_key(other).timezone == "America/Los_Angeles"
+
+
 def test_response_ranges_return_written_rows(gc: gspread.Client, sid: str) -> None:
     answer = gc.open_by_key(sid).batch_update({
         "requests": [{"updateCells": {

@@ -17,6 +17,12 @@ class Backend(Protocol):
         """Where the sheet is, for messages (never includes credentials)."""
         ...
 
+    @property
+    def time_zone(self) -> str | None:
+        """The spreadsheet's own time zone as of the last `read` (a Google sheet's
+        ``Europe/Berlin``, read in that same request); None when the file has none."""
+        ...
+
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
         """Read the named tabs (matched case/space-insensitively) in as few calls as possible.
 

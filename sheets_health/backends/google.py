@@ -1,9 +1,10 @@
 """Google Sheets backend: few, atomic requests through gspread's pluggable HTTP client.
 
 Per sync: one ``spreadsheets.get`` reads every tab asked for (values, date formats and
-backgrounds under a field mask); ``apply`` re-reads the key columns (one request), maps rows
-again by key, and writes everything in one ``batchUpdate`` whose response carries the key
-columns after the write, so a sort or insert that raced the write is seen and repaired.
+backgrounds under a field mask, and the spreadsheet's time zone); ``apply`` re-reads the key
+columns (one request), maps rows again by key, and writes everything in one ``batchUpdate``
+whose response carries the key columns after the write, so a sort or insert that raced the
+write is seen and repaired.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class GoogleBackend:
         self._titles: dict[str, str] | None = None  # normalised title -> title
         self._grids: dict[str, Grid] = {}  # normalised title -> last layout seen
         self._tables: dict[str, Table] = {}  # normalised title -> last table read
+        self._time_zone: str | None = None  # properties.timeZone, from the last read
 
     @classmethod
     def from_config(
@@ -119,6 +121,11 @@ class GoogleBackend:
     @property
     def description(self) -> str:
         return f"Google Sheet {self.spreadsheet_id}"
+
+    @property
+    def time_zone(self) -> str | None:
+        """The spreadsheet's File → Settings time zone, as the last `read` returned it."""
+        return self._time_zone
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -174,6 +181,9 @@ class GoogleBackend:
                     raise
                 titles = self._load_titles(kind)
                 continue
+            zone = (body.get("properties") or {}).get("timeZone")
+            if zone:
+                self._time_zone = str(zone)
             grids = {norm_header(g.title): g for g in gg.parse_grids(body)}
             for norm, grid in grids.items():
                 self._grids[norm] = grid

@@ -36,7 +36,9 @@ _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRow
 CELL_FIELDS = ("effectiveValue,effectiveFormat(numberFormat(type)),"
                "userEnteredFormat(backgroundColor)")
 META_FIELDS = f"sheets({_PROPS})"
-READ_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))"
+# The sync's one read also brings the spreadsheet's time zone: the day its History rows are on.
+READ_FIELDS = ("properties(timeZone),"
+               f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
 KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
               "effectiveFormat(numberFormat(type))))))")
 VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"

@@ -29,7 +29,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.numbers import is_date_format, is_datetime
 from openpyxl.utils import get_column_letter
@@ -37,6 +37,13 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheets_health.backends.xlsx_print import (
+    WRAP,
+    apply_print_layout,
+    fit_row_height,
+    wrap_cell,
+    wrapping_columns,
+)
 from sheets_health.cells import Percent, is_blank, key_text, same_value
 from sheets_health.errors import (
     AccessDeniedError,
@@ -57,7 +64,7 @@ from sheets_health.model import (
     WritePlan,
     norm_header,
 )
-from sheets_health.template import SCORING, TabTemplate
+from sheets_health.template import SCORING, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -67,6 +74,7 @@ LOOSE_DROPDOWNS = frozenset({norm_header(SCORING)})  # dropdowns that accept oth
 WIDE_COLUMNS = frozenset(
     norm_header(h) for h in ("Reasons", "Next step", "Notes", "Action when red", "Message")
 )
+TIME_COLUMNS = frozenset(norm_header(h) for h in ("Run at", "Scored at"))  # yyyy-mm-dd hh:mm
 _INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-health.toml"
 _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
 
@@ -81,6 +89,7 @@ class _TabWriter:
     ws: Worksheet
     values: Worksheet  # the same tab from the data_only load (cached formula results)
     columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
+    wraps: dict[int, Alignment] = field(default_factory=dict)  # column -> its wrapping style
 
 
 class XlsxBackend:
@@ -92,6 +101,11 @@ class XlsxBackend:
     @property
     def description(self) -> str:
         return f"workbook {self.path}"
+
+    @property
+    def time_zone(self) -> str | None:
+        """A workbook has no zone of its own: the `Time zone` setting or the machine's."""
+        return None
 
     # ------------------------------------------------------------------------- read
 
@@ -133,7 +147,7 @@ class XlsxBackend:
                     )
                 )
                 continue
-            tab = _TabWriter(ws, values, _header_columns(values))
+            tab = _TabWriter(ws, values, _header_columns(values), wrapping_columns(ws))
             _add_headers(tab, tab_plan.add_headers)
             for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
                 written += _write_row(tab, update_row, cells, problems)
@@ -377,6 +391,22 @@ def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
             cell.font = Font(bold=True)
         _set_value(cell, header)
         tab.columns[norm_header(header)] = last
+        if norm_header(header) in _template_wraps(tab.ws.title):  # Reasons wrap from the start
+            letter = get_column_letter(last)
+            chosen = letter in tab.ws.column_dimensions  # a width the person chose stays
+            dim = tab.ws.column_dimensions[letter]
+            dim.alignment = WRAP
+            if not chosen:
+                dim.width = 48
+            tab.wraps[last] = WRAP
+
+
+def _template_wraps(title: str) -> frozenset[str]:
+    """Headers the template's print layout wraps in the tab of that name (none if unknown)."""
+    for tab in TEMPLATE:
+        if norm_header(tab.name) == norm_header(title):
+            return frozenset(norm_header(h) for h in tab.print_layout.wrap)
+    return frozenset()
 
 
 def _free_column(ws: Worksheet, col: int) -> int:
@@ -472,9 +502,13 @@ def _write_row(
             )
             continue
         written.append((cell, _set_value(cell, write.value)))
+        if col in tab.wraps:
+            wrap_cell(cell)  # see wrapping_columns
         if write.fill is not None:
             rgb = "FF" + write.fill.value
             cell.fill = PatternFill(fill_type="solid", fgColor=rgb, bgColor=rgb)
+    if any(cell.column in tab.wraps for cell, _value in written):
+        fit_row_height(tab.ws, row, tab.wraps)
     return written
 
 
@@ -618,6 +652,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         changes.append(f"added tab {tab.name}")
         if tab.frozen_rows:
             ws.freeze_panes = f"A{tab.frozen_rows + 1}"
+    wrapping = {norm_header(h) for h in tab.print_layout.wrap}
     columns = _header_columns(ws)
     existing = set(columns)
     last = max(columns.values(), default=0)
@@ -630,6 +665,8 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         cell.font = Font(bold=True)
         columns[norm_header(header)] = last
         ws.column_dimensions[get_column_letter(last)].width = _width(tab, header)
+        if norm_header(header) in wrapping:
+            ws.column_dimensions[get_column_letter(last)].alignment = WRAP
         if not new_tab:
             changes.append(f"added column {header} to {ws.title}")
     if new_tab:
@@ -637,6 +674,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
             for c, value in enumerate(values, start=1):
                 if not is_blank(value):
                     _set_value(ws.cell(row=r, column=c), value)
+        apply_print_layout(ws, tab.print_layout, tab.frozen_rows)
     for header, choices in tab.dropdowns.items():
         col = columns.get(norm_header(header))
         if col is None or _has_dropdown(ws, col):
@@ -665,6 +703,8 @@ def _has_dropdown(ws: Worksheet, col: int) -> bool:
 def _width(tab: TabTemplate, header: str) -> float:
     if norm_header(header) in WIDE_COLUMNS:
         return 48
+    if norm_header(header) in TIME_COLUMNS:
+        return 18  # narrower prints ### instead of the time
     index = tab.headers.index(header)
     longest = max(
         [len(header)] + [len(str(r[index])) for r in tab.rows if index < len(r)], default=0

@@ -147,11 +147,15 @@ class SheetsEmulator:
     def create_spreadsheet(self, title: str = "Untitled spreadsheet",
                            tabs: dict[str, list[list[Any]]] | None = None, *,
                            spreadsheet_id: str | None = None, rows: int = 1000, cols: int = 26,
-                           user_entered: bool = True, shared_with: set[str] | None = None) -> str:
+                           user_entered: bool = True, shared_with: set[str] | None = None,
+                           time_zone: str | None = None) -> str:
         """Create a spreadsheet; each tab is seeded with rows of values (USER_ENTERED by
-        default, like typing them). ``shared_with``: client emails allowed (None = all)."""
+        default, like typing them). ``shared_with``: client emails allowed (None = all).
+        ``time_zone``: its ``properties.timeZone`` (Google's default for a new one: Etc/GMT)."""
         sid = spreadsheet_id or secrets.token_urlsafe(33)[:44]
         ss = new_spreadsheet(sid, title)
+        if time_zone is not None:
+            ss.properties["timeZone"] = time_zone
         ss.shared_with = shared_with
         ss.formula_results = self.formula_results
         for i, (name, values) in enumerate((tabs or {"Sheet1": []}).items()):
@@ -248,6 +252,12 @@ class SheetsEmulator:
         with self.lock:
             col = self._column(ss.sheet_by_title(tab), old, header_row)
         self.set_value(spreadsheet_id, tab, f"{_col_letters(col)}{header_row}", new, False)
+
+    def set_time_zone(self, spreadsheet_id: str, time_zone: str) -> None:
+        """What File → Settings → Time zone does: the spreadsheet's ``properties.timeZone``
+        (a CLDR/IANA name such as ``Europe/Paris``, or a custom ``GMT-07:00``)."""
+        with self.lock:
+            self.spreadsheet(spreadsheet_id).properties["timeZone"] = time_zone
 
     def share(self, spreadsheet_id: str, *emails: str) -> None:
         ss = self.spreadsheet(spreadsheet_id)
