@@ -59,35 +59,39 @@ def auc(scores: Sequence[float] | FloatArray, retained: Sequence[bool] | BoolArr
 
 @dataclass(frozen=True)
 class SortedScores:
-    """One score vector prepared for many weighted AUCs: sorted once, ties grouped once."""
+    """One score vector prepared for many weighted AUCs: sorted and searched once.
 
-    rows: IntArray  # positions (into the analysis' rows) of the scored customers, by score
-    group_starts: IntArray  # where each run of equal scores starts in ``rows``
-    retained: BoolArray  # class of each entry of ``rows``
-    has_ties: bool
+    For a resample drawing customer i ``c_i`` times, twice the Mann–Whitney numerator is
+    Σ over retained i of c_i · (N(< s_i) + N(≤ s_i)), where N counts the churned customers'
+    draws below (or at) s_i. With the churned sorted once, N is a cumulative sum per resample
+    read at two precomputed positions per retained customer — exact, ties included.
+    """
+
+    retained_rows: IntArray  # positions (into the analysis' rows) of retained, scored rows
+    churned_rows: IntArray  # positions of churned, scored rows, by score
+    below: IntArray  # per retained row: churned rows scoring strictly lower
+    at_or_below: IntArray  # per retained row: churned rows scoring lower or equal
 
     @classmethod
     def of(cls, scores: FloatArray, retained: BoolArray) -> SortedScores:
-        present = np.flatnonzero(~np.isnan(scores))
-        order = present[np.argsort(scores[present], kind="stable")]
-        ordered = scores[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(order) else \
-            np.zeros(0, dtype=np.int64)
-        return cls(order, starts.astype(np.int64), retained[order],
-                   has_ties=len(starts) < len(order))
+        scored = ~np.isnan(scores)
+        churned = np.flatnonzero(scored & ~retained)
+        churned = churned[np.argsort(scores[churned], kind="stable")]
+        kept = np.flatnonzero(scored & retained)
+        ordered = scores[churned]
+        return cls(kept, churned,
+                   np.searchsorted(ordered, scores[kept], side="left").astype(np.int64),
+                   np.searchsorted(ordered, scores[kept], side="right").astype(np.int64))
 
     def auc(self, counts: IntArray) -> FloatArray:
         """AUC for each row of ``counts`` (resamples × analysis rows: how often each row is
-        drawn). Integer arithmetic: twice the Mann–Whitney numerator, exactly."""
-        c = counts[:, self.rows]
-        pos = np.where(self.retained, c, 0)
-        neg = c - pos
-        if self.has_ties:
-            pos = np.add.reduceat(pos, self.group_starts, axis=1)
-            neg = np.add.reduceat(neg, self.group_starts, axis=1)
-        below = np.cumsum(neg, axis=1, dtype=np.int64) - neg
-        twice_u = (pos * (2 * below + neg)).sum(axis=1, dtype=np.int64)
-        denominator = pos.sum(axis=1, dtype=np.int64) * neg.sum(axis=1, dtype=np.int64)
+        drawn); NaN for a resample without both outcomes."""
+        cumulative = np.zeros((len(counts), len(self.churned_rows) + 1), dtype=np.int32)
+        np.cumsum(counts[:, self.churned_rows], axis=1, out=cumulative[:, 1:])
+        kept = counts[:, self.retained_rows]
+        twice_u = (kept * (cumulative[:, self.below] + cumulative[:, self.at_or_below])).sum(
+            axis=1, dtype=np.int64)
+        denominator = kept.sum(axis=1, dtype=np.int64) * cumulative[:, -1].astype(np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denominator > 0, twice_u / (2.0 * denominator), np.nan)
 
@@ -110,6 +114,8 @@ class Resampler:
         self.n_boot = n_boot
         self.seed = seed
         self.batch = max(1, max_cells // max(1, len(self.customer_of_row)))
+        self._one_row_each = bool(np.array_equal(self.customer_of_row,
+                                                 np.arange(len(self.customer_of_row))))
 
     def batches(self) -> Iterator[IntArray]:
         rng = np.random.default_rng(self.seed)
@@ -119,7 +125,10 @@ class Resampler:
             b = min(self.batch, self.n_boot - done)
             draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
             per_customer = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
-            yield per_customer[:, self.customer_of_row].astype(np.int32)
+            if self._one_row_each:
+                yield per_customer.astype(np.int32)
+            else:
+                yield per_customer[:, self.customer_of_row].astype(np.int32)
             done += b
 
     def run(self, statistics: Sequence[Callable[[IntArray], FloatArray]]) -> FloatArray:
