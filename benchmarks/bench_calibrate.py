@@ -25,15 +25,15 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sheets_health.calibration import (  # noqa: E402
+from sheets_health.calibration import (
     ActiveCustomers,
     CalibrationOptions,
     OutcomeCases,
     SnapshotPicker,
     calibrate,
 )
-from sheets_health.calibration.transforms import linear_sub_scores  # noqa: E402
-from sheets_health.model import Measure, Rag, ScoringKind, Settings  # noqa: E402
+from sheets_health.calibration.transforms import linear_sub_scores
+from sheets_health.model import Measure, Rag, ScoringKind, Settings
 
 SCORECARDS = ("Adopt", "Grow", "Retain")
 START = dt.date(2025, 12, 1)
