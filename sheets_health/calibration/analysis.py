@@ -20,7 +20,6 @@ from sheets_health.calibration.report import (
     MeasureFinding,
 )
 from sheets_health.calibration.stats import (
-    BoolArray,
     FloatArray,
     IntArray,
     Resampler,
@@ -181,6 +180,3 @@ def customer_codes(ids: Sequence[str]) -> IntArray:
     codes, _ = pd.factorize(pd.Series(list(ids), dtype=object))
     return np.asarray(codes, dtype=np.int64)
 
-
-def retained_of(cases: OutcomeCases, rows: IntArray) -> BoolArray:
-    return ~cases.churned[rows]

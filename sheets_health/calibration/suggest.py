@@ -13,9 +13,12 @@ The procedure, run inside each cross-validation training set and then once on ev
 
 Current weights, fitted weights and fitted weights with scorings are all scored as the
 scorecard formula (weighted mean of the sub-scores present) on the same held-out customers;
-folds are stratified and grouped by customer, repeated with several seeds. A suggestion is
-made only when the fitted scorecard's AUC interval lies above 0.5 and the paired interval of
-its gain over the current weights lies above 0.
+folds are stratified and grouped by customer, repeated with several seeds. Each repeat's
+held-out scores are pooled into one AUC (a fold of 2 churned customers is too small for its
+own), and the repeats averaged; the intervals bootstrap customers over those held-out scores
+(they leave out the refits' own variability, so the rules below ask for a clear margin). A
+suggestion is made only when the fitted scorecard's AUC interval lies above 0.5 and the paired
+interval of its gain over the current weights lies above 0.
 """
 
 from __future__ import annotations
