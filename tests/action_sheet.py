@@ -51,6 +51,11 @@ class Sheet:
             return None
         return table("Alerts", self.alerts_headers, self.alerts_rows)
 
+    def alerts(self) -> Table:
+        found = self.alerts_table()
+        assert found is not None, "no Alerts tab yet"
+        return found
+
     def apply_alerts(self, plan: TabPlan) -> None:
         self.alerts_headers = (*self.alerts_headers, *plan.add_headers)
         index = {h: i for i, h in enumerate(self.alerts_headers)}

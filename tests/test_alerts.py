@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pytest
 
 from sheets_health import alerts as A
 from sheets_health.alerts import AlertKind, AlertRule, AlertSettings
-from sheets_health.model import Rag
+from sheets_health.model import CellValue, Rag
 from sheets_health.roster import read_roster
 from tests.action_sheet import Sheet, score, table
 
@@ -22,7 +23,7 @@ def fresh(*ids: str) -> Sheet:
                         "Renewal date": dt.date(2026, 6, 30)} for cid in ids})
 
 
-def sync(sheet: Sheet, day: dt.date, values: dict[str, float | None],
+def sync(sheet: Sheet, day: dt.date, values: Mapping[str, float | None],
          settings: AlertSettings = WORSE, window: int = 30) -> A.AlertPlan:
     """One sync: plan from the sheet as read, then write what the sync writes."""
     scores = {cid: score(cid, v) for cid, v in values.items()}
@@ -222,7 +223,7 @@ def test_pending_alerts_are_the_unnotified_and_failed_ones_of_the_last_week() ->
     sync(sheet, DAY0, {"c1": 80, "c2": 80, "c3": 80})
     sync(sheet, DAY0 + dt.timedelta(days=1), {"c1": 30, "c2": 30, "c3": 80})
     delivered = {"c1|worse|2026-03-02|Red": True, "c2|worse|2026-03-02|Red": False}
-    marks = A.plan_notified(sheet.alerts_table(), delivered, DAY0 + dt.timedelta(days=1))
+    marks = A.plan_notified(sheet.alerts(), delivered, DAY0 + dt.timedelta(days=1))
     sheet.shuffle_alerts(4)
     sheet.apply_alerts(marks)
     notified = {r[sheet.alerts_headers.index(A.KEY)]: r[-1] for r in sheet.alerts_rows}
@@ -234,7 +235,7 @@ def test_pending_alerts_are_the_unnotified_and_failed_ones_of_the_last_week() ->
     week_later = sync(sheet, DAY0 + dt.timedelta(days=10), {"c1": 30, "c2": 30, "c3": 30})
     assert week_later.pending == ()
     # marking again with the same outcome writes nothing
-    assert A.plan_notified(sheet.alerts_table(), delivered,
+    assert A.plan_notified(sheet.alerts(), delivered,
                            DAY0 + dt.timedelta(days=1)).updates == ()
 
 
@@ -266,7 +267,7 @@ def test_alert_settings_default_to_colour_worsening_and_ten_points() -> None:
     ("Alert drop points", "lots", "'lots' is not a number"),
     ("Alert drop points", 0, "0 is outside 1–100"),
 ])
-def test_bad_alert_settings_name_the_cell_and_the_fix(key: str, value: object,
+def test_bad_alert_settings_name_the_cell_and_the_fix(key: str, value: CellValue,
                                                        message: str) -> None:
     _settings, problems = A.alert_settings(table(
         "Settings", ("Setting", "Value"), [("Trend window days", 30), (key, value)]))

@@ -89,7 +89,7 @@ def sheet_with_alerts() -> tuple[Sheet, A.AlertPlan]:
         sheet.apply_alerts(plan.plan)
         sheet.record(scores, day)
         # c3's worse alert of day 1 was delivered then
-        sheet.apply_alerts(A.plan_notified(sheet.alerts_table(), {
+        sheet.apply_alerts(A.plan_notified(sheet.alerts(), {
             a.key: True for a in plan.new if a.customer_id == "c3"}, day))
     assert plan is not None
     return sheet, plan
@@ -138,7 +138,7 @@ def test_a_webhook_that_fails_once_is_retried_on_the_next_sync(hook: Hook) -> No
     assert first.delivered == () and set(first.failed) == {a.key for a in plan.new}
     assert first.error == "the webhook answered HTTP 500; will retry next sync"
     day = DAY0 + dt.timedelta(days=2)
-    sheet.apply_alerts(A.plan_notified(sheet.alerts_table(), first.outcome(), day))
+    sheet.apply_alerts(A.plan_notified(sheet.alerts(), first.outcome(), day))
     # the next sync: nothing new, the failed alerts are still pending and are sent again
     scores = {"c1": score("c1", 30), "c2": score("c2", 60), "c3": score("c3", 75)}
     later = A.plan_alerts(table=sheet.alerts_table(), roster=read_roster(
@@ -148,7 +148,7 @@ def test_a_webhook_that_fails_once_is_retried_on_the_next_sync(hook: Hook) -> No
     second = send(spec, later.pending, link_for)
     assert set(second.delivered) == set(first.failed)
     assert hook.payloads[0] == hook.payloads[1]  # the same message, not a partial one
-    sheet.apply_alerts(A.plan_notified(sheet.alerts_table(), second.outcome(), day))
+    sheet.apply_alerts(A.plan_notified(sheet.alerts(), second.outcome(), day))
     notified = [r[sheet.alerts_headers.index(A.NOTIFIED)] for r in sheet.alerts_rows]
     assert notified == ["yes"] * 4  # c3's earlier alert and the three of this sync
 
