@@ -21,10 +21,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sheets_health import template as T
-from sheets_health.cells import format_number, is_blank, key_text, parse_number
+from sheets_health.cells import is_blank, key_text, parse_number
 from sheets_health.changes import top_reason
 from sheets_health.errors import Problem
-from sheets_health.model import CellValue, CellWrite, CustomerScore, Rag, RowUpdate, Table, TabPlan
+from sheets_health.model import (
+    CellValue,
+    CellWrite,
+    CustomerScore,
+    Rag,
+    RowUpdate,
+    Table,
+    TabPlan,
+    norm_header,
+)
 from sheets_health.roster import (
     RANK,
     CustomerRow,
@@ -110,13 +119,13 @@ def alert_settings(table: Table | None) -> tuple[AlertSettings, tuple[Problem, .
     problems = []
     column = table.header_of(T.VALUE)
     parsers = {
-        SET_ALERT_ON.casefold().replace(" ", ""): ("rules", parse_alert_on,
+        norm_header(SET_ALERT_ON): ("rules", parse_alert_on,
                                                     "worse, drop, 'worse, drop' or none"),
-        SET_ALERT_DROP.casefold().replace(" ", ""): ("drop_points", parse_drop_points,
+        norm_header(SET_ALERT_DROP): ("drop_points", parse_drop_points,
                                                       "a number of score points, e.g. 10"),
     }
     for index, row in enumerate(table.row_numbers):
-        key = key_text(table.value(index, T.SETTING)).casefold().replace(" ", "")
+        key = norm_header(table.value(index, T.SETTING))
         value = table.value(index, T.VALUE)
         if key not in parsers or is_blank(value):
             continue
@@ -167,20 +176,6 @@ class Alert:
             KEY: CellWrite(self.key),
             NOTIFIED: CellWrite(self.notified),
         }
-
-    def headline(self) -> str:
-        """`Acme Yellow → Red (−14): Tickets open 9 (target ≤ 2) −14 pts`"""
-        colours = f"{self.before or '?'} → {self.after or '?'}"
-        change = "" if self.change is None else f" ({_signed(self.change)})"
-        text = f"{self.customer} {colours}{change}"
-        if self.kind is AlertKind.RECOVERED:
-            text = f"{text}, recovered"
-        return f"{text}: {self.reason}" if self.reason else text
-
-
-def _signed(value: float) -> str:
-    text = format_number(abs(value))
-    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else "0"
 
 
 def alert_key(customer_id: str, kind: AlertKind, episode: str, to: Rag | None = None) -> str:

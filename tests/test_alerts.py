@@ -255,6 +255,12 @@ def test_alert_on_values(value: str, rules: set[AlertRule]) -> None:
     assert (settings.rules, problems) == (rules, ())
 
 
+def test_alert_setting_names_match_like_headers() -> None:
+    settings, _ = A.alert_settings(table("Settings", ("setting", "VALUE"), [
+        ("alert  ON", "drop"), ("Alert drop Points", "15")]))
+    assert settings == AlertSettings(frozenset({AlertRule.DROP}), 15.0)
+
+
 def test_alert_settings_default_to_colour_worsening_and_ten_points() -> None:
     settings, problems = A.alert_settings(
         table("Settings", ("Setting", "Value"), [("Green at or above", 70)]))
