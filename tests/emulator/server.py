@@ -61,6 +61,14 @@ class RecordedRequest:
     response: Any = None
     fault: str | None = None
     started: float = field(default_factory=time.time)
+    target: str = ""  # the request line's target: path and query string, as sent
+    delay: float = 0.0  # seconds the emulator waited before answering (its latency)
+    response_bytes: int = 0  # length of the body it answered with
+
+    @property
+    def sent_bytes(self) -> int:
+        """What the client sent beyond the headers: the URL's path and query, and the body."""
+        return len(self.target.encode()) + len(self.raw_body)
 
     @property
     def is_sheets_api(self) -> bool:
@@ -68,8 +76,16 @@ class RecordedRequest:
 
 
 class SheetsEmulator:
-    def __init__(self, *, require_auth: bool = True, discovery: Discovery | None = None) -> None:
+    """``latency``: seconds every Sheets API request waits before it is handled, like a round
+    trip to Google (token exchanges are not delayed); ``sleep`` is how it waits."""
+
+    def __init__(self, *, require_auth: bool = True, discovery: Discovery | None = None,
+                 latency: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        if latency < 0:
+            raise ValueError(f"latency must be 0 or more seconds, not {latency}")
         self.require_auth = require_auth
+        self.latency = latency
+        self.sleep = sleep
         self.discovery = discovery or load()
         self.auth = AuthRegistry()
         self.faults = FaultSet()
@@ -417,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
             content_type = content_type or "application/json; charset=UTF-8"
-        rec.status, rec.response = status, payload
+        rec.status, rec.response, rec.response_bytes = status, payload, len(data)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -439,7 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         query = parse_qs(parts.query, keep_blank_values=True)
         rec = RecordedRequest(self.command, parts.path, query,
-                              CaseInsensitiveDict(dict(self.headers.items())), raw)
+                              CaseInsensitiveDict(dict(self.headers.items())), raw,
+                              target=self.path)
         with emu.lock:
             emu.requests.append(rec)
         if parts.path == "/token" and self.command == "POST":
@@ -450,6 +467,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(rec, 404, NOT_FOUND_PAGE.format(path=parts.path))
             return
         rec.method_id = route.method.id
+        if emu.latency:
+            rec.delay = emu.latency
+            emu.sleep(emu.latency)
         emu._run_hooks(rec)
         info = emu.auth.check_bearer(self.headers.get("Authorization"))
         if emu.require_auth and info is None:
