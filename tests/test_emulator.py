@@ -240,6 +240,32 @@ def test_batch_update_is_atomic(emu: SheetsEmulator, gc: gspread.Client, sid: st
     assert emu.spreadsheet(sid).titles() == ["Customers", "Sync log"]
 
 
+def test_failed_batch_leaves_cells_and_formats_as_they_were(emu: SheetsEmulator,
+                                                              gc: gspread.Client, sid: str) -> None:
+    sh = gc.open_by_key(sid)
+    sheet_id = sh.worksheet("Customers").id
+    pink = {"red": 1, "green": 0.8, "blue": 0.8}
+    sh.batch_update({"requests": [{"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2,
+                  "startColumnIndex": 1, "endColumnIndex": 2},
+        "cell": {"userEnteredFormat": {"backgroundColor": pink}},
+        "fields": "userEnteredFormat.backgroundColor"}}]})
+    before = emu.values(sid, "Customers"), emu.cell(sid, "Customers", "B2")
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[2\].deleteSheet"):
+        sh.batch_update({"requests": [
+            {"updateCells": {
+                "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2,
+                          "startColumnIndex": 1, "endColumnIndex": 2},
+                "rows": [{"values": [{"userEnteredValue": {"stringValue": "Acme Corp"},
+                                      "userEnteredFormat": {"backgroundColor": {"red": 0}}}]}],
+                "fields": "userEnteredValue,userEnteredFormat.backgroundColor"}},
+            {"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                           "startIndex": 1, "endIndex": 3}}},
+            {"deleteSheet": {"sheetId": 12345}}]})
+    assert (emu.values(sid, "Customers"), emu.cell(sid, "Customers", "B2")) == before
+    assert emu.sheet(sid, "Customers").row_count == 1000
+
+
 # ---------------------------------------------------------- grid data and masks
 def test_fields_mask_and_colour_styles(gc: gspread.Client, sid: str) -> None:
     sh = gc.open_by_key(sid)

@@ -317,7 +317,7 @@ class SheetsEmulator:
               tree: fieldmask.Tree | None) -> JSON:
         mid = route.method.id.removeprefix("sheets.spreadsheets.")
         rng = route.path_params.get("range", "")
-        snapshot = (copy.deepcopy(ss.sheets), copy.deepcopy(ss.properties),
+        snapshot = ([sheet.snapshot() for sheet in ss.sheets], copy.deepcopy(ss.properties),
                     copy.deepcopy(ss.named_ranges)) if route.method.id in MUTATING else None
         try:
             if mid == "get":
