@@ -43,10 +43,10 @@ class Demo:
     write_seconds: float
 
 
-def make_demo(customers: int, workdir: Path) -> Demo:
+def make_demo(customers: int, workdir: Path, now: dt.datetime = NOW) -> Demo:
     directory = workdir / f"demo-{customers}"
     started = time.perf_counter()
-    config = write_demo(directory, NOW, customers_count=customers)
+    config = write_demo(directory, now, customers_count=customers)
     seconds = time.perf_counter() - started
     return Demo(customers, directory, config, read_workbook(directory / WORKBOOK), seconds)
 
@@ -106,6 +106,15 @@ def service_account(emulator: SheetsEmulator, directory: Path) -> Path:
 def google_config(demo_config: Path, spreadsheet_id: str, key_path: Path, api_url: str) -> Config:
     """The demo's config with its [sheet] section swapped for the emulator spreadsheet; the
     [sources.*]/[metrics.*] text is kept byte for byte, in the same folder (relative paths)."""
+    path = google_config_file(demo_config, spreadsheet_id, key_path, api_url)
+    config = load_config(path)
+    demo = load_config(demo_config)
+    assert (config.sources, config.metrics) == (demo.sources, demo.metrics)
+    return config
+
+
+def google_config_file(demo_config: Path, spreadsheet_id: str, key_path: Path, api_url: str,
+                       name: str = "sheets-health-google.toml") -> Path:
     text = demo_config.read_text(encoding="utf-8")
     start = re.search(r"^\[sheet\][ \t]*$", text, re.M)
     assert start, f"no [sheet] section in {demo_config}"
@@ -113,9 +122,6 @@ def google_config(demo_config: Path, spreadsheet_id: str, key_path: Path, api_ur
     rest = text[start.end() + end.start():] if end else ""
     sheet = (f'[sheet]\nbackend = "google"\nspreadsheet = "{spreadsheet_id}"\n'
              f'credentials = "{key_path.name}"\napi_url = "{api_url}"\ntimeout = 300\n\n')
-    path = demo_config.with_name("sheets-health-google.toml")
+    path = demo_config.with_name(name)
     path.write_text(text[: start.start()] + sheet + rest, encoding="utf-8")
-    config = load_config(path)
-    demo = load_config(demo_config)
-    assert (config.sources, config.metrics) == (demo.sources, demo.metrics)
-    return config
+    return path

@@ -64,6 +64,7 @@ class RecordedRequest:
     target: str = ""  # the request line's target: path and query string, as sent
     delay: float = 0.0  # seconds the emulator waited before answering (its latency)
     response_bytes: int = 0  # length of the body it answered with
+    server_seconds: float = 0.0  # the emulator's own work on it, its latency left out
 
     @property
     def sent_bytes(self) -> int:
@@ -401,6 +402,7 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
     server_version = "ESF"
     sys_version = ""
+    _began = 0.0  # perf_counter when the request arrived
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -441,6 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+        rec.server_seconds = time.perf_counter() - self._began - rec.delay
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -449,6 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _dispatch(self) -> None:
+        self._began = time.perf_counter()
         emu = self.emu
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
