@@ -146,10 +146,12 @@ class Bench:
     def sheets_health(self) -> tuple[Row, peers.Writes]:
         parts: dict[str, list[float]] = {"sources": [], "read": [], "apply": []}
         reports = []
+        configs = []
 
         def prepare(spreadsheet_id: str) -> Callable[[], None]:
             config = google_config(self.demo.config, spreadsheet_id, self.key_path,
                                    self.emulator.url)
+            configs.append(config)
 
             def sync() -> None:
                 backend = open_backend(config.sheet)  # a fresh one, as the CLI makes
@@ -167,6 +169,13 @@ class Bench:
                       "cells_written": report.result.cells_written if report.result else 0}
         headers = {name: rows[0] for name, rows in self.demo.tabs.items() if rows}
         writes = peers.writes_from_plan(report.plan, headers, {}, READ_TABS)
+        # the hourly cron's case: the same sheet again, nothing changed
+        self.emulator.reset()
+        started = time.perf_counter()
+        again = run_sync(configs[0], now=NOW)
+        row.detail["unchanged"] = {
+            **traffic(self.emulator.api_requests()), "wall": time.perf_counter() - started,
+            "cells_written": again.result.cells_written if again.result else 0}
         return row, writes
 
     def floor(self, writes: peers.Writes) -> Row:
@@ -275,9 +284,13 @@ def table(rows: list[Row], latency_ms: int) -> str:
     ours = [r for r in rows if r.method.startswith("sheets-health")]
     for r in ours:
         s = r.detail["seconds"]
+        u = r.detail["unchanged"]
         lines.append(f"sheets-health at {r.customers:,}: sources {s['sources']} s, sheet read "
                      f"{s['read']} s, key re-check + write {s['apply']} s, scoring, planning and "
-                     f"start-up {r.detail['scoring_planning_setup']} s.")
+                     f"start-up {r.detail['scoring_planning_setup']} s. A second sync with "
+                     f"nothing changed: {u['reads']} + {u['writes']} requests, {size(u['sent'])} "
+                     f"sent, {size(u['received'])} received, {u['cells_written']} cells written "
+                     f"(the Sync-log row), {duration(u['wall'])}.")
     return "\n".join(lines)
 
 
