@@ -1,7 +1,7 @@
 """Scale: whole `sheets-health sync` commands on large sheets, and scoring alone.
 
 Every figure is one whole process, started as a user starts it
-(`python -m sheets_health.cli --json sync --config ...`, this checkout on PYTHONPATH): wall time
+(`python -m sheets_health.cli --config ... --json sync`, this checkout on PYTHONPATH): wall time
 from start to exit, peak memory (the process's maximum resident set; POSIX only). The Sheets
 API emulator, when used, runs in this process, not in the measured one.
 
@@ -82,8 +82,8 @@ def run_process(argv: Sequence[str], cwd: Path) -> Process:
 
 
 def sync_command(config: Path, cwd: Path) -> Process:
-    return run_process([sys.executable, "-m", "sheets_health.cli", "--json", "sync", "--config",
-                        str(config)], cwd)
+    return run_process([sys.executable, "-m", "sheets_health.cli", "--config", str(config),
+                        "--json", "sync"], cwd)
 
 
 def cli_report(process: Process) -> dict[str, Any]:
