@@ -198,7 +198,8 @@ def bench_history(sizes: Sequence[int], days: int, latency: float, workdir: Path
             assert book.name in text, "the demo's config names its workbook"
             config = demo.directory / f"workbook-history-{length}.toml"
             config.write_text(text, encoding="utf-8")
-            results = {"workbook": (sync_command(config, demo.directory), {})}
+            results: dict[str, tuple[Process, dict[str, Any]]] = {
+                "workbook": (sync_command(config, demo.directory), {})}
             tabs: Tabs = {**demo.tabs, T.HISTORY: demo.tabs[T.HISTORY] + rows}
             with SheetsEmulator(latency=latency) as emulator:
                 spreadsheet_id = seed(emulator, tabs)

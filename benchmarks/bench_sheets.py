@@ -136,7 +136,9 @@ class Bench:
         result = run()
         wall = time.perf_counter() - started
         requests = self.emulator.api_requests()
-        row = Row(self.demo.customers, method, **traffic(requests), wall=wall,
+        seen = traffic(requests)
+        row = Row(self.demo.customers, method, seen["reads"], seen["writes"], seen["sent"],
+                  seen["received"], wall=wall,
                   quota_wait=quota_wait(quota_log(requests, started_at)),
                   emulator=emulator_seconds(requests))
         return row, result

@@ -17,6 +17,7 @@ None of them scores anything: the scores are computed beforehand, untimed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -247,25 +248,34 @@ class NaiveOps:
         return out
 
 
+def _update_cell(cell: Cell, value: str | int | float, ws: dict[str, gspread.Worksheet]) -> Any:
+    return ws[cell.tab].update_cell(cell.row, cell.col, value)
+
+
+def _format(cell: Cell, a1: str, colour: JSON, ws: dict[str, gspread.Worksheet]) -> Any:
+    return ws[cell.tab].format(a1, colour)
+
+
+def _append_row(tab: str, values: list[str | int | float],
+                ws: dict[str, gspread.Worksheet]) -> Any:
+    return ws[tab].append_row(values, value_input_option=ValueInputOption.user_entered)
+
+
 def naive_ops(writes: Writes) -> NaiveOps:
     ops = NaiveOps()
     rows: dict[tuple[str, int], int] = {}
     for cell in writes.updates:
         customer = rows.setdefault((cell.tab, cell.row), len(rows))
-        value = typed(cell.value)
-        ops.add("update_cell", customer,
-                lambda ws, c=cell, v=value: ws[c.tab].update_cell(c.row, c.col, v))
+        ops.add("update_cell", customer, functools.partial(_update_cell, cell, typed(cell.value)))
         if cell.fill:
-            a1 = rowcol_to_a1(cell.row, cell.col)
             colour = {"backgroundColor": gg.rgb(cell.fill)}
-            ops.add("format", customer,
-                    lambda ws, c=cell, a=a1, f=colour: ws[c.tab].format(a, f))
+            a1 = rowcol_to_a1(cell.row, cell.col)
+            ops.add("format", customer, functools.partial(_format, cell, a1, colour))
     for tab, new_rows in writes.appends.items():
         for index, row in enumerate(new_rows):
             values = [typed(v) for v in row]
             ops.add("append_row", index if len(new_rows) > 1 else -1,
-                    lambda ws, t=tab, v=values: ws[t].append_row(
-                        v, value_input_option=ValueInputOption.user_entered))
+                    functools.partial(_append_row, tab, values))
     return ops
 
 

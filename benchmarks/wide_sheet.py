@@ -73,7 +73,7 @@ def wide_tabs(customers: int, measures: int, today: dt.date, seed: int = 7) -> T
         card.append([name, "Usage", kind, red, green, 1 + j % 3, "", 1 + j % 3,
                      "yes" if j % 2 else "no", f"Act on {name.lower()}", "",
                      1 + j % 2, 2 - j % 2, 1])
-    settings = [list(T.tab_template(T.SETTINGS).headers),
+    settings: list[list[Any]] = [list(T.tab_template(T.SETTINGS).headers),
                 *(list(r) for r in T.tab_template(T.SETTINGS).rows)]
     return {
         T.CUSTOMERS: rows,
