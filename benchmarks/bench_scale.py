@@ -174,9 +174,11 @@ def bench_scoring(customers: int, measures: int, workdir: Path) -> dict[str, Any
 def with_history(source: Path, target: Path, rows: list[list[Any]]) -> None:
     book = openpyxl.load_workbook(source)
     sheet = book[T.HISTORY]
+    first = sheet.max_row + 1
     for row in rows:
         sheet.append(row)
-        sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
+    for number in range(first, first + len(rows)):
+        sheet.cell(row=number, column=1).number_format = "yyyy-mm-dd"
     book.save(target)
 
 
