@@ -260,7 +260,7 @@ def print_history(rows: list[dict[str, Any]]) -> None:
               f"{kb(r['recheck_kb']) if google else dash} | "
               f"{kb(r['write_kb']) if google else dash} | "
               f"{str(r['read_vs_empty']) + '×' if google else dash} | {r['seconds']:.1f} s | "
-              f"{r['time_vs_empty']}× | {_peak(r)} |")
+              f"{r['time_vs_empty']:.1f}× | {_peak(r)} |")
 
 
 def _peak(row: dict[str, Any]) -> str:
