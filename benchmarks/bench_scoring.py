@@ -1,13 +1,14 @@
 """Time to score N customers on M measures with the pure scoring engine (no IO).
 
-    python benchmarks/bench_scoring.py              # 100 and 10,000 customers, 14 measures
-    python benchmarks/bench_scoring.py --n 50000
+    python benchmarks/bench_scoring.py              # 100, 10,000 and 100,000 customers, 20 measures
+    python benchmarks/bench_scoring.py --n 50000 --measures 14 --json
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import sys
 import time
@@ -41,11 +42,16 @@ def run(n: int, m: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, action="append", help="customers (repeatable)")
-    parser.add_argument("--measures", type=int, default=14)
+    parser.add_argument("--measures", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="one JSON line per size")
     args = parser.parse_args()
-    for n in args.n or [100, 10_000]:
+    for n in args.n or [100, 10_000, 100_000]:
         seconds = run(n, args.measures)
-        print(f"score {n:>6} customers x {args.measures} measures: {seconds:.2f} s")
+        if args.json:
+            print(json.dumps({"customers": n, "measures": args.measures, "seconds": seconds}),
+                  flush=True)
+        else:
+            print(f"score {n:>6} customers x {args.measures} measures: {seconds:.2f} s", flush=True)
 
 
 if __name__ == "__main__":

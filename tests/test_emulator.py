@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -239,6 +240,32 @@ def test_batch_update_is_atomic(emu: SheetsEmulator, gc: gspread.Client, sid: st
     assert emu.spreadsheet(sid).titles() == ["Customers", "Sync log"]
 
 
+def test_failed_batch_leaves_cells_and_formats_as_they_were(emu: SheetsEmulator,
+                                                              gc: gspread.Client, sid: str) -> None:
+    sh = gc.open_by_key(sid)
+    sheet_id = sh.worksheet("Customers").id
+    pink = {"red": 1, "green": 0.8, "blue": 0.8}
+    sh.batch_update({"requests": [{"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2,
+                  "startColumnIndex": 1, "endColumnIndex": 2},
+        "cell": {"userEnteredFormat": {"backgroundColor": pink}},
+        "fields": "userEnteredFormat.backgroundColor"}}]})
+    before = emu.values(sid, "Customers"), emu.cell(sid, "Customers", "B2")
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[2\].deleteSheet"):
+        sh.batch_update({"requests": [
+            {"updateCells": {
+                "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2,
+                          "startColumnIndex": 1, "endColumnIndex": 2},
+                "rows": [{"values": [{"userEnteredValue": {"stringValue": "Acme Corp"},
+                                      "userEnteredFormat": {"backgroundColor": {"red": 0}}}]}],
+                "fields": "userEnteredValue,userEnteredFormat.backgroundColor"}},
+            {"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                           "startIndex": 1, "endIndex": 3}}},
+            {"deleteSheet": {"sheetId": 12345}}]})
+    assert (emu.values(sid, "Customers"), emu.cell(sid, "Customers", "B2")) == before
+    assert emu.sheet(sid, "Customers").row_count == 1000
+
+
 # ---------------------------------------------------------- grid data and masks
 def test_fields_mask_and_colour_styles(gc: gspread.Client, sid: str) -> None:
     sh = gc.open_by_key(sid)
@@ -413,3 +440,56 @@ def test_requests_are_recorded(emu: SheetsEmulator, gc: gspread.Client, sid: str
 
 def test_shared_fixture_starts_and_stops(sheets_emulator: SheetsEmulator) -> None:
     assert requests.get(sheets_emulator.url + "/v4/spreadsheets/x", timeout=5).status_code == 401
+
+
+# ----------------------------------------------------------------------- latency
+def _exchange(emulator: SheetsEmulator, sid: str) -> list[tuple[str | None, int | None, Any]]:
+    """A read, a write, a read back and a bad range, through gspread; what each answered."""
+    client = gspread_client(emulator.url, make_service_account_key(emulator))
+    ws = client.open_by_key(sid).worksheet("Customers")
+    ws.update([["Acme Corp"]], "B2")
+    ws.get("A1:C3")
+    with pytest.raises(gspread.exceptions.APIError):
+        ws.get("Nope!A1")
+    return [(r.method_id, r.status, r.response) for r in emulator.api_requests()]
+
+
+def test_latency_delays_every_api_request_without_changing_the_answer() -> None:
+    sid = "same-id"
+    slept: list[tuple[float, str]] = []
+    slow: SheetsEmulator
+
+    def sleep(seconds: float) -> None:  # stands in for time.sleep: records, does not wait
+        slept.append((seconds, slow.values(sid, "Customers")[1][1]))
+
+    with SheetsEmulator() as plain, SheetsEmulator(latency=0.25, sleep=sleep) as slow:
+        for emulator in (plain, slow):
+            emulator.create_spreadsheet("Health", {"Customers": [list(r) for r in CUSTOMERS]},
+                                        spreadsheet_id=sid)
+        answers = _exchange(plain, sid), _exchange(slow, sid)
+        assert answers[0] == answers[1]
+        assert [status for _id, status, _body in answers[1]] == [200, 200, 200, 200, 400]
+        assert [r.delay for r in plain.api_requests()] == [0.0] * 5
+        assert [r.delay for r in slow.api_requests()] == [0.25] * 5
+        # each delay comes before its request is handled: the write had not landed yet
+        assert slept == [(0.25, "Acme")] * 3 + [(0.25, "Acme Corp")] * 2
+        token = [r for r in slow.requests if r.path == "/token"]
+        assert token and all(r.delay == 0.0 for r in token)
+
+
+def test_negative_latency_is_refused() -> None:
+    with pytest.raises(ValueError, match="latency must be 0 or more seconds"):
+        SheetsEmulator(latency=-0.1)
+
+
+def test_recorded_sizes_are_what_crossed_the_wire(emu: SheetsEmulator, gc: gspread.Client,
+                                                  sid: str) -> None:
+    got = gc.http_client.values_batch_get(sid, ["Customers!A1:B2"])
+    ws = gc.open_by_key(sid).worksheet("Customers")
+    ws.update([["Acme Corp"]], "B2")
+    read, _meta, _meta2, write = emu.api_requests()
+    assert read.target == f"/v4/spreadsheets/{sid}/values:batchGet?ranges=Customers%21A1%3AB2"
+    assert read.sent_bytes == len(read.target) and read.raw_body == b""
+    assert read.response_bytes == len(json.dumps(got, indent=2, ensure_ascii=False)) + 1
+    assert write.sent_bytes == len(write.target) + len(write.raw_body) > len(write.target)
+    assert write.response_bytes > 0

@@ -65,7 +65,10 @@ class ApiError(Exception):
         return {"error": error}
 
 
+@functools.cache
 def snake(name: str) -> str:
+    """camelCase → snake_case (Google accepts both spellings of a field); cached, as a large
+    batchUpdate asks for the same few names hundreds of thousands of times."""
     return re.sub(r"([A-Z])", r"_\1", name).lower()
 
 

@@ -125,6 +125,14 @@ class Sheet:
     def get(self, r: int, c: int) -> JSON | None:
         return self.cells.get((r, c))
 
+    def snapshot(self) -> Sheet:
+        """A copy to restore if a request fails half-way. Stored cells are never edited in
+        place (every write copies the cell, edits the copy and `put`s it), so the copy shares
+        them: its cost is one dict copy, not a deep copy of every cell of a large tab."""
+        return Sheet(copy.deepcopy(self.properties), dict(self.cells),
+                     copy.deepcopy(self.row_meta), copy.deepcopy(self.col_meta),
+                     copy.deepcopy(self.merges), copy.deepcopy(self.extra))
+
     def put(self, r: int, c: int, cell: JSON | None) -> None:
         if _has_content(cell):
             assert cell is not None

@@ -61,6 +61,15 @@ class RecordedRequest:
     response: Any = None
     fault: str | None = None
     started: float = field(default_factory=time.time)
+    target: str = ""  # the request line's target: path and query string, as sent
+    delay: float = 0.0  # seconds the emulator waited before answering (its latency)
+    response_bytes: int = 0  # length of the body it answered with
+    server_seconds: float = 0.0  # the emulator's own work on it, its latency left out
+
+    @property
+    def sent_bytes(self) -> int:
+        """What the client sent beyond the headers: the URL's path and query, and the body."""
+        return len(self.target.encode()) + len(self.raw_body)
 
     @property
     def is_sheets_api(self) -> bool:
@@ -68,8 +77,16 @@ class RecordedRequest:
 
 
 class SheetsEmulator:
-    def __init__(self, *, require_auth: bool = True, discovery: Discovery | None = None) -> None:
+    """``latency``: seconds every Sheets API request waits before it is handled, like a round
+    trip to Google (token exchanges are not delayed); ``sleep`` is how it waits."""
+
+    def __init__(self, *, require_auth: bool = True, discovery: Discovery | None = None,
+                 latency: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        if latency < 0:
+            raise ValueError(f"latency must be 0 or more seconds, not {latency}")
         self.require_auth = require_auth
+        self.latency = latency
+        self.sleep = sleep
         self.discovery = discovery or load()
         self.auth = AuthRegistry()
         self.faults = FaultSet()
@@ -311,7 +328,7 @@ class SheetsEmulator:
               tree: fieldmask.Tree | None) -> JSON:
         mid = route.method.id.removeprefix("sheets.spreadsheets.")
         rng = route.path_params.get("range", "")
-        snapshot = (copy.deepcopy(ss.sheets), copy.deepcopy(ss.properties),
+        snapshot = ([sheet.snapshot() for sheet in ss.sheets], copy.deepcopy(ss.properties),
                     copy.deepcopy(ss.named_ranges)) if route.method.id in MUTATING else None
         try:
             if mid == "get":
@@ -395,6 +412,7 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
     server_version = "ESF"
     sys_version = ""
+    _began = 0.0  # perf_counter when the request arrived
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -427,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
             content_type = content_type or "application/json; charset=UTF-8"
-        rec.status, rec.response = status, payload
+        rec.status, rec.response, rec.response_bytes = status, payload, len(data)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -435,6 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+        rec.server_seconds = time.perf_counter() - self._began - rec.delay
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -443,13 +462,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _dispatch(self) -> None:
+        self._began = time.perf_counter()
         emu = self.emu
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         query = parse_qs(parts.query, keep_blank_values=True)
         rec = RecordedRequest(self.command, parts.path, query,
-                              CaseInsensitiveDict(dict(self.headers.items())), raw)
+                              CaseInsensitiveDict(dict(self.headers.items())), raw,
+                              target=self.path)
         with emu.lock:
             emu.requests.append(rec)
         if parts.path == "/token" and self.command == "POST":
@@ -460,6 +481,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(rec, 404, NOT_FOUND_PAGE.format(path=parts.path))
             return
         rec.method_id = route.method.id
+        if emu.latency:
+            rec.delay = emu.latency
+            emu.sleep(emu.latency)
         emu._run_hooks(rec)
         info = emu.auth.check_bearer(self.headers.get("Authorization"))
         if emu.require_auth and info is None:

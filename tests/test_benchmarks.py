@@ -1,0 +1,74 @@
+"""The benchmark scripts run end to end at small sizes and report what they claim to.
+
+Speed is never asserted here (that is what the scripts print); what is checked is that each
+method really made the requests it is reported with, that projections are marked, and that
+the scale runs report every case.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sheets_health.template import SYNC_LOG_HEADERS
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("gspread_dataframe", reason="pip install -e '.[bench]'")
+pytest.importorskip("gspread_formatting", reason="pip install -e '.[bench]'")
+
+
+def run(*argv: str) -> list[dict[str, Any]]:
+    done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.timeout(300)
+def test_side_by_side_counts_every_request_and_marks_projections() -> None:
+    rows = run("benchmarks/bench_sheets.py", "--sizes", "20", "--naive-sample", "5",
+               "--latency-ms", "0", "--json")
+    by = {r["method"].split(" (")[0].split(" +")[0]: r for r in rows}
+    assert set(by) == {"floor", "sheets-health sync", "gspread-dataframe", "naive gspread"}
+    floor, ours, frame, naive = (by[k] for k in ("floor", "sheets-health sync",
+                                                 "gspread-dataframe", "naive gspread"))
+    assert (floor["reads"], floor["writes"]) == (1, 1)
+    assert ours["detail"]["cells_written"] > 20 * 5  # every customer's outputs, History rows
+    assert ours["detail"]["unchanged"]["cells_written"] == len(SYNC_LOG_HEADERS)  # its log row
+    # gspread-dataframe: open + worksheets + one values.get per tab read
+    assert frame["reads"] == 2 + 5
+    # naive: open, worksheet() and get_all_values() per tab, then one request per call;
+    # 5 of 20 customers measured, the rest projected (and so marked)
+    assert naive["reads"] == 1 + 5 + 5 and naive["projected"] is True
+    assert naive["detail"]["measured_calls"] + naive["detail"]["projected_calls"] == \
+        naive["writes"]
+    assert naive["writes"] > 60 and naive["quota_wait"] > 0  # past the minute's write quota
+    for row in (floor, ours, frame):
+        assert row["projected"] is False and row["quota_wait"] == 0
+        assert row["sent"] > 0 and row["received"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_scale_runs_report_each_backend_and_history_length() -> None:
+    rows = run("benchmarks/bench_scale.py", "--customers", "30", "--scoring-customers", "500",
+               "--history-customers", "20", "--history-days", "10", "--latency-ms", "0",
+               "--json")
+    syncs = [r for r in rows if r["bench"] == "sync"]
+    assert [(r["backend"].split()[0], r["sync"]) for r in syncs] == [
+        ("workbook", "first sync"), ("workbook", "nothing changed"),
+        ("google", "first sync"), ("google", "nothing changed")]
+    assert all(r["customers"] == 30 and r["measures"] == 20 for r in syncs)
+    assert [r["cells_changed"] > 0 for r in syncs] == [True, False, True, False]
+    scoring = [r for r in rows if r["bench"] == "scoring"]
+    assert [(r["customers"], r["measures"]) for r in scoring] == [(500, 20)]
+    history = [(r["history_rows"], r["backend"].split()[0], "read_kb" in r)
+               for r in rows if r["bench"] == "history"]
+    assert history == [(0, "workbook", False), (0, "google", True),
+                       (200, "workbook", False), (200, "google", True)]
+    if sys.platform != "win32":
+        assert all(r["peak_mb"] > 0 for r in rows)
