@@ -8,6 +8,7 @@ the scale runs report every case.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -22,17 +23,27 @@ pytest.importorskip("gspread_dataframe", reason="pip install -e '.[bench]'")
 pytest.importorskip("gspread_formatting", reason="pip install -e '.[bench]'")
 
 
-def run(*argv: str) -> list[dict[str, Any]]:
-    done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+def readme_command(script: str) -> list[str]:
+    """The README's quick check of a benchmark script, to be run verbatim."""
+    lines = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith(f"python benchmarks/{script} ")]
+    assert len(lines) == 1, f"the README's Performance section shows one {script} line"
+    return shlex.split(lines[0])
+
+
+def run(command: list[str]) -> list[dict[str, Any]]:
+    assert command[0] == "python"
+    done = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 @pytest.mark.timeout(300)
 def test_side_by_side_counts_every_request_and_marks_projections() -> None:
-    rows = run("benchmarks/bench_sheets.py", "--sizes", "20", "--naive-sample", "5",
-               "--latency-ms", "0", "--json")
+    command = readme_command("bench_sheets.py")
+    assert command[2:] == ["--sizes", "20", "--naive-sample", "5", "--latency-ms", "0", "--json"]
+    rows = run(command)
     by = {r["method"].split(" (")[0].split(" +")[0]: r for r in rows}
     assert set(by) == {"floor", "sheets-health sync", "gspread-dataframe", "naive gspread"}
     floor, ours, frame, naive = (by[k] for k in ("floor", "sheets-health sync",
@@ -55,9 +66,11 @@ def test_side_by_side_counts_every_request_and_marks_projections() -> None:
 
 @pytest.mark.timeout(300)
 def test_scale_runs_report_each_backend_and_history_length() -> None:
-    rows = run("benchmarks/bench_scale.py", "--customers", "30", "--scoring-customers", "500",
-               "--history-customers", "20", "--history-days", "10", "--latency-ms", "0",
-               "--json")
+    command = readme_command("bench_scale.py")
+    assert command[2:] == ["--customers", "30", "--scoring-customers", "500",
+                           "--history-customers", "20", "--history-days", "10",
+                           "--latency-ms", "0", "--json"]
+    rows = run(command)
     syncs = [r for r in rows if r["bench"] == "sync"]
     assert [(r["backend"].split()[0], r["sync"]) for r in syncs] == [
         ("workbook", "first sync"), ("workbook", "nothing changed"),
