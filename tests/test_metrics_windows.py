@@ -1,8 +1,8 @@
 """Window, empty-result and time-zone semantics, table-driven, on every kind of source.
 
 Each case writes the same rows into a CSV, a Parquet file, an XLSX workbook, SQLite and
-PostgreSQL and expects the same values from all five. `expected` lists *every* id of the source: ids in
-the source but with nothing matching get 0 (count/sum/distinct) or None (no value).
+PostgreSQL and expects the same values from all five. `expected` lists *every* id of the
+source: ids in the source but with nothing matching get 0 (count/sum/distinct) or None.
 """
 
 from __future__ import annotations
