@@ -33,11 +33,13 @@ from sheets_health.sources.spec import Agg, MetricSpec, Op, SourceKind, SourceSp
 if TYPE_CHECKING:
     import pandas as pd
 
-# the characters Python's str.strip() removes (str.isspace), so trimming matches pandas
-_SPACE = (
-    " \t\n\r\v\f\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# whitespace other than " " that Python's str.strip() removes (str.isspace): a cell with it
+# at either end goes to the pandas path, so DuckDB's fast trim() of spaces matches pandas
+_OTHER_SPACE = (
+    r"[\t\n\v\f\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+    r"\x{205f}\x{3000}]"
 )
+_EDGE_SPACE = f"^ *{_OTHER_SPACE}|{_OTHER_SPACE} *$"
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 # text that pandas or parse_number may read as a number although _NUMBER does not
 _NUMBERISH = r"(?i)^[^a-z@]*[0-9][^a-z@]*$|^[+-]?(inf|infinity|nan)$"
@@ -239,6 +241,7 @@ def load_file(
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SET TimeZone = 'UTC'")
+            conn.exec_driver_sql("SET enable_progress_bar = false")
             return _load(spec, metrics, wanted, headers, clock, progress, conn, numeric, raw)
     except (_Fallback, duckdb.Error, sa_exc.SQLAlchemyError, SourceError):
         return None
@@ -272,7 +275,7 @@ def _load(
 
     def text(name: str) -> Any:
         value = sa.cast(cells[name], sa.String())
-        return sa.func.nullif(sa.func.trim(value, sa.literal(_SPACE)), "")
+        return sa.func.nullif(sa.func.trim(value), "")
 
     def number(name: str) -> Any:
         return sa.case(
@@ -282,6 +285,11 @@ def _load(
     id_text = text(spec.id_column)
     # one pass: cells the fast policy cannot read, and the time range for the zone's changes
     checks_named: dict[str, Any] = {}
+    for name, i in index.items():
+        if name != spec.time_column:
+            checks_named[f"space{i}"] = sa.func.count().filter(
+                sa.func.regexp_matches(sa.cast(cells[name], sa.String()), _EDGE_SPACE)
+            )
     for name in sorted(numeric | raw):
         i = index[name]
         nonblank = text(name).is_not(None)
@@ -316,7 +324,9 @@ def _load(
         .one()
         ._mapping
     )
-    if checked.get("bad_times") or any(checked[k] for k in checked if k.startswith("odd")):
+    if checked.get("bad_times") or any(
+        checked[k] for k in checked if k.startswith(("odd", "space"))
+    ):
         raise _Fallback
 
     columns: list[Any] = [id_text.label(f"c{index[spec.id_column]}")]
@@ -331,9 +341,14 @@ def _load(
         changes = []
         if checked["low"] is not None:
             changes = _transitions(clock.zone, checked["low"], checked["high"])
+        # every time matched _NAIVE or _AWARE above: only an offset has Z, + or - after the date
+        tail = sa.func.substr(time_text, 11)
+        offset = sa.or_(
+            sa.func.contains(tail, "Z"), sa.func.contains(tail, "+"), sa.func.contains(tail, "-")
+        )
         instant = sa.case(
-            (naive, _naive_to_utc(local, clock.zone, changes)),
-            (aware, _micros_of(time_text, True)),
+            (offset, _micros_of(time_text, True)),
+            else_=_naive_to_utc(local, clock.zone, changes),
         )
         columns.append(instant.label("t"))
         times = _UtcMicros("duckdb", clock, True)
