@@ -1,6 +1,7 @@
 """The pandas path and the SQL path give identical metrics on the same generated events.
 
-The same events go into a CSV, an XLSX workbook, SQLite and PostgreSQL (naive wall-clock
+The same events go into a CSV, a Parquet file (typed columns), an XLSX workbook, SQLite and
+PostgreSQL (naive wall-clock
 times in a zone with DST, and separately aware times into timestamptz); every aggregation,
 with windows and filters, must agree.
 """
@@ -24,6 +25,7 @@ from tests.sources_fixtures import (
     Row,
     make_config,
     write_csv,
+    write_parquet,
     write_postgres,
     write_sqlite,
     write_xlsx,
@@ -114,31 +116,33 @@ def assert_same(frames_by_source: dict[str, pd.DataFrame]) -> None:
                 assert same(a, b), f"{metric} for {cid}: {ref_name} {a!r} != {name} {b!r}"
 
 
-def test_every_aggregation_agrees_across_csv_xlsx_sqlite_and_postgres(
+def test_every_aggregation_agrees_across_csv_parquet_xlsx_sqlite_and_postgres(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     rows = generate(seed=7, aware=False)
     sources = {
         "csv": write_csv(tmp_path, rows, ZONE),
+        "parquet": write_parquet(tmp_path, rows, ZONE),
         "xlsx": write_xlsx(tmp_path, rows, ZONE),
         "sqlite": write_sqlite(tmp_path, rows, ZONE),
     }
     try:
         url, schema = request.getfixturevalue("pg")
     except pytest.skip.Exception:
-        pass  # still compare the other three
+        pass  # still compare the other four
     else:
         sources["postgres"] = write_postgres(url, schema, rows, ZONE)
     assert_same(frames(tmp_path, sources))
 
 
-def test_aware_times_agree_between_csv_and_postgres_timestamptz(
+def test_aware_times_agree_between_csv_parquet_and_postgres_timestamptz(
     tmp_path: Path, pg: tuple[str, str]
 ) -> None:
     rows = generate(seed=11, aware=True)
     url, schema = pg
     sources = {
         "csv": write_csv(tmp_path, rows, "America/New_York"),
+        "parquet": write_parquet(tmp_path, rows, "America/New_York"),
         "xlsx": write_xlsx(tmp_path, rows, "America/New_York"),
         "postgres": write_postgres(url, schema, rows, "America/New_York"),
     }

@@ -1,8 +1,8 @@
 """Window, empty-result and time-zone semantics, table-driven, on every kind of source.
 
-Each case writes the same rows into a CSV, an XLSX workbook, SQLite and PostgreSQL and
-expects the same values from all four. `expected` lists *every* id of the source: ids in
-the source but with nothing matching get 0 (count/sum/distinct) or None (no value).
+Each case writes the same rows into a CSV, a Parquet file, an XLSX workbook, SQLite and
+PostgreSQL and expects the same values from all five. `expected` lists *every* id of the
+source: ids in the source but with nothing matching get 0 (count/sum/distinct) or None.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tests.sources_fixtures import (
     Row,
     make_config,
     write_csv,
+    write_parquet,
     write_postgres,
     write_sqlite,
     write_xlsx,
@@ -58,7 +59,12 @@ def write(request: pytest.FixtureRequest, tmp_path: Path) -> Writer:
     if kind == "postgres":
         url, schema = request.getfixturevalue("pg_schema_name")
         return lambda rows, tz: write_postgres(url, schema, rows, tz)
-    writer = {"csv": write_csv, "xlsx": write_xlsx, "sqlite": write_sqlite}[kind]
+    writer = {
+        "csv": write_csv,
+        "parquet": write_parquet,
+        "xlsx": write_xlsx,
+        "sqlite": write_sqlite,
+    }[kind]
     return lambda rows, tz: writer(tmp_path, rows, tz)
 
 

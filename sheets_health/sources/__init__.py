@@ -3,12 +3,13 @@
 Config schema (`sheets-health.toml`; ``${VAR}`` is filled from the environment)::
 
     [sources.<name>]
-    kind = "csv" | "xlsx" | "sql" | "sheet"
+    kind = "csv" | "parquet" | "xlsx" | "sql" | "sheet"
     id_column = "Customer ID"   # the source's customer-id column (default "Customer ID")
     time_column = "timestamp"   # needed for window_days, last, days_since, pct_change
     timezone = "UTC"            # naive timestamps (and a naive run time) are in this zone
     # csv:   path = "usage.csv"  delimiter = ","  encoding = "utf-8-sig"
     #        time_format = "%d/%m/%Y %H:%M"  (strptime; default: ISO 8601 text)
+    # parquet: path = "events.parquet"
     # xlsx:  path = "export.xlsx" tab = "Sheet1" (default: the first tab)   time_format
     # sql:   url = "${WAREHOUSE_URL}"  and  table = "[schema.]name"  or  query = "SELECT ..."
     #        timeout = 300  (seconds per statement; connecting waits at most 30)
@@ -49,8 +50,10 @@ Semantics:
   error. pct_change is in percent points (−25.0 = a 25 % drop).
 - last: the value of the latest matching event with a non-blank value; ties at the same
   instant go to the larger value.
-- SQL sources aggregate inside the database (GROUP BY there; see `sources.sql`); file and
-  sheet sources aggregate with pandas (`sources.frames`). Both give identical metrics.
+- SQL sources aggregate inside the database (GROUP BY there; see `sources.sql`); CSV and
+  Parquet files go through the same compiler inside an in-memory DuckDB (`sources.duck`),
+  falling back to pandas (`sources.frames`) for cells outside its fast policy; XLSX and
+  sheet sources aggregate with pandas. All give identical metrics.
 """
 
 from __future__ import annotations
@@ -157,10 +160,21 @@ def load_metrics(
         else:
             meter = Progress(name, 1 + len(metrics), progress)
             meter.start()
-            cells = files.read_cells(spec, wanted, config, read_tab)
-            meter.step()
-            values, ids, rows, notes = frames.load_frame(spec, metrics, cells, clock, meter.step)
-            where = cells.where
+            fast = None
+            if spec.kind in (SourceKind.CSV, SourceKind.PARQUET):
+                from sheets_health.sources import duck
+
+                fast = duck.load_file(spec, metrics, wanted, clock, meter)
+            if fast is not None:
+                values, ids, rows, notes = fast
+                where = spec.path.name if spec.path else name
+            else:
+                cells = files.read_cells(spec, wanted, config, read_tab)
+                meter.step()
+                values, ids, rows, notes = frames.load_frame(
+                    spec, metrics, cells, clock, meter.step
+                )
+                where = cells.where
         if rows == 0:
             empties.append((name, where))
         series.update(values)

@@ -52,7 +52,7 @@ class Cells:
         return int(self.lines[position])
 
 
-def _file_error(spec: SourceSpec, path: Path, exc: OSError) -> SheetsHealthError:
+def file_error(spec: SourceSpec, path: Path, exc: OSError) -> SheetsHealthError:
     where = f"source '{spec.name}'"
     if isinstance(exc, FileNotFoundError):
         return SourceError(
@@ -116,7 +116,7 @@ def read_csv(spec: SourceSpec, wanted: Sequence[str]) -> Cells:
             **options,
         )  # type: ignore[call-overload]
     except OSError as exc:
-        raise _file_error(spec, path, exc) from exc
+        raise file_error(spec, path, exc) from exc
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"source '{spec.name}': {where} is not {spec.encoding} text ({exc.reason})",
@@ -166,7 +166,7 @@ def read_workbook(spec: SourceSpec, path: Path, tab: str | None, wanted: Sequenc
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        raise _file_error(spec, path, exc) from exc
+        raise file_error(spec, path, exc) from exc
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
         raise SourceError(
             f"source '{spec.name}': {path.name} is not an .xlsx workbook ({exc})",
@@ -211,6 +211,11 @@ def read_cells(
     """The needed columns of a CSV, XLSX or sheet source."""
     if spec.kind is SourceKind.CSV:
         return read_csv(spec, wanted)
+    if spec.kind is SourceKind.PARQUET:
+        from sheets_health.sources import duck
+
+        cells: Cells = duck.parquet_cells(spec, wanted)
+        return cells
     if spec.kind is SourceKind.XLSX:
         assert spec.path is not None
         return read_workbook(spec, spec.path, spec.tab, wanted)

@@ -25,6 +25,7 @@ DEFAULT_SQL_TIMEOUT = 300.0
 
 class SourceKind(StrEnum):
     CSV = "csv"
+    PARQUET = "parquet"
     XLSX = "xlsx"
     SQL = "sql"
     SHEET = "sheet"
@@ -132,6 +133,7 @@ class Specs:
 _COMMON_KEYS = {"kind", "id_column", "time_column", "timezone"}
 _SOURCE_KEYS: dict[SourceKind, set[str]] = {
     SourceKind.CSV: _COMMON_KEYS | {"path", "time_format", "delimiter", "encoding"},
+    SourceKind.PARQUET: _COMMON_KEYS | {"path"},
     SourceKind.XLSX: _COMMON_KEYS | {"path", "tab", "time_format"},
     SourceKind.SQL: _COMMON_KEYS | {"url", "table", "query", "timeout"},
     SourceKind.SHEET: _COMMON_KEYS | {"tab", "spreadsheet", "path", "time_format"},
@@ -217,8 +219,10 @@ def parse_source(
         )
         timeout = DEFAULT_SQL_TIMEOUT
 
-    if kind in (SourceKind.CSV, SourceKind.XLSX) and path is None:
-        example = "usage_events.csv" if kind is SourceKind.CSV else "export.xlsx"
+    if kind in (SourceKind.CSV, SourceKind.PARQUET, SourceKind.XLSX) and path is None:
+        example = {SourceKind.CSV: "usage_events.csv", SourceKind.PARQUET: "events.parquet"}.get(
+            kind, "export.xlsx"
+        )
         problems.append(
             f'{where}: a {kind} source needs path. Fix: path = "{example}" '
             "(relative to the config file's folder)"

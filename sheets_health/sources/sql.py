@@ -161,12 +161,24 @@ class _Compiler:
         column: ColumnElement[Any] = self.src.c[self.names[name]]
         return column
 
+    def number(self, name: str) -> ColumnElement[Any]:
+        """The column as numbers (file sources hold text; a database column is typed)."""
+        return self.col(name)
+
+    def operand(self, name: str, value: object) -> ColumnElement[Any]:
+        """The column a where clause compares with ``value``."""
+        return self.col(name)
+
+    def cell(self, value: object) -> object:
+        """A returned value as the sheet holds it."""
+        return common.cell_value(value)
+
     @property
     def id(self) -> ColumnElement[Any]:
         return self.col(self.spec.id_column)
 
     def clause(self, condition: Condition) -> ColumnElement[bool]:
-        col, value = self.col(condition.column), condition.value
+        col, value = self.operand(condition.column, condition.value), condition.value
         # as in files, a blank text cell matches no != / not in (NULL already does not)
         values = value if isinstance(value, tuple) else (value,)
         blank_text = sa.func.trim(col) != "" if all(isinstance(v, str) for v in values) else None
@@ -220,13 +232,16 @@ class _Compiler:
             previous = self.cond(metric, back=1)
             if metric.column is None:
                 return [count(cond).label(f"{prefix}_c"), count(previous).label(f"{prefix}_p")]
-            value = self.col(metric.column)
+            value = self.number(metric.column)
             return [
                 sa.func.sum(sa.case((cond, value))).label(f"{prefix}_c"),
                 sa.func.sum(sa.case((previous, value))).label(f"{prefix}_p"),
             ]
         assert metric.column is not None
-        value = self.col(metric.column)
+        if agg is Agg.DISTINCT:
+            value = self.col(metric.column)
+            return [sa.func.count(sa.distinct(sa.case((cond, value)))).label(f"{prefix}_v")]
+        value = self.number(metric.column)
         if agg is Agg.NPS:
             return [
                 count(sa.and_(cond, value.is_not(None))).label(f"{prefix}_r"),
@@ -234,8 +249,6 @@ class _Compiler:
                 count(sa.and_(cond, value <= 6, value >= 0)).label(f"{prefix}_d"),
                 count(sa.and_(cond, sa.or_(value < 0, value > 10))).label(f"{prefix}_x"),
             ]
-        if agg is Agg.DISTINCT:
-            return [sa.func.count(sa.distinct(sa.case((cond, value)))).label(f"{prefix}_v")]
         picked = sa.case((cond, value))
         if agg is Agg.SUM:
             total: ColumnElement[Any] = sa.func.coalesce(sa.func.sum(picked), 0)
@@ -417,6 +430,20 @@ def _run(
         times = _Times(dialect, clock, aware)
     compiler = _Compiler(spec, src, names, times, clock.end)
     progress.step()
+    return aggregate(spec, metrics, compiler, conn, clock, progress)
+
+
+def aggregate(
+    spec: SourceSpec,
+    metrics: Sequence[MetricSpec],
+    compiler: _Compiler,
+    conn: Connection,
+    clock: Clock,
+    progress: Progress,
+) -> SqlLoad:
+    """Every metric of one source, from a compiler bound to its selectable (also used by
+    `sources.duck` for CSV and Parquet files)."""
+    times = compiler.times
 
     grouped = [m for m in metrics if m.agg not in (Agg.COLUMN, Agg.LAST)]
     columns: list[ColumnElement[Any]] = [compiler.id.label("cid"), sa.func.count().label("rows")]
@@ -486,5 +513,5 @@ def _raw_metric(
     for cid, value in conn.execute(query).all():
         key = key_text(common.cell_value(cid))
         if key in series.index:
-            series[key] = common.cell_value(value)
+            series[key] = compiler.cell(value)
     return series

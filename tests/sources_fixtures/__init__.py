@@ -20,7 +20,7 @@ from sheets_health.config import Config, config_from_dict
 
 Row = tuple[str, dt.datetime | None, str, float | int | None, str]
 COLUMNS = ("account_id", "ts", "event", "value", "user")
-BACKENDS = ("csv", "xlsx", "sqlite", "postgres")
+BACKENDS = ("csv", "parquet", "xlsx", "sqlite", "postgres")
 RUN_AT = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
 
 
@@ -40,6 +40,28 @@ def write_csv(directory: Path, rows: Sequence[Row], timezone: str = "UTC") -> di
         for cid, moment, event, value, user in rows:
             writer.writerow([cid, _text_time(moment), event, "" if value is None else value, user])
     return {**_base("csv", timezone), "path": path.name}
+
+
+def write_parquet(directory: Path, rows: Sequence[Row], timezone: str = "UTC") -> dict[str, Any]:
+    """Typed columns, written by DuckDB: ts is TIMESTAMP (naive rows) or TIMESTAMPTZ."""
+    import duckdb
+
+    aware = any(t is not None and t.tzinfo is not None for _, t, *_ in rows)
+    text = write_csv(directory, rows, timezone)["path"]
+    path = directory / f"events_{secrets.token_hex(3)}.parquet"
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(
+            f"CREATE TABLE events AS SELECT account_id, "
+            f"CAST(NULLIF(ts, '') AS {'TIMESTAMPTZ' if aware else 'TIMESTAMP'}) AS ts, event, "
+            "CAST(NULLIF(value, '') AS DOUBLE) AS value, \"user\" "
+            "FROM read_csv(?, all_varchar = true, header = true)",
+            [str(directory / text)],
+        )
+        literal = str(path).replace("'", "''")
+        conn.execute(f"COPY events TO '{literal}' (FORMAT parquet)")
+    (directory / text).unlink()
+    return {**_base("parquet", timezone), "path": path.name}
 
 
 def write_xlsx(directory: Path, rows: Sequence[Row], timezone: str = "UTC") -> dict[str, Any]:
