@@ -131,7 +131,8 @@ def main() -> None:
           "same as pandas")  # fmt: skip
     for path_name, events, seconds, peak, digest, customers, size_mb in rows:
         pandas = digests.get((events, "pandas"))
-        same = "-" if pandas is None or path_name == "pandas" else "yes" * (pandas == digest) or "NO"
+        same = "yes" if pandas == digest else "NO"
+        same = "-" if pandas is None or path_name == "pandas" else same
         print(f"{path_name:<8} {events:>12,} {size_mb:>8,.0f} {seconds:>8.2f} {peak:>8.0f} "
               f"{customers:>7,}  {same}")  # fmt: skip
 
