@@ -120,8 +120,7 @@ def main() -> None:
             write_events(folder / "usage_events.csv", events)
             written = time.perf_counter() - start
             size_mb = (folder / "usage_events.csv").stat().st_size / 2**20
-            print(f"{events:,} events: {size_mb:,.0f} MB CSV written in {written:.1f} s",
-                  flush=True)
+            print(f"{events:,} events: {size_mb:,.0f} MB CSV in {written:.1f} s", flush=True)
             paths = ["duckdb"] + (["pandas"] if events == args.pandas_events else [])
             for path_name in paths:
                 seconds, peak, digest, customers = measure(folder, path_name)
@@ -132,8 +131,8 @@ def main() -> None:
           "same as pandas")  # fmt: skip
     for path_name, events, seconds, peak, digest, customers, size_mb in rows:
         pandas = digests.get((events, "pandas"))
-        same = ("-" if pandas is None or path_name == "pandas"
-                else ("yes" if pandas == digest else "NO"))
+        same = "yes" if pandas == digest else "NO"
+        same = "-" if pandas is None or path_name == "pandas" else same
         print(f"{path_name:<8} {events:>12,} {size_mb:>8,.0f} {seconds:>8.2f} {peak:>8.0f} "
               f"{customers:>7,}  {same}")  # fmt: skip
 

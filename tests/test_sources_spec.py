@@ -50,8 +50,11 @@ def test_a_valid_config_has_no_problems(tmp_path: Path, events_csv: Path) -> Non
 
 
 SOURCE_CASES: list[tuple[dict[str, Any], str]] = [
-    ({"path": "events.csv"}, 'kind is missing. Fix: write kind = "csv", "xlsx", "sql" or "sheet"'),
-    ({"kind": "parquet", "path": "x"}, 'kind is "parquet" is not known'),
+    (
+        {"path": "events.csv"},
+        'kind is missing. Fix: write kind = "csv", "parquet", "xlsx", "sql" or "sheet"',
+    ),
+    ({"kind": "json", "path": "x"}, 'kind is "json" is not known'),
     ({**GOOD_SOURCE, "id_col": "x"}, "unknown key 'id_col'. Fix: did you mean id_column?"),
     ({"kind": "csv"}, "a csv source needs path"),
     ({"kind": "xlsx", "path": "events.csv", "url": "x"}, "unknown key 'url'"),

@@ -45,8 +45,7 @@ _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _NUMBERISH = r"(?i)^[^a-z@]*[0-9][^a-z@]*$|^[+-]?(inf|infinity|nan)$"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _CLOCK = r"[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-_NAIVE = f"^{_DATE}({_CLOCK})?$"
-_AWARE = f"^{_DATE}{_CLOCK}(Z|[+-][0-9]{{2}}(:[0-9]{{2}})?)$"
+_TIME = f"^{_DATE}({_CLOCK}(Z|[+-][0-9]{{2}}(:[0-9]{{2}})?)?)?$"
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
@@ -181,7 +180,9 @@ def _transitions(zone: ZoneInfo, low: dt.datetime, high: dt.datetime) -> list[dt
     return found
 
 
-def _naive_to_utc(local: ColumnElement[Any], zone: ZoneInfo, changes: list[dt.datetime]) -> Any:
+def _naive_to_utc(
+    local: ColumnElement[Any], zone: ZoneInfo, changes: list[dt.datetime], low: dt.datetime
+) -> Any:
     """Wall-clock microseconds → UTC microseconds, as pandas localises (ambiguous: the
     earlier instant; non-existent: the end of the gap)."""
 
@@ -190,7 +191,7 @@ def _naive_to_utc(local: ColumnElement[Any], zone: ZoneInfo, changes: list[dt.da
         assert delta is not None
         return delta // _US
 
-    first = changes[0] - dt.timedelta(days=1) if changes else dt.datetime.now(dt.UTC)
+    first = changes[0] - dt.timedelta(days=1) if changes else low.replace(tzinfo=dt.UTC)
     whens: list[tuple[Any, Any]] = []
     for change in reversed(changes):
         before, after = offset(change - dt.timedelta(seconds=1)), offset(change)
@@ -260,6 +261,8 @@ def _load(
     numeric: set[str],
     raw: set[str],
 ) -> tuple[dict[str, pd.Series], frozenset[str], int, list[str]]:
+    import pandas as pd
+
     from sheets_health.sources.files import resolve
 
     reader, params = _reader(spec, len(headers))
@@ -271,98 +274,107 @@ def _load(
     index = {name: i for i, name in enumerate(found)}
     source = sa.text(f"SELECT * FROM {reader}").bindparams(**params)
     files = source.columns(*(sa.column(k) for k in keys)).subquery("f")
-    cells = {name: files.c[keys[pos]] for name, pos in found.items()}
 
-    def text(name: str) -> Any:
-        value = sa.cast(cells[name], sa.String())
-        return sa.func.nullif(sa.func.trim(value), "")
-
-    def number(name: str) -> Any:
-        return sa.case(
-            (sa.func.regexp_full_match(text(name), _NUMBER), sa.cast(text(name), sa.Double())),
-        )
-
-    id_text = text(spec.id_column)
-    # one pass: cells the fast policy cannot read, and the time range for the zone's changes
-    checks_named: dict[str, Any] = {}
+    # the view: r<i> the cell as read, c<i> trimmed text (NULL if blank; the id "" if blank,
+    # so blank-id rows form one group the aggregation sets aside), n<i> numbers, t the time
+    columns: list[Any] = []
     for name, i in index.items():
-        if name != spec.time_column:
-            checks_named[f"space{i}"] = sa.func.count().filter(
-                sa.func.regexp_matches(sa.cast(cells[name], sa.String()), _EDGE_SPACE)
-            )
-    for name in sorted(numeric | raw):
-        i = index[name]
-        nonblank = text(name).is_not(None)
-        plain = sa.func.regexp_full_match(text(name), _NUMBER)
-        checks_named[f"odd{i}"] = sa.func.count().filter(
-            sa.and_(id_text.is_not(None), nonblank, sa.not_(plain))
-            if name in numeric
-            else sa.and_(
-                id_text.is_not(None),
-                nonblank,
-                sa.not_(plain),
-                sa.func.regexp_matches(text(name), _NUMBERISH),
-            )
-        )
-        checks_named[f"text{i}"] = sa.func.count().filter(
-            sa.and_(id_text.is_not(None), nonblank, sa.not_(plain))
-        )
-    time_text = text(spec.time_column) if spec.time_column else None
-    if time_text is not None:
-        naive = sa.func.regexp_full_match(time_text, _NAIVE)
-        aware = sa.func.regexp_full_match(time_text, _AWARE)
-        checks_named["bad_times"] = sa.func.count().filter(
-            sa.and_(id_text.is_not(None), time_text.is_not(None), sa.not_(naive), sa.not_(aware))
-        )
-        checks_named["low"] = sa.func.min(sa.case((naive, sa.cast(time_text, sa.DateTime()))))
-        checks_named["high"] = sa.func.max(sa.case((naive, sa.cast(time_text, sa.DateTime()))))
-    blank_ids = sa.func.count().filter(id_text.is_(None)).label("blank_ids")
-    checked = (
-        conn.execute(
-            sa.select(blank_ids, *(v.label(k) for k, v in checks_named.items())).select_from(files)
-        )
-        .one()
-        ._mapping
-    )
-    if checked.get("bad_times") or any(
-        checked[k] for k in checked if k.startswith(("odd", "space"))
-    ):
-        raise _Fallback
+        cell = sa.cast(files.c[keys[found[name]]], sa.String())
+        columns.append(cell.label(f"r{i}"))
+        trimmed = sa.func.trim(cell)
+        if name == spec.id_column:
+            columns.append(sa.func.coalesce(trimmed, "").label(f"c{i}"))
+        else:
+            columns.append(sa.func.nullif(trimmed, "").label(f"c{i}"))
+    inner = sa.select(*columns).select_from(files).subquery("cells")
 
-    columns: list[Any] = [id_text.label(f"c{index[spec.id_column]}")]
-    for name, i in index.items():
-        if name != spec.id_column and name != spec.time_column:
-            columns.append(text(name).label(f"c{i}"))
-        if name in numeric or name in raw:
-            columns.append(number(name).label(f"n{i}"))
-    times = None
-    if time_text is not None:
-        local = _micros_of(time_text, False)
-        changes = []
-        if checked["low"] is not None:
-            changes = _transitions(clock.zone, checked["low"], checked["high"])
-        # every time matched _NAIVE or _AWARE above: only an offset has Z, + or - after the date
-        tail = sa.func.substr(time_text, 11)
-        offset = sa.or_(
+    def time_of(table: Any) -> tuple[Any, Any, Any]:
+        """(text, wall-clock microseconds, has an offset) of the time column of ``table``."""
+        text = table.c[f"c{index[spec.time_column or '']}"]
+        # every time matches _TIME (checked below): only an offset has Z, + or - after the date
+        tail = sa.func.substr(text, 11)
+        aware = sa.or_(
             sa.func.contains(tail, "Z"), sa.func.contains(tail, "+"), sa.func.contains(tail, "-")
         )
-        instant = sa.case(
-            (offset, _micros_of(time_text, True)),
-            else_=_naive_to_utc(local, clock.zone, changes),
-        )
-        columns.append(instant.label("t"))
-        times = _UtcMicros("duckdb", clock, True)
-    view = sa.select(*columns).select_from(files).subquery("src")
-    compiler = _FileCompiler(spec, view, index, times=times, end=clock.end)
-    compiler.numeric_order = {n for n in raw if not checked[f"text{index[n]}"]}
-    quiet = Progress(spec.name, 0)
-    load = sql.aggregate(spec, metrics, compiler, conn, clock, quiet)
+        return text, _micros_of(text, False), aware
+
+    def view(low: dt.datetime, high: dt.datetime) -> Any:
+        picked: list[Any] = list(inner.c)
+        for name, i in index.items():
+            if name in numeric or name in raw:
+                picked.append(sa.try_cast(inner.c[f"c{i}"], sa.Double()).label(f"n{i}"))
+        if spec.time_column is not None:
+            time_text, local, offset = time_of(inner)
+            changes = _transitions(clock.zone, low, high)
+            instant = sa.case(
+                (offset, _micros_of(time_text, True)),
+                else_=_naive_to_utc(local, clock.zone, changes, low),
+            )
+            picked.append(instant.label("t"))
+        return sa.select(*picked).subquery("src")
+
+    # the checks, as extra aggregates of the same pass (one value per customer id)
+    def checks(src: Any) -> list[Any]:
+        found_checks: list[Any] = []
+        for name, i in index.items():
+            text, nonblank = src.c[f"c{i}"], src.c[f"c{i}"].is_not(None)
+            if name != spec.time_column:
+                edge = sa.func.regexp_matches(src.c[f"r{i}"], _EDGE_SPACE)
+                found_checks.append(sa.func.count().filter(edge).label(f"space{i}"))
+            if name in numeric or name in raw:
+                odd = sa.and_(nonblank, sa.not_(sa.func.regexp_full_match(text, _NUMBER)))
+                found_checks.append(sa.func.count().filter(odd).label(f"text{i}"))
+                if name in raw:
+                    odd = sa.and_(odd, sa.func.regexp_matches(text, _NUMBERISH))
+                found_checks.append(sa.func.count().filter(odd).label(f"odd{i}"))
+        if spec.time_column is not None:
+            t, local, offset = time_of(src)
+            t = src.c[f"c{index[spec.time_column]}"]
+            bad = sa.and_(t.is_not(None), sa.not_(sa.func.regexp_full_match(t, _TIME)))
+            naive = sa.case((sa.not_(offset), local))
+            found_checks += [
+                sa.func.count().filter(bad).label("bad_times"),
+                sa.func.min(naive).label("low"),
+                sa.func.max(naive).label("high"),
+            ]
+        return found_checks
+
+    # the zone's changes are taken for a range most exports fit; a file outside it is
+    # aggregated again with its own range
+    low = (clock.end - dt.timedelta(days=3 * 366)).replace(tzinfo=None)
+    high = (clock.end + dt.timedelta(days=366)).replace(tzinfo=None)
+    times = _UtcMicros("duckdb", clock, True) if spec.time_column is not None else None
+    grouped = [m for m in metrics if m.agg not in (Agg.COLUMN, Agg.LAST)]
+    for _attempt in range(2):
+        src = view(low, high)
+        compiler = _FileCompiler(spec, src, index, times=times, end=clock.end)
+        load = sql.aggregate(spec, grouped, compiler, conn, clock, Progress(spec.name, 0),
+                             extra=checks(src))  # fmt: skip
+        totals = {
+            k: sum(int(v or 0) for v in values)  # type: ignore[call-overload]
+            for k, values in load.extra.items()
+            if k not in ("low", "high")
+        }
+        if any(totals[k] for k in totals if k.startswith(("space", "odd", "bad_times"))):
+            raise _Fallback
+        # as in pandas, `last` breaks ties by number only when every value is a number
+        compiler.numeric_order = {n for n in raw if not totals[f"text{index[n]}"]}
+        lows = [int(str(v)) for v in load.extra.get("low", []) if v is not None]
+        highs = [int(str(v)) for v in load.extra.get("high", []) if v is not None]
+        if not lows:
+            break
+        seen_low = _EPOCH.replace(tzinfo=None) + min(lows) * _US
+        seen_high = _EPOCH.replace(tzinfo=None) + max(highs) * _US
+        if low <= seen_low and seen_high <= high:
+            break
+        low, high = min(low, seen_low), max(high, seen_high)
+    ids = pd.Index(sorted(load.ids), name="customer_id", dtype=object)
+    for metric in metrics:
+        if metric.agg in (Agg.COLUMN, Agg.LAST):
+            load.values[metric.name] = sql._raw_metric(spec, metric, compiler, conn, ids)
     for _ in range(1 + len(metrics)):
         progress.step()
-    notes = list(load.notes)
-    if checked["blank_ids"]:
-        notes.append(f"{checked['blank_ids']} rows have a blank customer id")
-    return load.values, load.ids, load.rows, notes
+    return load.values, load.ids, load.rows, load.notes
 
 
 def parquet_cells(spec: SourceSpec, wanted: Sequence[str]) -> Any:

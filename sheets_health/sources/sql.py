@@ -48,6 +48,8 @@ class SqlLoad:
     ids: frozenset[str] = frozenset()
     rows: int = 0
     notes: list[str] = field(default_factory=list)
+    # the caller's extra aggregate columns, one value per customer id (see `aggregate`)
+    extra: dict[str, list[object]] = field(default_factory=dict)
 
 
 def prepare_url(spec: SourceSpec, base_dir: Path) -> URL:
@@ -440,9 +442,11 @@ def aggregate(
     conn: Connection,
     clock: Clock,
     progress: Progress,
+    extra: Sequence[ColumnElement[Any]] = (),
 ) -> SqlLoad:
     """Every metric of one source, from a compiler bound to its selectable (also used by
-    `sources.duck` for CSV and Parquet files)."""
+    `sources.duck` for CSV and Parquet files, whose checks of the cells ride along as
+    labelled ``extra`` aggregates in the same GROUP BY pass)."""
     times = compiler.times
 
     grouped = [m for m in metrics if m.agg not in (Agg.COLUMN, Agg.LAST)]
@@ -450,11 +454,12 @@ def aggregate(
     prefixes = {m.name: f"m{i}" for i, m in enumerate(grouped)}
     for metric in grouped:
         columns += compiler.aggregates(metric, prefixes[metric.name])
+    columns += extra
     query = sa.select(*columns).where(compiler.id.is_not(None)).group_by(compiler.id)
     result = conn.execute(query).all()
     progress.step()
 
-    load = SqlLoad()
+    load = SqlLoad(extra={str(column.key): [] for column in extra})
     ids: list[str] = []
     values: dict[str, list[object]] = {m.name: [] for m in grouped}
     blank_rows = 0
@@ -465,6 +470,8 @@ def aggregate(
             continue
         ids.append(cid)
         load.rows += int(row.rows)
+        for key, got in load.extra.items():
+            got.append(row._mapping[key])
         for metric in grouped:
             values[metric.name].append(
                 finish(spec, metric, row, prefixes[metric.name], times, clock.end)
