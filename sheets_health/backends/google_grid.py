@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets_health.cells import SERIAL_EPOCH, Percent, is_blank, key_text
+from sheets_health.cells import SERIAL_EPOCH, Percent, column_letter, is_blank, key_text
 from sheets_health.model import CellValue, CellWrite, Table, norm_header
 
 JSON = dict[str, Any]
@@ -51,13 +51,7 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def column_letters(index: int) -> str:
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+column_letters = column_letter  # one rule for A1 letters, owned by the cell policy
 
 
 # ----------------------------------------------------------------------------- reading
