@@ -78,10 +78,13 @@ SET_MIN_COVERAGE = "Minimum coverage"
 SET_TREND_DAYS = "Trend window days"
 SET_ROLLUP = "Outcome roll-up"
 SET_MAX_REASONS = "Reasons shown"
+SET_SYNC_LOG_ROWS = "Sync log rows kept"
+SET_HISTORY_DAYS = "History days kept"
 
 # History and Sync log
 DATE = "Date"
-HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH)
+TREND_BASELINE = "Trend baseline"  # the score that day's Trend was measured against
+HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH, TREND_BASELINE)
 SYNC_LOG_HEADERS = (
     "Run at",
     "Mode",
@@ -155,6 +158,9 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_TREND_DAYS, 30, "Trend compares with the score this many days ago"),
             (SET_ROLLUP, "mean", "How several outcome scores roll up: mean or min"),
             (SET_MAX_REASONS, 3, "How many drivers the Reasons column names"),
+            (SET_SYNC_LOG_ROWS, 1000, "The sync deletes older Sync log rows"),
+            (SET_HISTORY_DAYS, None, "Blank keeps all History; a number of days deletes older "
+             "rows (more than the trend window)"),
         ),
     ),
     TabTemplate(HISTORY, HISTORY_HEADERS),
