@@ -11,12 +11,14 @@ window and B(d) the baseline on day d (`scoring.trend_baseline` over the whole H
            else B(d − 1), if there is one;
            else its score on day d − 1 (its first score), if it has one.
 
-A sync reads the header row and three bookmarks: ``history_latest`` (the latest day's rows and
-everything below), ``history_trend`` (one row before the day tomorrow's window starts, that
-day's rows and a margin) and ``history_head`` (Date cells of the oldest rows, for `History days
-kept`). Anything that does not add up — a bookmark missing, a window changed in Settings, rows
-sorted out of date order, a day without a sync — makes the sync read more once: the rows from
-the trend bookmark on, or the whole tab. The Sync log is read from its last `ok` row on.
+A sync reads the header row and four bookmarks: ``history_latest`` (the latest day's rows and
+everything below, without the Date column when it comes first), ``history_day`` (the Date cell
+of that day's first row), ``history_trend`` (the last row before the day tomorrow's window
+starts, that day's rows and a margin) and ``history_head`` (from the header row down the Date
+column: the oldest rows, for `History days kept`). Anything that does not add up — a bookmark
+missing, a window changed in Settings, rows sorted out of date order, days without a sync —
+makes the sync read more, once: the rows from the trend bookmark on, or the whole tab. The
+Sync log is read from its last `ok` row on.
 
 Pure functions: no IO. The rule for a whole History lives in `scoring.trend_baseline`; the
 tests check that both give the same baselines.
@@ -257,9 +259,9 @@ def place_history(table: Table, points: Sequence[HistoryPoint], state: HistorySt
         end = min(anchor + 1 + customers + margin, latest_start)
         first, stop = _columns(table, (T.DATE, T.CUSTOMER_ID, T.HEALTH_SCORE))
         marks[TREND] = Mark(anchor, max(end, anchor + 1), first, stop)
-    head_rows = 1 if history_days is None else 2 * customers + 50
-    head_end = max(min(FIRST_ROW + head_rows, latest_start), FIRST_ROW + 1)
-    marks[HEAD] = Mark(FIRST_ROW, head_end, date_col, date_col + 1)
+    # from the header row, so deleting old rows never deletes the mark itself
+    head_rows = 0 if history_days is None else 2 * customers + 50
+    marks[HEAD] = Mark(1, min(FIRST_ROW + head_rows, latest_start), date_col, date_col + 1)
     delete = 0
     if history_days is not None and appends:
         delete = _expired(table, today - dt.timedelta(days=history_days),
@@ -273,7 +275,7 @@ def _expired(table: Table, horizon: dt.date, stop: int) -> int:
     or through the head bookmark), each with such a date, none at or after ``stop``."""
     head = table.marks.get(HEAD)
     if not whole(table):
-        if head is None or head.start != FIRST_ROW or head.end is None:
+        if head is None or head.start > FIRST_ROW or head.end is None:
             return 0
         stop = min(stop, head.end)
     dates = {row: table.value(i, T.DATE) for i, row in enumerate(table.row_numbers)
