@@ -23,6 +23,7 @@ from sheets_health.errors import UnsafeInputError
 from sheets_health.model import HistoryPoint
 from sheets_health.scoring import trend_baseline, trend_text
 from sheets_health.sync import SyncReport, run_sync
+from sheets_health.template import HISTORY_HEADERS as T_HISTORY
 from sheets_health.template import SYNC_LOG_HEADERS
 from tests.contract.google_factory import seed_cell
 from tests.emulator import Fault, SheetsEmulator, make_service_account_key
@@ -396,3 +397,30 @@ def test_a_spreadsheet_near_googles_cell_limit_is_warned_about(emulator: SheetsE
     with emulator.lock:
         emulator.sheet(sheet.sid, "History").resize(rows=1000)
     assert not any("cell limit" in w for w in sheet.sync(DAY0).warnings)
+
+
+# ----------------------------------------------------------------------------- workbook
+
+
+def test_the_workbook_keeps_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """A workbook is read whole, but retention and the Trend baseline work the same way."""
+    from sheets_health import commands
+    from tests.contract.factories import XlsxUnderTest
+    from tests.sheets import valid_tabs, write_sheet
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    tabs = valid_tabs()
+    tabs["Settings"] += [["Trend window days", 2], ["Sync log rows kept", 2],
+                         ["History days kept", 3]]
+    config = write_sheet(tmp_path, tabs)
+    for day in range(6):
+        commands.sync(config, now=DAY0 + dt.timedelta(days=day))
+    book = XlsxUnderTest(tmp_path / "sheet.xlsx")
+    log = book.cells("Sync log")
+    assert [r[0] for r in log[1:]] == [DAY0 + dt.timedelta(days=4), DAY0 + dt.timedelta(days=5)]
+    history = book.cells("History")
+    assert history[0] == list(T_HISTORY)
+    days = sorted({r[0] for r in history[1:]})
+    assert days == [(DAY0 + dt.timedelta(days=d)).date() for d in range(2, 6)]
+    assert [r[4] for r in history[1:4]] == [100, 27, 65]  # baselines: the first scores
