@@ -131,7 +131,7 @@ def plan_history(
 
 def plan_sync_log(table: Table, row: Mapping[str, CellValue], keep: int = 1000) -> TabPlan:
     """The run's row; rows beyond the last ``keep`` go, and the tail bookmark moves to it."""
-    marks, delete = tails.place_sync_log(table, 1, keep)
+    marks, delete = tails.place_sync_log(table, 1, keep, key_text(row.get("Result")) == "ok")
     return TabPlan(
         tab=table.tab,
         add_headers=_missing_headers(table, T.SYNC_LOG_HEADERS),

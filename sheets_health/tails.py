@@ -135,6 +135,10 @@ def _number(value: object) -> float | None:
         else None
 
 
+def _holds(mark: Mark, table: Table, headers: Iterable[str]) -> bool:
+    return all((col := table.column(h)) is not None and mark.holds_col(col) for h in headers)
+
+
 def _newest(table: Table, latest: Mark, day_mark: Mark) -> tuple[dt.date | None, dict[str, _Row]]:
     """The latest day's rows (their Date cells are not read: the day mark dates them)."""
     day: dt.date | None = None
@@ -162,6 +166,9 @@ def _resolve_bounded(table: Table, points: Sequence[HistoryPoint], customers: Se
     if latest is None or day_mark is None or trend is None or day_mark.start != latest.start \
             or table.column(T.TREND_BASELINE) is None:
         return again("History's bookmarks or its Trend baseline column are missing")
+    if not (_holds(latest, table, T.HISTORY_HEADERS[1:]) and _holds(day_mark, table, [T.DATE])
+            and _holds(trend, table, (T.DATE, T.CUSTOMER_ID, T.HEALTH_SCORE))):
+        return again("History's columns moved out of its bookmarks")
     last, newest = _newest(table, latest, day_mark)
     if last is None or not newest:
         return again("the latest History rows are missing")
@@ -244,9 +251,10 @@ def place_history(table: Table, points: Sequence[HistoryPoint], state: HistorySt
     rows = sorted(table.row_numbers[i] for i in today_rows.values())
     latest_start = rows[0] if rows else last_row + 1
     date_col = table.column(T.DATE) or 0
+    width = len(table.headers) + sum(table.column(h) is None for h in T.HISTORY_HEADERS)
     marks: dict[str, Mark] = {
         # the Date column is left out when it comes first: the day mark dates these rows
-        LATEST: Mark(latest_start, first_col=1 if date_col == 0 else 0),
+        LATEST: Mark(latest_start, None, 1 if date_col == 0 else 0, width),
         DAY: Mark(latest_start, latest_start + 1, date_col, date_col + 1),
     }
     old_trend = table.marks.get(TREND)
@@ -291,15 +299,24 @@ def _expired(table: Table, horizon: dt.date, stop: int) -> int:
     return row - FIRST_ROW
 
 
-def place_sync_log(table: Table, appends: int, keep: int) -> tuple[dict[str, Mark], int]:
-    """The Sync-log tail starts at the row this sync appends (its `ok` row); older rows past
-    `Sync log rows kept` are deleted."""
+def place_sync_log(table: Table, appends: int, keep: int, ok: bool = True
+                   ) -> tuple[dict[str, Mark], int]:
+    """The Sync-log tail starts at the last `ok` run: the row this sync appends when it is
+    one. Rows beyond the last ``keep`` are deleted, never that `ok` row."""
     if not appends:
         return {}, 0
     last_row = max(table.row_numbers, default=FIRST_ROW - 1)
-    rows_after = last_row - 1 + appends
-    marks = {LOG_TAIL: Mark(last_row + 1)}
-    return marks, max(0, rows_after - keep)
+    excess = max(0, last_row - 1 + appends - keep)
+    width = len(table.headers) + sum(table.column(h) is None for h in T.SYNC_LOG_HEADERS)
+    if ok:
+        return {LOG_TAIL: Mark(last_row + 1, None, 0, width)}, excess
+    oks = [row for i, row in enumerate(table.row_numbers)
+           if key_text(table.value(i, "Result")) == "ok"]
+    if not oks:
+        return {}, excess if whole(table) else 0
+    tail = Mark(oks[-1], None, 0, width)
+    marks = {} if table.marks.get(LOG_TAIL) == tail else {LOG_TAIL: tail}
+    return marks, min(excess, oks[-1] - FIRST_ROW)
 
 
 def cells_used(tables: Iterable[Table]) -> int:

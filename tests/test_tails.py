@@ -146,7 +146,8 @@ def steady(days: int = 3) -> tuple[list[list[Any]], dict[str, Mark], list[str]]:
     ("gap", "a day passed without a sync", True),
     ("day mark", "bookmarks or its Trend baseline column are missing", False),
     ("sorted", "out of date order", False),
-], ids=["window-changed", "days-without-sync", "bookmark-missing", "sorted"])
+    ("columns", "columns moved out of its bookmarks", False),
+], ids=["window-changed", "days-without-sync", "bookmark-missing", "sorted", "columns"])
 def test_what_the_bookmarks_cannot_answer_is_read_again(change: str, reason: str,
                                                         from_trend: bool) -> None:
     rows, marks, ids = steady()
@@ -157,6 +158,9 @@ def test_what_the_bookmarks_cannot_answer_is_read_again(change: str, reason: str
         today += dt.timedelta(days=3)
     elif change == "day mark":
         marks.pop(tails.DAY)
+    elif change == "columns":  # say a person inserted a column before Health score
+        trend = marks[tails.TREND]
+        marks[tails.TREND] = Mark(trend.start, trend.end, 0, 2)
     else:
         trend = marks[tails.TREND]
         rows[trend.start - 2], rows[trend.start] = rows[trend.start], rows[trend.start - 2]
@@ -178,9 +182,15 @@ def test_a_bounded_read_is_about_two_rows_per_customer() -> None:
 def test_sync_log_retention_keeps_the_last_rows_and_marks_the_new_one() -> None:
     log = Table(T.SYNC_LOG, tuple(T.SYNC_LOG_HEADERS), tuple(("x",) for _ in range(5)),
                 (2, 3, 4, 5, 6))
-    assert tails.place_sync_log(log, 1, 3) == ({tails.LOG_TAIL: Mark(7)}, 3)
-    assert tails.place_sync_log(log, 1, 1000) == ({tails.LOG_TAIL: Mark(7)}, 0)
+    tail = Mark(7, None, 0, len(T.SYNC_LOG_HEADERS))  # every column of the log, open-ended
+    assert tails.place_sync_log(log, 1, 3) == ({tails.LOG_TAIL: tail}, 3)
+    assert tails.place_sync_log(log, 1, 1000) == ({tails.LOG_TAIL: tail}, 0)
     assert Mark(7).after_deleting(3) == Mark(4)
+    # a failed run's row: the tail stays at the last ok run, which retention keeps
+    runs = Table(T.SYNC_LOG, ("Run at", "Result"),
+                 (("1", "ok"), ("2", "ok"), ("3", "ok"), ("4", "error"), ("5", "error")),
+                 (2, 3, 4, 5, 6))
+    assert tails.place_sync_log(runs, 1, 2, ok=False) == ({tails.LOG_TAIL: Mark(4, None, 0, 8)}, 2)
 
 
 def test_history_days_kept_deletes_only_rows_older_than_the_horizon() -> None:
