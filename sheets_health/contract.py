@@ -124,6 +124,7 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
     values: dict[str, Any] = {}
     tab = table.tab
     col = table.header_of(T.VALUE)
+    history_days_row: int | None = None
 
     def number(row: int, v: CellValue, lo: float, hi: float, fix: str,
                percent_ok: bool = False) -> float | None:
@@ -172,6 +173,14 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
         elif key == norm_header(T.SET_MAX_REASONS):
             n = number(row, value, 1, 10, "a whole number from 1 to 10, e.g. 3")
             values["max_reasons"] = None if n is None else int(n)
+        elif key == norm_header(T.SET_SYNC_LOG_ROWS):
+            n = number(row, value, 1, 1_000_000, "a whole number of rows, e.g. 1000")
+            values["sync_log_rows"] = None if n is None else int(n)
+        elif key == norm_header(T.SET_HISTORY_DAYS):
+            n = number(row, value, 2, 36_600, "a whole number of days, e.g. 400 (or blank to "
+                       "keep all History)")
+            values["history_days"] = None if n is None else int(n)
+            history_days_row = row
         elif key == norm_header(T.SET_MISSING):
             values["missing"] = problems.parse(
                 _choice(MissingPolicy), value, tab, row, col, "skip, neutral or zero"
@@ -190,7 +199,7 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
-                 T.SET_TIME_ZONE)
+                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -204,6 +213,13 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             f"'{T.SET_RED_BELOW}' ({settings.red_below:g}) is above "
             f"'{T.SET_GREEN_AT}' ({settings.green_at:g})",
             "make the red threshold lower than the green one",
+        )
+    if settings.history_days is not None and settings.history_days <= settings.trend_days:
+        problems.add(
+            tab, history_days_row, col,
+            f"'{T.SET_HISTORY_DAYS}' ({settings.history_days}) is not more than "
+            f"'{T.SET_TREND_DAYS}' ({settings.trend_days}): trends would lose their baseline",
+            "keep more days than the trend window, or clear it to keep all History",
         )
     return settings
 
@@ -563,10 +579,20 @@ def _unweighted_scorecards(
                      + (", or name outcomes in Customers" if key == DEFAULT_SCORECARD else ""))
 
 
-def _history(table: Table | None) -> tuple[HistoryPoint, ...]:
-    """History is tool-owned; rows a person mangled are ignored rather than fatal."""
+def history_points(table: Table | None) -> tuple[HistoryPoint, ...]:
+    """History is tool-owned; rows a person mangled are ignored rather than fatal.
+
+    A bounded read gives only the rows it read (see `sheets_health.tails`), each with its
+    sheet row."""
     if table is None or table.column(T.DATE) is None or table.column(T.CUSTOMER_ID) is None:
         return ()
+
+    def number(raw: CellValue) -> float | None:
+        try:
+            return None if is_blank(raw) else parse_number(raw)
+        except ValueError:
+            return None
+
     points = []
     for index in range(len(table.rows)):
         try:
@@ -574,13 +600,10 @@ def _history(table: Table | None) -> tuple[HistoryPoint, ...]:
         except (ValueError, TypeError):
             continue
         cid = key_text(table.value(index, T.CUSTOMER_ID))
-        raw = table.value(index, T.HEALTH_SCORE)
-        try:
-            score = None if is_blank(raw) else parse_number(raw)
-        except ValueError:
-            score = None
         if cid:
-            points.append(HistoryPoint(day, cid, score))
+            points.append(HistoryPoint(day, cid, number(table.value(index, T.HEALTH_SCORE)),
+                                       number(table.value(index, T.TREND_BASELINE)),
+                                       table.row_numbers[index]))
     return tuple(points)
 
 
@@ -638,7 +661,7 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
         scorecards=scorecards,
         settings=settings,
         sheet_values=values,
-        history=_history(tables.get(T.HISTORY)),
+        history=history_points(tables.get(T.HISTORY)),
     )
 
 

@@ -80,11 +80,43 @@ def norm_header(text: object) -> str:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A tool-owned bookmark in a growing tab (on Google a named range, which follows its
+    rows when people insert or delete rows above it): rows ``start``..``end - 1`` (1-based;
+    ``end`` None = to the bottom, so appended rows join it) × columns ``first_col``..
+    ``end_col - 1`` (0-based; ``end_col`` None = every column)."""
+
+    start: int
+    end: int | None = None
+    first_col: int = 0
+    end_col: int | None = None
+
+    def holds_row(self, row: int) -> bool:
+        return self.start <= row and (self.end is None or row < self.end)
+
+    def holds_col(self, col: int) -> bool:
+        return self.first_col <= col and (self.end_col is None or col < self.end_col)
+
+    def after_deleting(self, count: int, first: int = 2) -> Mark:
+        """Where the mark is once rows ``first`` .. ``first + count - 1`` are deleted (a bound
+        inside them moves to ``first``), as a spreadsheet moves a named range."""
+        def moved(row: int) -> int:
+            return row - count if row >= first + count else min(row, first)
+        return Mark(moved(self.start), None if self.end is None else moved(self.end),
+                    self.first_col, self.end_col)
+
+
+@dataclass(frozen=True)
 class Table:
     """One tab as read: header row 1, data rows below (fully blank rows are dropped).
 
     ``row_numbers`` are 1-based sheet rows; ``colors`` maps (sheet row, 0-based column) to
     the hex RGB of a non-white background, where the backend reads colours.
+
+    A bounded read of a growing tab holds the header row and only the rows inside
+    ``read_spans`` (empty: every row was read). ``marks`` are the tool's bookmarks found in
+    the tab, by name; ``grid`` is the tab's size in rows × columns where the backend has a
+    cell limit (Google), else (0, 0).
     """
 
     tab: str
@@ -92,6 +124,14 @@ class Table:
     rows: tuple[tuple[CellValue, ...], ...] = ()
     row_numbers: tuple[int, ...] = ()
     colors: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    read_spans: tuple[Mark, ...] = ()
+    marks: Mapping[str, Mark] = field(default_factory=dict)
+    grid: tuple[int, int] = (0, 0)
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the tab is here (not a bounded read)."""
+        return not self.read_spans
 
     def __post_init__(self) -> None:
         # Index once, then look up: every per-customer access goes through `column`.
@@ -133,6 +173,8 @@ class Settings:
     # Status values (casefolded) whose customers are not scored: Health shows the status
     inactive_statuses: tuple[str, ...] = (CustomerStatus.CHURNED.value,)
     time_zone: dt.tzinfo | None = None  # the `Time zone` row; None: see sheets_health.zones
+    sync_log_rows: int = 1000  # Sync-log rows kept; older ones are deleted by the sync
+    history_days: int | None = None  # History days kept; None: all of it
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:
@@ -205,6 +247,8 @@ class HistoryPoint:
     day: dt.date
     customer_id: str
     score: float | None
+    baseline: float | None = None  # the score that day's Trend was measured against
+    row: int = 0  # sheet row, where it was read from a sheet
 
 
 @dataclass(frozen=True)
@@ -218,6 +262,8 @@ class SheetModel:
     # raw values of measures that are Customers columns: customer id -> measure -> value
     sheet_values: Mapping[str, Mapping[str, CellValue]]
     history: tuple[HistoryPoint, ...] = ()
+    # Trend baseline per customer for the day scored; None: scoring works it out from history
+    baselines: Mapping[str, float | None] | None = None
 
 
 # ----------------------------------------------------------------------------- results
@@ -281,15 +327,23 @@ class RowUpdate:
 
 @dataclass(frozen=True)
 class TabPlan:
+    """What to write in one tab. Row numbers (``updates``, ``marks``, ``recheck_from``) are
+    the sheet's rows as read, before ``delete_rows``: the oldest data rows (right below the
+    header) that retention removes in the same atomic write."""
+
     tab: str
     key_columns: tuple[str, ...] = ()
     add_headers: tuple[str, ...] = ()  # missing output columns, added at the right end
     updates: tuple[RowUpdate, ...] = ()
     appends: tuple[Mapping[str, CellWrite], ...] = ()
+    marks: Mapping[str, Mark] = field(default_factory=dict)  # bookmarks to set (see Table)
+    delete_rows: int = 0
+    recheck_from: int | None = None  # rows above are never written: the key re-check skips them
 
     @property
     def is_empty(self) -> bool:
-        return not (self.add_headers or self.updates or self.appends)
+        return not (self.add_headers or self.updates or self.appends or self.marks
+                    or self.delete_rows)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from sheets_health import tails
 from sheets_health import template as T
 from sheets_health.cells import is_blank, key_text, same_value
 from sheets_health.model import (
@@ -89,14 +90,17 @@ def plan_customers(
 
 
 def plan_history(
-    table: Table, model: SheetModel, scores: Mapping[str, CustomerScore], today: dt.date
+    table: Table, model: SheetModel, scores: Mapping[str, CustomerScore], today: dt.date,
+    state: tails.HistoryState | None = None,
 ) -> TabPlan:
-    """One row per customer per day: today's row is updated in place, never duplicated."""
+    """One row per customer per day: today's row is updated in place, never duplicated.
+
+    Each row keeps the baseline its Trend used, and the bookmarks move on so that the next
+    sync reads only the rows it needs (`sheets_health.tails`)."""
+    state = state or tails.HistoryState(model.baselines or {})
     day = today.isoformat()
-    todays: dict[str, int] = {}
-    for i in range(len(table.rows)):
-        if key_text(table.value(i, T.DATE)) == day:
-            todays[key_text(table.value(i, T.CUSTOMER_ID))] = i
+    todays = (state.today_rows if state.today_rows is not None
+              else tails.todays_rows(table, today))
     updates = []
     appends = []
     for customer in model.customers:
@@ -105,6 +109,7 @@ def plan_history(
         cells = {
             T.HEALTH_SCORE: CellWrite(score.score),
             T.HEALTH: CellWrite(health),
+            T.TREND_BASELINE: CellWrite(state.baselines.get(customer.id)),
         }
         if customer.id in todays:
             index = todays[customer.id]
@@ -115,18 +120,29 @@ def plan_history(
         else:
             appends.append({T.DATE: CellWrite(today), T.CUSTOMER_ID: CellWrite(customer.id),
                             **cells})
+    settings = model.settings
+    marks, delete = tails.place_history(table, model.history, state, today,
+                                        settings.trend_days, len(model.customers),
+                                        len(appends), settings.history_days)
     return TabPlan(
         tab=table.tab,
         key_columns=(table.header_of(T.DATE), table.header_of(T.CUSTOMER_ID)),
         add_headers=_missing_headers(table, T.HISTORY_HEADERS),
         updates=tuple(updates),
         appends=tuple(appends),
+        marks=marks,
+        delete_rows=delete,
+        recheck_from=min((u.row for u in updates), default=None),
     )
 
 
-def plan_sync_log(table: Table, row: Mapping[str, CellValue]) -> TabPlan:
+def plan_sync_log(table: Table, row: Mapping[str, CellValue], keep: int = 1000) -> TabPlan:
+    """The run's row; rows beyond the last ``keep`` go, and the tail bookmark moves to it."""
+    marks, delete = tails.place_sync_log(table, 1, keep, key_text(row.get("Result")) == "ok")
     return TabPlan(
         tab=table.tab,
         add_headers=_missing_headers(table, T.SYNC_LOG_HEADERS),
         appends=({h: CellWrite(v) for h, v in row.items()},),
+        marks=marks,
+        delete_rows=delete,
     )

@@ -295,11 +295,16 @@ def score_customers(
         for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
                                       model.settings).items():
             outcome_scores[cid].append(result)
-    history = _history_by_customer(model.history)
+    if model.baselines is not None:
+        baselines = model.baselines
+    else:
+        history = _history_by_customer(model.history)
+        baselines = {c.id: trend_baseline(history.get(c.id, []), today,
+                                          model.settings.trend_days) for c in customers}
     measures = {m.name: m for m in model.measures}
     return {
         c.id: _inactive_result(c) if c.inactive else _customer_result(
-            c, outcome_scores[c.id], measures, model.settings, today, history.get(c.id, []))
+            c, outcome_scores[c.id], measures, model.settings, today, baselines.get(c.id))
         for c in customers
     }
 
@@ -330,7 +335,7 @@ def _customer_result(
     measures: Mapping[str, Measure],
     settings: Settings,
     today: dt.date,
-    history: Sequence[HistoryPoint],
+    baseline: float | None,
 ) -> CustomerScore:
     lacking = [o for o in outcomes if o.score is None]
     score: int | None = None
@@ -376,7 +381,7 @@ def _customer_result(
         overridden=overridden,
         reasons=reasons,
         next_step=next_step,
-        trend=trend_text(score, history, today, settings.trend_days),
+        trend=trend_change(score, baseline),
         outcomes=tuple(outcomes),
     )
 
@@ -512,23 +517,28 @@ def _history_by_customer(points: Iterable[HistoryPoint]) -> dict[str, list[Histo
     return by
 
 
-def trend_text(
-    score: int | None, history: Sequence[HistoryPoint], today: dt.date, days: int
-) -> str:
-    """Change against the score at the start of the window: `▲ +5`, `▼ -12`, `= 0`.
-
-    The baseline is the last History score on or before the window's start; without one,
-    the earliest score inside the window (but never today's own row).
-    """
-    if score is None:
-        return ""
+def trend_baseline(history: Sequence[HistoryPoint], today: dt.date, days: int) -> float | None:
+    """The score a Trend compares with: the last History score on or before the window's
+    start; without one, the earliest score inside the window (never today's own row).
+    ``history`` is one customer's points in date order."""
     start = today - dt.timedelta(days=days)
     scored = [p for p in history if p.score is not None and p.day < today]
     before = [p for p in scored if p.day <= start]
     baseline = before[-1] if before else (scored[0] if scored else None)
-    if baseline is None or baseline.score is None:
+    return None if baseline is None else baseline.score
+
+
+def trend_text(
+    score: int | None, history: Sequence[HistoryPoint], today: dt.date, days: int
+) -> str:
+    """Change against the score at the start of the window: `▲ +5`, `▼ -12`, `= 0`."""
+    return trend_change(score, trend_baseline(history, today, days))
+
+
+def trend_change(score: int | None, baseline: float | None) -> str:
+    if score is None or baseline is None:
         return ""
-    delta = score - round_score(baseline.score)
+    delta = score - round_score(baseline)
     if delta > 0:
         return f"▲ +{delta}"
     if delta < 0:

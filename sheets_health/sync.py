@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from sheets_health import tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
 from sheets_health.changes import ColourChange, colour_changes
 from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
-from sheets_health.contract import check_values, read_model
+from sheets_health.contract import check_values, history_points, read_model
 from sheets_health.errors import ContractError, Problem, SourceError, UnsafeInputError
 from sheets_health.lock import lock_path, run_lock, sheet_lock
 from sheets_health.model import (
@@ -39,6 +40,8 @@ __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
 READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
 Progress = Callable[[str, int, int], None]
+CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
+CELL_WARNING = 0.8
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Scored:
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
     run_at: dt.datetime | None = None  # the run's instant in the sheet's zone (aware)
     warnings: tuple[str, ...] = ()
+    history: tails.HistoryState = field(default_factory=tails.HistoryState)
 
 
 @dataclass(frozen=True)
@@ -168,9 +172,11 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    tables = backend.read([*READ_TABS, *_sheet_source_tabs(config)])
+    tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
+    history, model = _read_enough(backend, tables, model, run_at.date())
+    model = replace(model, baselines=history.baselines)
     metrics, unknown = _source_values(config, backend, tables, model, run_at, force, progress)
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
@@ -194,7 +200,29 @@ def score(
     values = cell_values(raw)
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, run_at.date())
-    return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings))
+    return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings), history)
+
+
+def _read_enough(backend: Backend, tables: dict[str, Table], model: SheetModel,
+                 today: dt.date) -> tuple[tails.HistoryState, SheetModel]:
+    """The bounded read of History and the Sync log, completed where it fell short: once
+    from the trend bookmark on, or the whole tab (updates ``tables`` in place)."""
+    ids = [c.id for c in model.customers]
+    for attempt in range(3):
+        state = tails.resolve_history(tables.get(T.HISTORY), model.history, ids, today,
+                                      model.settings.trend_days)
+        more = {T.HISTORY: state} if isinstance(state, tails.ReadMore) else {}
+        log_more = tails.last_ok_missing(tables.get(T.SYNC_LOG))
+        if log_more is not None:
+            more[T.SYNC_LOG] = log_more
+        if not more:
+            assert isinstance(state, tails.HistoryState)
+            return state, model
+        starts = {tab: (m.from_row,) for tab, m in more.items()
+                  if m.from_row is not None and attempt < 2}
+        tables.update(backend.read(list(more), marks=starts))
+        model = replace(model, history=history_points(tables.get(T.HISTORY)))
+    raise AssertionError("a complete read always resolves")  # pragma: no cover
 
 
 def _previous_customer_count(log: Table | None) -> int | None:
@@ -257,15 +285,17 @@ def run_sync(
         history = tables.get(T.HISTORY)
         history_plan = None
         if history is not None:
-            history_plan = plan_history(history, model, scores, now.date())
+            history_plan = plan_history(history, model, scores, now.date(), scored.history)
             tab_plans.append(history_plan)
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
+        warnings.extend(_growth_warnings(scored))
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         log = tables.get(T.SYNC_LOG)
         if log is not None:
-            tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored)))
+            tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
+                                           model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
     return SyncReport(
@@ -289,6 +319,21 @@ def run_sync(
 
 def _mode(force: bool) -> str:
     return "sync --force" if force else "sync"
+def _growth_warnings(scored: Scored) -> list[str]:
+    """Warn before the spreadsheet runs into Google's cell limit, and when History's order
+    makes every sync read all of it."""
+    warnings = []
+    if not scored.history.ordered:
+        warnings.append(
+            "History is not in date order (was it sorted?), so every sync reads all of it: "
+            "sort History by Date, oldest first, to keep syncs small")
+    cells = tails.cells_used(scored.tables.values())
+    if cells >= CELL_WARNING * CELL_LIMIT:
+        warnings.append(
+            f"the spreadsheet holds {cells:,} cells, {cells / CELL_LIMIT:.0%} of Google's "
+            f"{CELL_LIMIT:,}-cell limit: set '{T.SET_HISTORY_DAYS}' in Settings to delete old "
+            "History rows, or move old History rows to another spreadsheet")
+    return warnings
 
 
 def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:

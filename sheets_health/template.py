@@ -82,10 +82,13 @@ SET_ROLLUP = "Outcome roll-up"
 SET_MAX_REASONS = "Reasons shown"
 SET_INACTIVE = "Inactive statuses"
 SET_TIME_ZONE = "Time zone"
+SET_SYNC_LOG_ROWS = "Sync log rows kept"
+SET_HISTORY_DAYS = "History days kept"
 
 # History and Sync log
 DATE = "Date"
-HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH)
+TREND_BASELINE = "Trend baseline"  # the score that day's Trend was measured against
+HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH, TREND_BASELINE)
 SYNC_LOG_HEADERS = (
     "Run at",
     "Mode",
@@ -182,6 +185,9 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_MAX_REASONS, 3, "How many drivers the Reasons column names"),
             (SET_INACTIVE, CustomerStatus.CHURNED.value,
              "Statuses that are not scored (comma-separated): Health shows the status"),
+            (SET_SYNC_LOG_ROWS, 1000, "The sync deletes older Sync log rows"),
+            (SET_HISTORY_DAYS, None, "Blank keeps all History; a number of days deletes older "
+             "rows (more than the trend window)"),
         ),
         print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),

@@ -50,12 +50,20 @@ def test_sync_on_a_google_sheet_in_three_requests(google: tuple[Any, str, Path])
     assert result.exit_code == EXIT_OK, result.output
     assert json.loads(result.stdout)["by_health"] == {"Green": 1, "Yellow": 1, "Red": 1}
     assert scores(emulator, spreadsheet_id) == {"C001": 100, "C002": 27, "00123": 65}
+    calls = [(str(r.method_id), r.status) for r in emulator.api_requests()]
+    # the first sync finds no bookmarks (400) and reads History and the Sync log whole, once
+    assert calls == [("sheets.spreadsheets.get", 400), ("sheets.spreadsheets.get", 200),
+                     ("sheets.spreadsheets.get", 200), ("sheets.spreadsheets.batchUpdate", 200)]
+    emulator.reset()
+    again = CliRunner().invoke(main, ["--config", str(config), "--json", "sync"])
+    assert again.exit_code == EXIT_OK, again.output
     calls = [str(r.method_id) for r in emulator.api_requests()]
     assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.get",
                      "sheets.spreadsheets.batchUpdate"]
 
 
-@pytest.mark.parametrize("before_request", [2, 3], ids=["before-recheck", "before-write"])
+# request 1 is the first sync's 400 for its bookmarks, request 2 the whole read
+@pytest.mark.parametrize("before_request", [3, 4], ids=["before-recheck", "before-write"])
 def test_a_person_sorting_during_the_sync_gets_no_wrong_score(
         google: tuple[Any, str, Path], before_request: int) -> None:
     emulator, spreadsheet_id, config = google

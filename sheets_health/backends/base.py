@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sheets_health.model import ApplyResult, Table, WritePlan
@@ -23,10 +23,14 @@ class Backend(Protocol):
         ``Europe/Berlin``, read in that same request); None when the file has none."""
         ...
 
-    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+    def read(self, tabs: Sequence[str],
+             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
         """Read the named tabs (matched case/space-insensitively) in as few calls as possible.
 
         Tabs that do not exist are absent from the result; keys are the names asked for.
+        ``marks`` may bound the read of growing tabs (by name as asked for): the header row
+        plus the rows of the named bookmarks (`Mark`), or of every row from an int on. A
+        backend without bookmarks, or missing one, reads the whole tab (`Table.complete`).
         Cell values follow `sheets_health.cells`: numbers as int/float (a percent-formatted
         number as a `Percent`, its stored fraction), dates as
         `datetime.date`/`datetime.datetime`, text as str, blanks as None, formulas as

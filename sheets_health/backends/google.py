@@ -13,7 +13,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gspread
@@ -41,7 +41,15 @@ from sheets_health.errors import (
     Problem,
     WriteConflictError,
 )
-from sheets_health.model import ApplyResult, CellWrite, Table, TabPlan, WritePlan, norm_header
+from sheets_health.model import (
+    ApplyResult,
+    CellWrite,
+    Mark,
+    Table,
+    TabPlan,
+    WritePlan,
+    norm_header,
+)
 from sheets_health.template import TabTemplate
 
 log = logging.getLogger("sheets_health.backends.google")
@@ -89,6 +97,8 @@ class GoogleBackend:
         self._grids: dict[str, Grid] = {}  # normalised title -> last layout seen
         self._tables: dict[str, Table] = {}  # normalised title -> last table read
         self._time_zone: str | None = None  # properties.timeZone, from the last read
+        self._named: dict[str, gg.NamedRange] = {}  # the tool's named ranges, by mark name
+        self._widths: dict[str, int] = {}  # normalised title -> used width, from whole reads
 
     @classmethod
     def from_config(
@@ -156,12 +166,14 @@ class GoogleBackend:
             self._grids.setdefault(norm_header(g.title), g)
         return self._titles
 
-    def _fetch(self, wanted: Mapping[str, Sequence[str]], fields: str, kind: str
+    def _fetch(self, wanted: Mapping[str, Sequence[str | gg.Named]], fields: str, kind: str
                ) -> dict[str, Grid]:
-        """Cell ranges ("" = whole tab) of the named tabs in one spreadsheets.get.
+        """Cell ranges ("" = whole tab) or named ranges of the named tabs in one
+        spreadsheets.get.
 
         Naming a missing tab in ``ranges`` is a 400 at Google, so titles come from the cache;
         without one the names are tried as given, and on a 400 the titles are fetched once.
+        A 400 for one of the tool's named ranges is raised at once (`read` falls back).
         """
         titles = self._titles
         for attempt in (1, 2):
@@ -171,19 +183,22 @@ class GoogleBackend:
                 resolved = {n: titles[norm_header(n)] for n in wanted if norm_header(n) in titles}
             if not resolved:
                 return {}
-            ranges = [gg.quote_title(title) + (f"!{cells}" if cells else "")
+            ranges = [cells.name if isinstance(cells, gg.Named)
+                      else gg.quote_title(title) + (f"!{cells}" if cells else "")
                       for name, title in resolved.items() for cells in wanted[name]]
             try:
                 body = self._get({"ranges": ranges, "includeGridData": "true",
                                   "fields": fields}, kind)
-            except GoogleRequestError:
-                if attempt == 2:
+            except GoogleRequestError as exc:
+                if attempt == 2 or gg.NAMED_PREFIX in exc.google_message:
                     raise
                 titles = self._load_titles(kind)
                 continue
             zone = (body.get("properties") or {}).get("timeZone")
             if zone:
                 self._time_zone = str(zone)
+            if gg.NAMED_FIELDS in fields:
+                self._named = gg.parse_named(body)
             grids = {norm_header(g.title): g for g in gg.parse_grids(body)}
             for norm, grid in grids.items():
                 self._grids[norm] = grid
@@ -193,14 +208,49 @@ class GoogleBackend:
 
     # ------------------------------------------------------------------ read
 
-    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
-        grids = self._fetch({tab: [""] for tab in tabs}, gg.READ_FIELDS, "read")
+    def read(self, tabs: Sequence[str],
+             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
+        """One spreadsheets.get. A tab with ``marks`` is read as its header row plus the
+        tool's named ranges (``sheets_health_<mark>``) or every row from an int on; when a
+        named range is missing (a first sync, an old sheet, a person deleted it) Google
+        answers 400 and those tabs are read whole instead, once."""
+        marks = {t: m for t, m in (marks or {}).items() if t in tabs and m}
+        fields = f"{gg.READ_FIELDS},{gg.NAMED_FIELDS}"
+        try:
+            grids = self._fetch({tab: self._ranges(tab, marks.get(tab, ())) for tab in tabs},
+                                fields, "read")
+        except GoogleRequestError as exc:
+            if not marks or gg.NAMED_PREFIX not in exc.google_message:
+                raise
+            log.info("a bookmark is missing (%s): reading those tabs whole", exc.google_message)
+            marks = {}
+            grids = self._fetch({tab: [""] for tab in tabs}, fields, "read")
         tables = {}
         for name, grid in grids.items():
-            table = gg.to_table(grid)
+            found = {n: r.mark for n, r in self._named.items() if r.sheet_id == grid.sheet_id}
+            spans = tuple(found[m] if isinstance(m, str) else Mark(m) for m in marks.get(name, ())
+                          if not isinstance(m, str) or m in found)
+            if name in marks and len(spans) < len(marks[name]):  # a mark on another tab
+                return self.read(tabs)
+            table = gg.to_table(grid, spans, found)
+            if not spans:
+                self._widths[norm_header(grid.title)] = grid.used_width()
             self._tables[norm_header(grid.title)] = table
             tables[name] = table
         return tables
+
+    def _ranges(self, tab: str, marks: Sequence[str | int]) -> list[str | gg.Named]:
+        if not marks:
+            return [""]
+        out: list[str | gg.Named] = ["1:1"]
+        for mark in marks:
+            if isinstance(mark, str):
+                out.append(gg.Named(gg.NAMED_PREFIX + mark))
+            else:
+                layout = self._grids.get(norm_header(tab))
+                bottom = max(layout.row_count if layout else mark, mark)
+                out.append(f"{mark}:{bottom}")
+        return out
 
     # ------------------------------------------------------------------ apply
 
@@ -212,6 +262,12 @@ class GoogleBackend:
         repaired: list[str] = []
         skipped: list[str] = []
         batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+        if len(batches) > 1 and any(t.delete_rows for t in tabs):
+            # row deletions shift every row after them: only within one atomic batch; the
+            # old rows go on a later, smaller sync
+            repaired, skipped = [], []
+            tabs = [replace(t, delete_rows=0) for t in tabs]
+            batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
         after: dict[int, Grid] = {}
         for batch in batches:
             after = self._send(batch, targets)
@@ -242,17 +298,22 @@ class GoogleBackend:
         def key_cols(tab: TabPlan, layout: Grid | None) -> list[int | None]:
             return [layout.column(k) if layout else None for k in tab.key_columns]
 
-        def ranges(tab: TabPlan, layout: Grid | None) -> list[str]:
-            if full or tab.add_headers:  # a new header must not land on unlabelled notes
-                return [""]
+        def ranges(tab: TabPlan, layout: Grid | None) -> list[str | gg.Named]:
+            if full or (tab.add_headers and norm_header(tab.tab) not in self._widths):
+                return [""]  # a new header must not land on unlabelled notes: see used width
+            if tab.add_headers and not tab.updates:
+                return ["1:1"]  # the used width is known from this sync's whole read
+            if not tab.updates:  # appends, bookmarks, deletions: the header row says where
+                return ["1:1"]
             letters = [gg.column_letters(c) for c in key_cols(tab, layout) if c is not None]
-            return ["1:1", *(f"{c}1:{c}" for c in letters)]
+            start = tab.recheck_from or 1  # rows above it are not written (growing tabs)
+            return ["1:1", *(f"{c}{start}:{c}" for c in letters)]
 
         guesses = {tab.tab: self._grids.get(norm_header(tab.tab)) for tab in tabs}
         grids = self._fetch({t.tab: ranges(t, guesses[t.tab]) for t in tabs}, gg.KEY_FIELDS,
                             "recheck")
-        stale = [t for t in tabs if t.tab in grids and t.key_columns and not full
-                 and not t.add_headers
+        stale = [t for t in tabs if t.tab in grids and t.key_columns and t.updates
+                 and ranges(t, guesses[t.tab]) != [""]
                  and (guesses[t.tab] is None
                       or key_cols(t, guesses[t.tab]) != key_cols(t, grids[t.tab]))]
         if stale:  # columns moved since the read (or never read): fetch the right ones
@@ -267,6 +328,8 @@ class GoogleBackend:
         structure: list[tuple[JSON, _Batch]] = []
         cells_at: list[CellAt] = []
         appends: list[tuple[JSON, int, list[dict[int, Any]]]] = []
+        deletes: list[JSON] = []  # first in the batch: every row below moves up by `shift`
+        named: list[JSON] = []  # last: bookmarks once the rows they point at exist
         targets: dict[int, _Target] = {}
         cells = appended = 0
         for tab in tabs:
@@ -275,11 +338,20 @@ class GoogleBackend:
                 problems.append(Problem(tab.tab, None, None, "the tab does not exist",
                                         "run `sheets-health init` to create it"))
                 continue
+            shift = tab.delete_rows
+            if shift:
+                deletes.append(gg.delete_rows_request(grid.sheet_id, shift))
+            for name, mark in tab.marks.items():
+                known = self._named.get(name)
+                named.append(gg.named_range_request(
+                    grid.sheet_id, name, mark.after_deleting(shift) if shift else mark,
+                    known.range_id if known else None))
             headers = grid.headers()
             cols = {norm_header(h): i for i, h in enumerate(headers) if h}
             new = [h for h in dict.fromkeys(tab.add_headers) if norm_header(h) not in cols]
             if new:
-                start = max(len(headers), grid.used_width())
+                start = max(len(headers), grid.used_width(),
+                            self._widths.get(norm_header(grid.title), 0))
                 part = _Batch(headers={grid.sheet_id: [(start + i, h) for i, h in enumerate(new)]})
                 if start + len(new) > grid.column_count:
                     extra = start + len(new) - grid.column_count
@@ -314,7 +386,13 @@ class GoogleBackend:
                         repaired.append(f"{grid.title}: {label} moved from row {update.row} to "
                                         f"row {rows[0] + 1}")
                         row = rows[0]
+                    if row < 1 + shift:  # never: retention deletes only the oldest rows
+                        skipped.append(f"{grid.title}: {label} is among the rows deleted")
+                        continue
+                    row -= shift
                     target.expected[row] = key
+                else:
+                    row -= shift
                 for header, write in update.cells.items():
                     col = _column(cols, header, grid.title, problems)
                     if col is None:
@@ -343,7 +421,8 @@ class GoogleBackend:
                 appended += len(tab.appends)
         if problems:
             raise ContractError(problems)
-        requests: list[tuple[JSON, _Batch]] = list(structure)
+        requests: list[tuple[JSON, _Batch]] = [(d, _Batch()) for d in deletes]
+        requests += structure
         for request in gg.update_requests(cells_at):
             rng = request["updateCells"]["range"]
             covered = {(int(rng["sheetId"]), r)
@@ -351,6 +430,7 @@ class GoogleBackend:
             requests.append((request, _Batch(rows=covered)))
         for request, sid, planned in appends:
             requests.append((request, _Batch(appends={sid: planned})))
+        requests += [(n, _Batch()) for n in named]
         return _split(requests), targets, cells, appended
 
     def _response_ranges(self, batch: _Batch, targets: Mapping[int, _Target]) -> list[str]:

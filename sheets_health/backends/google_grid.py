@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheets_health.cells import SERIAL_EPOCH, Percent, column_letter, is_blank, key_text
-from sheets_health.model import CellValue, CellWrite, Table, norm_header
+from sheets_health.model import CellValue, CellWrite, Mark, Table, norm_header
 
 JSON = dict[str, Any]
 
@@ -44,6 +44,67 @@ KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effecti
 VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"
 INIT_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
 INIT_FIELDS += "dataValidation))))"
+
+
+NAMED_PREFIX = "sheets_health_"  # the tool's named ranges: sheets_health_<mark name>
+NAMED_FIELDS = "namedRanges(namedRangeId,name,range)"
+
+
+@dataclass(frozen=True)
+class Named:
+    """A named range in a read's ``ranges`` (Google accepts its bare name as A1 text)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class NamedRange:
+    range_id: str
+    sheet_id: int
+    mark: Mark
+
+
+def parse_named(spreadsheet: Mapping[str, Any]) -> dict[str, NamedRange]:
+    """The tool's named ranges, by mark name (other named ranges are a person's)."""
+    found = {}
+    for item in spreadsheet.get("namedRanges") or []:
+        name = str(item.get("name", ""))
+        if not name.startswith(NAMED_PREFIX):
+            continue
+        rng = item.get("range") or {}
+        end = rng.get("endRowIndex")
+        end_col = rng.get("endColumnIndex")
+        mark = Mark(int(rng.get("startRowIndex", 0)) + 1, None if end is None else int(end) + 1,
+                    int(rng.get("startColumnIndex", 0)),
+                    None if end_col is None else int(end_col))
+        found[name.removeprefix(NAMED_PREFIX)] = NamedRange(
+            str(item.get("namedRangeId", "")), int(rng.get("sheetId", 0)), mark)
+    return found
+
+
+def grid_range(sheet_id: int, mark: Mark) -> JSON:
+    """A mark as a GridRange; an open end is left out, so the range grows with the tab."""
+    rng: JSON = {"sheetId": sheet_id, "startRowIndex": mark.start - 1,
+                 "startColumnIndex": mark.first_col}
+    if mark.end is not None:
+        rng["endRowIndex"] = mark.end - 1
+    if mark.end_col is not None:
+        rng["endColumnIndex"] = mark.end_col
+    return rng
+
+
+def named_range_request(sheet_id: int, name: str, mark: Mark, range_id: str | None) -> JSON:
+    named: JSON = {"name": NAMED_PREFIX + name, "range": grid_range(sheet_id, mark)}
+    if range_id is None:
+        return {"addNamedRange": {"namedRange": named}}
+    return {"updateNamedRange": {"namedRange": {"namedRangeId": range_id, **named},
+                                 "fields": "name,range"}}
+
+
+def delete_rows_request(sheet_id: int, count: int) -> JSON:
+    """Delete the ``count`` oldest data rows (right below the header row)."""
+    return {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                          "startIndex": 1, "endIndex": 1 + count}}}
 
 
 def quote_title(title: str) -> str:
@@ -160,7 +221,8 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
     return grids
 
 
-def to_table(grid: Grid) -> Table:
+def to_table(grid: Grid, read_spans: tuple[Mark, ...] = (),
+             marks: Mapping[str, Mark] | None = None) -> Table:
     """Header row 1, data rows below; fully blank rows dropped; cells past the headers too."""
     headers = tuple(grid.headers())
     width = len(headers)
@@ -176,6 +238,9 @@ def to_table(grid: Grid) -> Table:
         rows=tuple(tuple(by_row[r]) for r in rows),
         row_numbers=tuple(r + 1 for r in rows),
         colors={(r + 1, c): color for (r, c), color in grid.colors.items() if r > 0},
+        read_spans=read_spans,
+        marks=dict(marks or {}),
+        grid=(grid.row_count, grid.column_count),
     )
 
 

@@ -109,7 +109,9 @@ class XlsxBackend:
 
     # ------------------------------------------------------------------------- read
 
-    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+    def read(self, tabs: Sequence[str],
+             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
+        """Every row of each tab (a workbook is loaded whole anyway; ``marks`` are not used)."""
         wb = self._load(data_only=True)
         result: dict[str, Table] = {}
         for name in tabs:
@@ -156,6 +158,9 @@ class XlsxBackend:
                 written += _write_row(tab, next_row, cells, problems)
                 next_row += 1
                 appended += 1
+            if tab_plan.delete_rows:  # retention: the oldest rows, never ones just written
+                ws.delete_rows(2, tab_plan.delete_rows)
+                values.delete_rows(2, tab_plan.delete_rows)
         if problems:
             raise ContractError(problems)
         self._save(wb, _cached_formula_values(wb, values_wb), before, written)

@@ -148,6 +148,7 @@ def delete_sheet(ss: Spreadsheet, req: JSON) -> JSON:
     if len(ss.sheets) == 1:
         raise GridError("You can't remove all the sheets in a document.")
     ss.sheets.remove(sheet)
+    ss.drop_named_ranges(sheet.sheet_id)
     ss.reindex()
     return {}
 
@@ -234,6 +235,7 @@ def insert_dimension(ss: Spreadsheet, req: JSON) -> JSON:
                         f"only {size}.")
     if end > start:
         sheet.insert(dimension, start, end - start)
+        ss.shift_named_ranges(sheet.sheet_id, dimension, start, end - start)
     return {}
 
 
@@ -246,6 +248,7 @@ def delete_dimension(ss: Spreadsheet, req: JSON) -> JSON:
         what = "rows" if dimension == "ROWS" else "columns"
         raise GridError(f"You can't delete all the {what} on the sheet.")
     sheet.delete(dimension, start, end)
+    ss.shift_named_ranges(sheet.sheet_id, dimension, start, start - end)
     return {}
 
 
@@ -325,16 +328,51 @@ def unmerge_cells(ss: Spreadsheet, req: JSON) -> JSON:
     return {}
 
 
+def _named_range_area(ss: Spreadsheet, rng: JSON) -> JSON:
+    """A named range's GridRange, checked against the grid; an open end stays open (the
+    range then grows with rows appended below), zero indexes are left out as Google does."""
+    sheet = ss.sheet_by_id(int(rng.get("sheetId", 0)))
+    for key, limit in (("startRowIndex", sheet.row_count), ("startColumnIndex", sheet.col_count)):
+        if int(rng.get(key, 0)) >= limit:
+            raise GridError(f"Range ('{sheet.title}') exceeds grid limits. Max rows: "
+                            f"{sheet.row_count}, max columns: {sheet.col_count}")
+    ss.resolve_grid_range(rng)  # bounded ends inside the grid, start <= end
+    return {k: v for k, v in rng.items() if not (v == 0 and k in (
+        "sheetId", "startRowIndex", "startColumnIndex"))}
+
+
 def add_named_range(ss: Spreadsheet, req: JSON) -> JSON:
     named = copy.deepcopy(req.get("namedRange") or {})
     if any(n["name"] == named.get("name") for n in ss.named_ranges):
         raise GridError(f"Named range with name {named.get('name')} already exists.")
     named.setdefault("namedRangeId", str(ss.new_sheet_id()))
-    rng = named.get("range", {})
-    if rng.get("sheetId") == 0:
-        rng.pop("sheetId")
+    named["range"] = _named_range_area(ss, named.get("range") or {})
     ss.named_ranges.append(named)
     return {"addNamedRange": {"namedRange": copy.deepcopy(named)}}
+
+
+def update_named_range(ss: Spreadsheet, req: JSON) -> JSON:
+    """Rename or move a named range, found by id; ``fields`` says which parts change
+    (``range`` replaces the whole GridRange, so a missing end makes it open-ended)."""
+    tree = _mask(req.get("fields"), "updateNamedRange")
+    source = req.get("namedRange") or {}
+    found = next((n for n in ss.named_ranges
+                  if n["namedRangeId"] == source.get("namedRangeId")), None)
+    if found is None:
+        raise GridError(f"No named range with id: {source.get('namedRangeId')}")
+    bad = fieldmask.validate(tree, "NamedRange", _schemas())
+    if bad:
+        raise GridError(f"Invalid field mask: '{req.get('fields')}'")
+    updated = copy.deepcopy(found)
+    fieldmask.apply_update(updated, source, tree)
+    updated["namedRangeId"] = found["namedRangeId"]
+    if updated.get("name") != found["name"] and any(
+            n["name"] == updated.get("name") for n in ss.named_ranges):
+        raise GridError(f"Named range with name {updated.get('name')} already exists.")
+    updated["range"] = _named_range_area(ss, updated.get("range") or {})
+    found.clear()
+    found.update(updated)
+    return {}
 
 
 def delete_named_range(ss: Spreadsheet, req: JSON) -> JSON:
@@ -381,6 +419,7 @@ HANDLERS: dict[str, Handler] = {
     "mergeCells": merge_cells,
     "unmergeCells": unmerge_cells,
     "addNamedRange": add_named_range,
+    "updateNamedRange": update_named_range,
     "deleteNamedRange": delete_named_range,
     "autoResizeDimensions": no_op,
     "setBasicFilter": set_basic_filter,

@@ -223,6 +223,48 @@ class Spreadsheet:
             if candidate not in used:
                 return candidate
 
+    def shift_named_ranges(self, sheet_id: int, dimension: str, start: int, count: int) -> None:
+        """Move named ranges of one sheet the way Google does when rows (or columns) are
+        inserted (``count`` > 0, before index ``start``) or deleted (``count`` < 0, the
+        ``-count`` lines from ``start``).
+
+        Inserting before a range's first line moves the range down; inserting inside it grows
+        it; inserting at its end (just below a bounded range) leaves it. Deleting lines above
+        moves it up, deleting lines inside shrinks it; an unbounded end stays unbounded. A
+        bounded range whose every line is deleted is dropped (Google shows it as #REF!)."""
+        keys = (("startRowIndex", "endRowIndex") if dimension == "ROWS"
+                else ("startColumnIndex", "endColumnIndex"))
+        kept = []
+        for named in self.named_ranges:
+            rng = named.get("range") or {}
+            if int(rng.get("sheetId", 0)) != sheet_id:
+                kept.append(named)
+                continue
+            lo = int(rng.get(keys[0], 0))
+            hi = rng.get(keys[1])
+            if count > 0:
+                new_lo = lo + count if start <= lo else lo
+                new_hi = None if hi is None else (int(hi) + count if start < int(hi) else int(hi))
+            else:
+                end = start - count
+                new_lo = _after_delete(lo, start, end)
+                new_hi = None if hi is None else _after_delete(int(hi), start, end)
+                if new_hi is not None and new_hi <= new_lo:
+                    continue
+            if new_lo:
+                rng[keys[0]] = new_lo
+            else:
+                rng.pop(keys[0], None)
+            if new_hi is not None:
+                rng[keys[1]] = new_hi
+            kept.append(named)
+        self.named_ranges = kept
+
+    def drop_named_ranges(self, sheet_id: int) -> None:
+        """Named ranges of a deleted sheet go with it."""
+        self.named_ranges = [n for n in self.named_ranges
+                             if int((n.get("range") or {}).get("sheetId", 0)) != sheet_id]
+
     def reindex(self) -> None:
         self.sheets.sort(key=lambda s: s.properties["index"])
         for i, sheet in enumerate(self.sheets):
@@ -375,6 +417,13 @@ class Spreadsheet:
             out["namedRanges"] = copy.deepcopy(self.named_ranges)
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
         return out
+
+
+def _after_delete(index: int, start: int, end: int) -> int:
+    """Where a range bound ends up once lines [start, end) are deleted."""
+    if index >= end:
+        return index - (end - start)
+    return min(index, start)
 
 
 def new_spreadsheet(spreadsheet_id: str, title: str) -> Spreadsheet:

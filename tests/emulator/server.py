@@ -256,12 +256,15 @@ class SheetsEmulator:
         with self.lock:
             sheet = ss.sheet_by_title(tab)
             sheet.insert("ROWS", at - 1, len(rows))
+            ss.shift_named_ranges(sheet.sheet_id, "ROWS", at - 1, len(rows))
             values_api.write(ss, f"'{tab}'!A{at}", {"values": rows}, "USER_ENTERED", grow=True)
 
     def delete_rows(self, spreadsheet_id: str, tab: str, at: int, count: int = 1) -> None:
         ss = self.spreadsheet(spreadsheet_id)
         with self.lock:
-            ss.sheet_by_title(tab).delete("ROWS", at - 1, at - 1 + count)
+            sheet = ss.sheet_by_title(tab)
+            sheet.delete("ROWS", at - 1, at - 1 + count)
+            ss.shift_named_ranges(sheet.sheet_id, "ROWS", at - 1, -count)
 
     def rename_header(self, spreadsheet_id: str, tab: str, old: str, new: str,
                       header_row: int = 1) -> None:
