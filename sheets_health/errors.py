@@ -92,7 +92,7 @@ class ContractError(SheetsHealthError):
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"Found {count} {noun} in the input; nothing was written:\n{lines}")
+        super().__init__(f"Found {count} {noun} in the input; no score was written:\n{lines}")
         self.problems = problems
 
     def __str__(self) -> str:

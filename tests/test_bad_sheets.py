@@ -186,7 +186,7 @@ def test_bad_sheet_is_refused_and_left_unchanged(tmp_path: Path, case: str,
     assert result.stdout == ""
     assert f"{where}: {words}" in result.stderr
     assert "Fix: " in result.stderr
-    assert "nothing was written" in result.stderr
+    assert "no score was written" in result.stderr
     if command != ["sync"]:
         assert digest(workbook) == before
         return

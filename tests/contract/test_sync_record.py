@@ -82,7 +82,7 @@ def test_bad_input_leaves_an_error_row_and_nothing_else(backend_factory: Make,
     [row] = _log(sheet)
     assert (row["Run at"], row["Mode"], row["Result"], row["Exit code"]) == (
         NOW, "sync", "error", 2)
-    assert str(row["Message"]).startswith("Found 1 problem in the input; nothing was written:")
+    assert str(row["Message"]).startswith("Found 1 problem in the input; no score was written:")
     assert "tab 'Customers', row 2, column 'CSM score'" in str(row["Message"])
     assert row["Customers"] is None  # an error row carries no counts
 
