@@ -11,9 +11,11 @@ from pathlib import Path
 from sheets_health.config import Config, config_from_dict
 from sheets_health.model import CellValue, Fill
 from sheets_health.sync import run_sync
+from sheets_health.template import CUSTOMERS, OUTPUT_COLUMNS, tab_template
 
 from .conftest import Make
 from .factories import BackendUnderTest, Tabs
+from .helpers import assert_grid
 
 NOW = dt.datetime(2026, 11, 22, 9, 30)
 DAY_20 = dt.date(2026, 11, 2)  # 20 days before NOW: Kickoff (due day 14) was due 11-16
@@ -68,6 +70,7 @@ def test_a_new_customer_with_an_overdue_onboarding_milestone_goes_red_for_that_r
         backend_factory: Make, tmp_path: Path) -> None:
     sheet = backend_factory(_tabs())
     run_sync(_config(tmp_path), backend=sheet.backend, now=NOW)
+    assert sheet.cells("Customers")[0][-len(OUTPUT_COLUMNS):] == list(OUTPUT_COLUMNS)
     rows = _rows(sheet)
     assert rows["N1"]["Stage"] == "Onboarding"
     assert rows["N1"]["Health"] == "Red" and _health_fill(sheet, 2) == Fill.RED.value
@@ -122,3 +125,14 @@ def test_without_stages_a_column_of_your_own_named_stage_is_left_alone(
     assert [rows[c]["Stage"] for c in ("N1", "N2", "O1")] == ["trial", "paid", "paid"]
     assert not str(rows["N1"]["Reasons"]).startswith("Red:")  # no onboarding stage, no rule
     assert rows["N1"]["Health"] == "Red"  # the milestone still costs its points
+
+
+def test_init_adds_the_stage_column_to_an_existing_customers_tab(
+        backend_factory: Make) -> None:
+    headers = [h for h in tab_template(CUSTOMERS).headers if h != "Stage"]
+    row: list[CellValue] = ["C1", "Acme", *[None] * (len(headers) - 2)]
+    sheet = backend_factory({"Customers": [headers, row]})
+    changes = sheet.backend.init([tab_template(CUSTOMERS)])
+    assert [c for c in changes if c.startswith("added column")] == [
+        "added column Stage to Customers"]
+    assert_grid(sheet.cells("Customers"), [[*headers, "Stage"], ["C1", "Acme"]])
