@@ -15,6 +15,7 @@ from sheets_health.cells import key_text
 from sheets_health.model import (
     DEFAULT_SCORECARD,
     CellValue,
+    Customer,
     Measure,
     OutcomeScore,
     ScoringKind,
@@ -41,6 +42,9 @@ def parse_stages(value: CellValue) -> tuple[Stage, ...]:
     stages: list[Stage] = []
     for part in parts:
         tokens = part.split()
+        if len(tokens) > 2 and tokens[-1].casefold() in ("day", "days") \
+                and _NUMBERISH.fullmatch(tokens[-2]):
+            tokens = tokens[:-1]  # `Onboarding 90 days` says the same as `Onboarding 90`
         limit: int | None = None
         if _NUMBERISH.fullmatch(tokens[-1]):
             if not tokens[-1].isdigit() or int(tokens[-1]) < 1:
@@ -90,6 +94,23 @@ def stage_label(stages: Sequence[Stage], start: dt.date | None, today: dt.date) 
         return ""
     stage = stage_of(stages, start, today)
     return NO_START_DATE if stage is None else stage.name
+
+
+def start_date_warnings(customers: Sequence[Customer], stages: Sequence[Stage]) -> list[str]:
+    """Active customers without a `Start date` when there are stages: say so on every run, as
+    their Stage cell does, rather than let them pass as any stage."""
+    if not stages:
+        return []
+    rows = [c.row for c in customers if c.start_date is None and not c.inactive]
+    if not rows:
+        return []
+    shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+    many = len(rows) > 1
+    return [f"{len(rows)} customer{'s' if many else ''} without a Start date "
+            f"(Customers row{'s' if many else ''} {shown}) {'have' if many else 'has'} no "
+            "journey stage: "
+            f"Stage says '{NO_START_DATE}' and the stage scorecards do not apply; fill in "
+            "Start date"]
 
 
 # ----------------------------------------------------------------------------- scorecards

@@ -36,6 +36,7 @@ JOURNEY = (Stage("Onboarding", 90), Stage("Adoption", 365), Stage("Mature"))
     (STAGES, JOURNEY),
     ("onboarding 30,mature", (Stage("onboarding", 30), Stage("mature"))),
     ("First steps 60, Steady state", (Stage("First steps", 60), Stage("Steady state"))),
+    ("Onboarding 90 days, Adoption 365 days, Mature", JOURNEY),
 ])
 def test_stages_parse(text: str, stages: tuple[Stage, ...]) -> None:
     assert parse_stages(text) == stages

@@ -136,3 +136,17 @@ def test_init_adds_the_stage_column_to_an_existing_customers_tab(
     assert [c for c in changes if c.startswith("added column")] == [
         "added column Stage to Customers"]
     assert_grid(sheet.cells("Customers"), [[*headers, "Stage"], ["C1", "Acme"]])
+
+
+def test_a_customer_without_a_start_date_is_shown_and_warned_about(
+        backend_factory: Make, tmp_path: Path) -> None:
+    tabs = _tabs()
+    tabs["Customers"].append(["X1", "Nodate", None, None, 16, 5])
+    sheet = backend_factory(tabs)
+    report = run_sync(_config(tmp_path), backend=sheet.backend, now=NOW)
+    x1 = _rows(sheet)["X1"]
+    # the default Weight: Logins 80 × 1/4 + Reports 50 × 3/4 = 57.5 → 58
+    assert (x1["Stage"], x1["Health score"], x1["Health"]) == ("No start date", 58, "Yellow")
+    assert report.warnings == (
+        "1 customer without a Start date (Customers row 5) has no journey stage: Stage says "
+        "'No start date' and the stage scorecards do not apply; fill in Start date",)
