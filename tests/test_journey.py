@@ -199,6 +199,20 @@ def test_the_milestone_goes_red_whatever_the_score() -> None:
                                  "2026-11-16; Logins 30d 16 (target ≥ 20) −18 pts")
 
 
+def test_an_overdue_milestone_is_red_even_without_enough_data_for_a_score() -> None:
+    """A fact, not a guess: the missed kickoff is known even when the score is not."""
+    rows = scorecard_rows()
+    rows[0][6] = 0.5  # Kickoff done: a third of Weight: Onboarding, below the 50% coverage
+    customers = customer_rows()
+    customers[0][5] = None  # N1's logins are missing
+    n1 = scored(scorecard=rows, customers=customers)["N1"]
+    assert (n1.score, n1.rag) == (None, Rag.RED)
+    assert n1.reasons == ("Red: Onboarding milestone 'Kickoff done' overdue since 2026-11-16; "
+                          "Not enough data: 33% of the weight has data (minimum 50%); "
+                          "missing Logins 30d")
+    assert n1.next_step == "Book the kickoff call"
+
+
 def test_a_milestone_not_yet_due_or_past_onboarding_does_not_force_red() -> None:
     customers = customer_rows()
     customers[0][3] = TODAY - dt.timedelta(days=10)  # Kickoff due in 4 days
