@@ -155,8 +155,9 @@ def weight_column_problems(
     for key in keys:
         if not is_stage_key(key, stages):
             continue
-        outcome, _, stage = (p.strip() for p in key.rpartition(AT)) if AT in key \
-            else ("", "", key)
+        outcome, stage = ("", key)
+        if AT in key:
+            outcome, stage = (part.strip() for part in key.split(AT, 1))
         if not stages:
             found.append((key, f"the column names stage '{stage}', but Settings has no "
                           "'Stages' row", f"add a 'Stages' row to Settings, e.g. "
