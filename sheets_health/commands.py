@@ -93,6 +93,8 @@ def explain(
         lines.append(f"Next step: {result.next_step}")
     if result.trend:
         lines.append(f"Trend: {result.trend}")
+    if result.stage:
+        lines.append(f"Stage: {result.stage}")
     outcomes = []
     for outcome in result.outcomes:
         title = outcome.scorecard or "default scorecard"
@@ -124,6 +126,7 @@ def explain(
         "reasons": result.reasons,
         "next_step": result.next_step,
         "trend": result.trend,
+        "stage": result.stage,
         "outcomes": outcomes,
     }
     return payload, "\n".join(lines)

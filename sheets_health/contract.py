@@ -11,8 +11,8 @@ from collections.abc import Callable, Collection, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from sheets_health import journey, units
 from sheets_health import template as T
-from sheets_health import units
 from sheets_health.cells import (
     Percent,
     format_number,
@@ -195,11 +195,14 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
                 "an IANA time zone name such as Europe/Berlin or America/New_York "
                 "(or clear the value to use the spreadsheet's or this computer's zone)",
             )
+        elif key == norm_header(T.SET_STAGES):
+            values["stages"] = problems.parse(journey.parse_stages, value, tab, row, col,
+                                              journey.STAGES_FIX + " (or clear the value)")
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
-                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS)
+                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS, T.SET_STAGES)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -505,7 +508,11 @@ def _customers(
             name = part.strip()
             if not name:
                 continue
-            if norm_header(name) not in by_norm:
+            if any(norm_header(name) == norm_header(s.name) for s in settings.stages):
+                problems.add(tab, row, table.header_of(T.OUTCOMES),
+                             f"'{name}' is a stage (Settings '{T.SET_STAGES}'), not an outcome",
+                             "remove it from Outcomes: the stage follows from Start date")
+            elif norm_header(name) not in by_norm:
                 problems.add(tab, row, table.header_of(T.OUTCOMES),
                              f"outcome '{name}' has no 'Weight: {name}' column in Scorecard",
                              f"add a 'Weight: {name}' column to Scorecard or fix the spelling")
@@ -579,6 +586,23 @@ def _unweighted_scorecards(
                      + (", or name outcomes in Customers" if key == DEFAULT_SCORECARD else ""))
 
 
+def _stage_columns(table: Table, scorecards: Collection[str], measures: Collection[Measure],
+                   settings: Settings, problems: _Problems) -> None:
+    """`Weight: <stage>` / `Weight: <outcome> @ <stage>` columns must name known stages."""
+    weighted = {key for m in measures for key in m.weights}
+    for key, message, fix in journey.weight_column_problems(scorecards, settings.stages,
+                                                            weighted):
+        problems.add(table.tab, 1, table.header_of(f"{T.WEIGHT_PREFIX} {key}"), message, fix)
+
+
+def _has_setting(table: Table | None, name: str) -> bool:
+    """A row for the setting holds a value (when it did not parse, that is reported there)."""
+    if table is None:
+        return False
+    return any(norm_header(table.value(i, T.SETTING)) == norm_header(name)
+               and not is_blank(table.value(i, T.VALUE)) for i in range(len(table.rows)))
+
+
 def history_points(table: Table | None) -> tuple[HistoryPoint, ...]:
     """History is tool-owned; rows a person mangled are ignored rather than fatal.
 
@@ -632,6 +656,8 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     has_default = True
     if scorecard_table is not None:
         measures, scorecards = _measures(scorecard_table, [*sheet_measures, *metrics], problems)
+        if settings.stages or not _has_setting(tables.get(T.SETTINGS), T.SET_STAGES):
+            _stage_columns(scorecard_table, scorecards, measures, settings, problems)
         has_default = scorecard_table.column(T.WEIGHT) is not None
         from_sheet = {norm_header(h) for h in sheet_measures}
         for m in measures:
@@ -643,7 +669,8 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     customers: tuple[Customer, ...] = ()
     values: dict[str, dict[str, CellValue]] = {}
     if customers_table is not None:
-        customers = _customers(customers_table, scorecards, has_default, settings, problems)
+        customers = _customers(customers_table, journey.outcome_keys(scorecards, settings.stages),
+                               has_default, settings, problems)
         if scorecard_table is not None:
             _unweighted_scorecards(scorecard_table, measures, customers, problems)
         measure_cols = [m.name for m in measures

@@ -162,6 +162,15 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A journey stage: customers whose tenure (days since `Start date`) is under
+    ``until_day`` and past the previous stage's limit; ``None`` for the last, open-ended one."""
+
+    name: str
+    until_day: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     green_at: float = 70.0
     red_below: float = 40.0
@@ -175,6 +184,7 @@ class Settings:
     time_zone: dt.tzinfo | None = None  # the `Time zone` row; None: see sheets_health.zones
     sync_log_rows: int = 1000  # Sync-log rows kept; older ones are deleted by the sync
     history_days: int | None = None  # History days kept; None: all of it
+    stages: tuple[Stage, ...] = ()  # the `Stages` row (journey); empty: no stages
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:
@@ -303,6 +313,8 @@ class CustomerScore:
     trend: str
     outcomes: tuple[OutcomeScore, ...]
     inactive: str = ""  # not scored: the Status word Health shows instead of a colour
+    # what the `Stage` column shows; None without a `Stages` setting: the column is not ours
+    stage: str | None = None
 
 
 # ----------------------------------------------------------------------------- write plan

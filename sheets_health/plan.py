@@ -43,13 +43,16 @@ def health_text(score: CustomerScore) -> str:
 def output_cells(score: CustomerScore) -> dict[str, CellWrite]:
     """The Customers output cells for one customer (Scored at is added only on change)."""
     health = health_text(score)
-    return {
+    cells = {
         T.HEALTH_SCORE: CellWrite(score.score),
         T.HEALTH: CellWrite(health, Fill.for_rag(score.rag)),
         T.TREND: CellWrite(score.trend),
         T.REASONS: CellWrite(fit(score.reasons)),
         T.NEXT_STEP: CellWrite(fit(score.next_step)),
     }
+    if score.stage is not None:  # only with a `Stages` setting is the Stage column ours
+        cells[T.STAGE] = CellWrite(score.stage)
+    return cells
 
 
 def _changed(table: Table, index: int, row: int, header: str, cell: CellWrite) -> bool:
@@ -84,7 +87,8 @@ def plan_customers(
     return TabPlan(
         tab=table.tab,
         key_columns=(table.header_of(T.CUSTOMER_ID),),
-        add_headers=_missing_headers(table, T.OUTPUT_COLUMNS),
+        add_headers=_missing_headers(table, [h for h in T.OUTPUT_COLUMNS if h != T.STAGE
+                                             or model.settings.stages]),
         updates=tuple(updates),
     )
 

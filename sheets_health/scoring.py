@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from sheets_health import journey
 from sheets_health.cells import (
     format_number,
     is_blank,
@@ -35,6 +37,7 @@ from sheets_health.model import (
     ScoringKind,
     Settings,
     SheetModel,
+    Stage,
 )
 
 _FILL = {MissingPolicy.NEUTRAL: 50.0, MissingPolicy.ZERO: 0.0}
@@ -289,9 +292,11 @@ def score_customers(
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
     active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
+    stages = model.settings.stages
+    stage = {c.id: journey.stage_of(stages, c.start_date, today) for c in customers}
+    chosen = {c.id: journey.scorecards_for(c.outcomes, stage[c.id], keys) for c in active}
     for key in keys:
-        members = [c for c in active if (key in c.outcomes) or (
-            key == DEFAULT_SCORECARD and not c.outcomes)]
+        members = [c for c in active if key in chosen[c.id]]
         for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
                                       model.settings).items():
             outcome_scores[cid].append(result)
@@ -302,11 +307,17 @@ def score_customers(
         baselines = {c.id: trend_baseline(history.get(c.id, []), today,
                                           model.settings.trend_days) for c in customers}
     measures = {m.name: m for m in model.measures}
-    return {
+    results = {
         c.id: _inactive_result(c) if c.inactive else _customer_result(
-            c, outcome_scores[c.id], measures, model.settings, today, baselines.get(c.id))
+            c, outcome_scores[c.id], measures, model.settings, today, baselines.get(c.id),
+            stage[c.id])
         for c in customers
     }
+    if stages:  # the Stage column: blank for an inactive customer
+        results = {cid: replace(r, stage="" if r.inactive else
+                                journey.stage_label(stages, starts[cid], today))
+                   for cid, r in results.items()}
+    return results
 
 
 def _inactive_result(customer: Customer) -> CustomerScore:
@@ -336,6 +347,7 @@ def _customer_result(
     settings: Settings,
     today: dt.date,
     baseline: float | None,
+    stage: Stage | None = None,
 ) -> CustomerScore:
     lacking = [o for o in outcomes if o.score is None]
     score: int | None = None
@@ -353,6 +365,15 @@ def _customer_result(
         reasons = _not_enough(target, settings, len(outcomes) > 1)
         missing = target.missing if target else ()
         next_step = f"Add data for: {', '.join(missing)}" if missing else ""
+    late = journey.late_milestones(outcomes, measures, customer.start_date, today) \
+        if stage is not None and stage == settings.stages[0] else []
+    if late:  # onboarding: an overdue milestone makes the customer Red, whatever the score
+        assert stage is not None
+        if computed is not None and computed is not Rag.RED:
+            reasons = _reasons(weakest, measures, settings, Rag.RED, len(outcomes) > 1)
+        computed = Rag.RED
+        reasons = f"{journey.late_reason(stage, late)}; {reasons}"
+        next_step = journey.late_next_step(late, measures) or next_step
     rag = computed
     override = customer.override
     overridden = False

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import tails
+from sheets_health import journey, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -200,6 +200,7 @@ def score(
     values = cell_values(raw)
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, run_at.date())
+    warnings.extend(journey.start_date_warnings(model.customers, model.settings.stages))
     return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings), history)
 
 

@@ -34,7 +34,8 @@ TREND = "Trend"
 REASONS = "Reasons"
 NEXT_STEP = "Next step"
 SCORED_AT = "Scored at"
-OUTPUT_COLUMNS = (HEALTH_SCORE, HEALTH, TREND, REASONS, NEXT_STEP, SCORED_AT)
+STAGE = "Stage"  # the journey stage (see sheets_health.journey)
+OUTPUT_COLUMNS = (STAGE, HEALTH_SCORE, HEALTH, TREND, REASONS, NEXT_STEP, SCORED_AT)
 CUSTOMER_INPUTS = (
     CUSTOMER_ID,
     CUSTOMER_NAME,
@@ -84,6 +85,7 @@ SET_INACTIVE = "Inactive statuses"
 SET_TIME_ZONE = "Time zone"
 SET_SYNC_LOG_ROWS = "Sync log rows kept"
 SET_HISTORY_DAYS = "History days kept"
+SET_STAGES = "Stages"
 
 # History and Sync log
 DATE = "Date"
@@ -188,6 +190,8 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_SYNC_LOG_ROWS, 1000, "The sync deletes older Sync log rows"),
             (SET_HISTORY_DAYS, None, "Blank keeps all History; a number of days deletes older "
              "rows (more than the trend window)"),
+            (SET_STAGES, None, "Blank: no journey stages. E.g. 'Onboarding 90, Adoption 365, "
+             "Mature': each stage with the day it ends (days since Start date)"),
         ),
         print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),
