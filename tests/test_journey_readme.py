@@ -92,7 +92,7 @@ def test_the_readme_bad_stages_line_is_what_a_sync_prints(tmp_path: Path) -> Non
     grids = {tab: before.cells(tab) for tab in ("Customers", "Scorecard", "Settings")}
     result = CliRunner().invoke(main, ["--config", str(config), "sync"])
     assert result.exit_code == 2
-    assert result.stderr == ("Error: Found 1 problem in the input; nothing was written:\n"
+    assert result.stderr == ("Error: Found 1 problem in the input; no score was written:\n"
                              f"  - {expected}\n")
     after = XlsxUnderTest(tmp_path / "sheet.xlsx")
     assert {tab: after.cells(tab) for tab in grids} == grids
