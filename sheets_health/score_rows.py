@@ -10,8 +10,9 @@ per-customer arithmetic gave (the same IEEE operations, element by element).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -33,6 +34,7 @@ class Card:
     due: np.ndarray  # bool: applies (a milestone not yet due does not)
     no_data_notes: Sequence[str]
     given: Sequence[Sequence[MeasureScore]] | None = None  # details passed in as they were
+    target_texts: dict[int, str] = field(default_factory=dict)  # column -> "target ≥ 20"
 
     def __post_init__(self) -> None:
         left_out = np.isnan(self.sub)
@@ -61,6 +63,31 @@ class Card:
         card.lost_counts = (np.floor(card.lost + 0.5) >= 1).sum(axis=1)
         return card
 
+    @functools.cached_property
+    def lost_rows(self) -> list[list[float]]:
+        """`lost` as Python floats, row by row (one conversion instead of one per cell)."""
+        return self.lost.tolist()
+
+    @functools.cached_property
+    def _order_rows(self) -> list[list[int]]:
+        return self.order.tolist()
+
+    @functools.cached_property
+    def _counts(self) -> list[int]:
+        return self.lost_counts.tolist()
+
+    def cell(self, i: int, j: int) -> tuple[Any, float | None, str]:
+        """(raw value, sub-score or None, note) of one customer's measure."""
+        if self.given is not None:
+            d = self.given[i][j]
+            return d.raw, d.sub_score, d.note
+        sub = float(self.sub[i, j])
+        if self.known[i, j]:
+            note = ""
+        else:
+            note = "not yet due" if not self.due[i, j] else self.no_data_notes[j]
+        return self.raws[i, j], None if sub != sub else sub, note
+
     def detail(self, i: int, j: int) -> MeasureScore:
         if self.given is not None:
             return self.given[i][j]
@@ -78,8 +105,8 @@ class Card:
 
     def most_lost(self, i: int, limit: int | None = None) -> list[int]:
         """Columns of row ``i`` that cost at least one (rounded) point, most first."""
-        count = int(self.lost_counts[i])
-        return [int(j) for j in self.order[i, : count if limit is None else min(count, limit)]]
+        count = self._counts[i]
+        return self._order_rows[i][: count if limit is None else min(count, limit)]
 
     def strengths(self, i: int, settings: Settings, limit: int) -> list[int]:
         """Measured columns on target that add at least one (rounded) point, most first."""

@@ -27,7 +27,6 @@ from sheets_health.model import (
     CustomerScore,
     HistoryPoint,
     Measure,
-    MeasureScore,
     MissingPolicy,
     OutcomeScore,
     Rag,
@@ -418,6 +417,8 @@ def _not_enough(outcome: OutcomeScore | None, settings: Settings, several: bool)
 
 
 def _fmt(value: CellValue) -> str:
+    if (type(value) is float and value == value) or type(value) is int:  # the common case
+        return format_number(value)
     if is_blank(value):
         return "no data"
     if isinstance(value, bool):
@@ -427,7 +428,7 @@ def _fmt(value: CellValue) -> str:
     return key_text(value)
 
 
-def _target(measure: Measure, detail: MeasureScore) -> str:
+def _target(measure: Measure, sub: float | None) -> str:
     kind = measure.kind
     if kind is ScoringKind.LINEAR:
         assert measure.green_at is not None
@@ -447,22 +448,26 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
         best_key = max(measure.points, key=lambda p: p[1])[0]
         return f"target {best_key}"
     if kind is ScoringKind.PERCENTILE:
-        sub = detail.sub_score
         return "no data" if sub is None else f"percentile {sub:.0f} among peers"
     return "milestone"
 
 
-def _driver(measure: Measure, detail: MeasureScore, points: float | None = None,
-            sign: str = "") -> str:
+def _driver(card: Card, i: int, j: int, points: float | None = None, sign: str = "") -> str:
     """`Tickets open 9 (target ≤ 2) −14 pts` (without the points when ``points`` is None)."""
+    measure = card.measures[j]
+    raw, sub, note = card.cell(i, j)
     tail = "" if points is None else f" {sign}{round_score(points)} pts"
-    value = _fmt(detail.raw)
     if measure.kind is ScoringKind.MILESTONE:
-        value = "reached" if detail.sub_score == 100 else "not reached, overdue"
+        value = "reached" if sub == 100 else "not reached, overdue"
         return f"{measure.name} {value}{tail}"
-    if detail.note.startswith("no data"):
-        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}){tail}"
-    return f"{measure.name} {value} ({_target(measure, detail)}){tail}"
+    if note.startswith("no data"):
+        return f"{measure.name} no data ({note.removeprefix('no data, ')}){tail}"
+    if measure.kind is ScoringKind.PERCENTILE:
+        target = _target(measure, sub)
+    else:
+        target = card.target_texts.get(j) or card.target_texts.setdefault(
+            j, _target(measure, sub))
+    return f"{measure.name} {_fmt(raw)} ({target}){tail}"
 
 
 def _reasons(
@@ -479,8 +484,8 @@ def _reasons(
     if rag is Rag.GREEN:
         text = _green_reasons(card, i, settings)
     else:
-        parts = [_driver(card.measures[j], card.detail(i, j), card.detail(i, j).points_lost,
-                         "−") for j in card.most_lost(i, settings.max_reasons)]
+        lost = card.lost_rows[i]
+        parts = [_driver(card, i, j, lost[j], "−") for j in card.most_lost(i, settings.max_reasons)]
         text = "; ".join(parts) or "All measures on target"
     if several:
         assert outcome.score is not None
@@ -495,13 +500,11 @@ def _green_reasons(card: Card, i: int, settings: Settings) -> str:
     limit = settings.max_reasons
     parts = []
     for j in card.strengths(i, settings, limit):
-        detail = card.detail(i, j)
-        parts.append(_driver(card.measures[j], detail, detail.points, "+"))
+        parts.append(_driver(card, i, j, float(card.points[i, j]), "+"))
     text = "; ".join(parts) or "No measure fully on target"
     weak = card.weak(i, settings, limit)
     if weak:
-        text += "; despite: " + " and ".join(_driver(card.measures[j], card.detail(i, j))
-                                              for j in weak)
+        text += "; despite: " + " and ".join(_driver(card, i, j) for j in weak)
     return text
 
 
