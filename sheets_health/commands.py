@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheets_health import template as T
 from sheets_health.backends import open_backend
@@ -15,7 +15,9 @@ from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
 from sheets_health.starter import write_starter_config
-from sheets_health.sync import SyncReport, run_sync, score
+
+if TYPE_CHECKING:  # the data stack (pandas, numpy) loads only for commands that score
+    from sheets_health.sync import SyncReport
 
 
 def init(config_path: Path) -> list[str]:
@@ -45,6 +47,8 @@ def sync(
     progress: Callable[[str, int, int], None] | None = None,
     now: dt.datetime | None = None,
 ) -> SyncReport:
+    from sheets_health.sync import run_sync
+
     return run_sync(load_config(config_path), dry_run=dry_run, force=force, progress=progress,
                     now=now)
 
@@ -59,6 +63,8 @@ def check(config_path: Path) -> dict[str, Any]:
         if problems:
             raise ConfigError("the config's sources have problems:\n" +
                               "\n".join(f"  - {p}" for p in problems))
+    from sheets_health.sync import score
+
     scored = score(config, open_backend(config.sheet), dt.datetime.now())
     model = scored.model
     return {
@@ -73,6 +79,8 @@ def explain(
     config_path: Path, customer_id: str, now: dt.datetime | None = None
 ) -> tuple[dict[str, Any], str]:
     config = load_config(config_path)
+    from sheets_health.sync import score
+
     scored = score(config, open_backend(config.sheet), now or dt.datetime.now())
     wanted = key_text(customer_id)
     result = scored.scores.get(wanted)
@@ -161,6 +169,8 @@ def demo(directory: Path, now: dt.datetime | None = None) -> tuple[SyncReport, P
 
     config_path = write_demo(directory, now or dt.datetime.now())
     config: Config = load_config(config_path)
+    from sheets_health.sync import run_sync
+
     report = run_sync(config, now=now)
     assert config.sheet.path is not None
     return report, config.sheet.path
