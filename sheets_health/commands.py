@@ -17,7 +17,21 @@ from sheets_health.lock import sheet_lock
 from sheets_health.starter import write_starter_config
 
 if TYPE_CHECKING:  # the data stack (pandas, numpy) loads only for commands that score
-    from sheets_health.sync import SyncReport
+    from sheets_health.sync import Scored, SyncReport
+
+
+def run_sync(config: Config, **options: Any) -> SyncReport:
+    """`sync.run_sync`, imported on first use: it loads pandas, which `--help` never needs."""
+    from sheets_health import sync as sync_module
+
+    return sync_module.run_sync(config, **options)
+
+
+def score(config: Config, backend: Any, now: dt.datetime) -> Scored:
+    """`sync.score`, imported on first use (see `run_sync`)."""
+    from sheets_health import sync as sync_module
+
+    return sync_module.score(config, backend, now)
 
 
 def init(config_path: Path) -> list[str]:
@@ -47,8 +61,6 @@ def sync(
     progress: Callable[[str, int, int], None] | None = None,
     now: dt.datetime | None = None,
 ) -> SyncReport:
-    from sheets_health.sync import run_sync
-
     return run_sync(load_config(config_path), dry_run=dry_run, force=force, progress=progress,
                     now=now)
 
@@ -63,8 +75,6 @@ def check(config_path: Path) -> dict[str, Any]:
         if problems:
             raise ConfigError("the config's sources have problems:\n" +
                               "\n".join(f"  - {p}" for p in problems))
-    from sheets_health.sync import score
-
     scored = score(config, open_backend(config.sheet), dt.datetime.now())
     model = scored.model
     return {
@@ -79,8 +89,6 @@ def explain(
     config_path: Path, customer_id: str, now: dt.datetime | None = None
 ) -> tuple[dict[str, Any], str]:
     config = load_config(config_path)
-    from sheets_health.sync import score
-
     scored = score(config, open_backend(config.sheet), now or dt.datetime.now())
     wanted = key_text(customer_id)
     result = scored.scores.get(wanted)
@@ -169,8 +177,6 @@ def demo(directory: Path, now: dt.datetime | None = None) -> tuple[SyncReport, P
 
     config_path = write_demo(directory, now or dt.datetime.now())
     config: Config = load_config(config_path)
-    from sheets_health.sync import run_sync
-
     report = run_sync(config, now=now)
     assert config.sheet.path is not None
     return report, config.sheet.path
