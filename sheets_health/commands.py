@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheets_health import template as T
 from sheets_health.backends import open_backend
@@ -15,7 +15,23 @@ from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
 from sheets_health.starter import write_starter_config
-from sheets_health.sync import SyncReport, run_sync, score
+
+if TYPE_CHECKING:  # the data stack (pandas, numpy) loads only for commands that score
+    from sheets_health.sync import Scored, SyncReport
+
+
+def run_sync(config: Config, **options: Any) -> SyncReport:
+    """`sync.run_sync`, imported on first use: it loads pandas, which `--help` never needs."""
+    from sheets_health import sync as sync_module
+
+    return sync_module.run_sync(config, **options)
+
+
+def score(config: Config, backend: Any, now: dt.datetime) -> Scored:
+    """`sync.score`, imported on first use (see `run_sync`)."""
+    from sheets_health import sync as sync_module
+
+    return sync_module.score(config, backend, now)
 
 
 def init(config_path: Path) -> list[str]:

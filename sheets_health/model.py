@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -297,8 +297,9 @@ class OutcomeScore:
     scorecard: str  # "" for the default `Weight` column
     score: float | None
     coverage: float
-    measures: tuple[MeasureScore, ...]
-    missing: tuple[str, ...] = ()
+    # a Sequence: scoring hands a lazy one, built when first read (`score_rows.RowDetails`)
+    measures: Sequence[MeasureScore]
+    missing: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from sheets_health.model import (
     CustomerScore,
     HistoryPoint,
     Measure,
-    MeasureScore,
     MissingPolicy,
     OutcomeScore,
     Rag,
@@ -39,8 +38,10 @@ from sheets_health.model import (
     SheetModel,
     Stage,
 )
+from sheets_health.score_rows import Card, Lazy, RowDetails, card_row
 
 _FILL = {MissingPolicy.NEUTRAL: 50.0, MissingPolicy.ZERO: 0.0}
+_PLAIN = frozenset({int, float, np.float64})  # numbers `parse_number` keeps as they are
 
 
 def clip(text: str, limit: int = 300) -> str:
@@ -161,6 +162,38 @@ def value_problem(measure: Measure, value: CellValue) -> tuple[str, str] | None:
     return None
 
 
+def _sub_scores(measure: Measure, values: np.ndarray, starts: Sequence[dt.date | None],
+                today: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """`sub_score` of a whole column: (sub-scores, NaN when missing; applies?).
+
+    Linear scoring of plain numbers is vectorised; the kinds whose sub-score depends on the
+    value alone are worked out once per distinct value; the rest value by value."""
+    n = len(values)
+    if measure.kind is ScoringKind.LINEAR:
+        plain = np.fromiter((v is None or type(v) in _PLAIN for v in values), bool, n)
+        if plain.all():
+            assert measure.red_at is not None and measure.green_at is not None
+            x = values.astype(float)
+            with np.errstate(invalid="ignore"):
+                share = (x - measure.red_at) / (measure.green_at - measure.red_at)
+                sub = 100.0 * np.minimum(1.0, np.maximum(0.0, share)) + 0.0
+            if np.isfinite(x[~np.isnan(x)]).all():  # NaN is blank; ±inf is refused below
+                return sub, np.ones(n, dtype=bool)
+    if measure.kind in (ScoringKind.BANDS, ScoringKind.BOOLEAN, ScoringKind.CATEGORY):
+        seen: dict[tuple[type, CellValue], float | None] = {}
+        column: list[float | None] = []
+        for value in values:
+            key = (type(value), value)
+            if key not in seen:
+                seen[key] = sub_score(measure, value, None, today)
+            column.append(seen[key])
+    else:
+        column = [sub_score(measure, value, start, today)
+                  for value, start in zip(values, starts, strict=True)]
+    due = np.fromiter((v is not None for v in column), bool, n)
+    return np.array([math.nan if v is None else v for v in column], dtype=float), due
+
+
 def _percentile(values: pd.Series, lower_is_better: bool) -> pd.Series:
     """0 for the weakest peer, 100 for the strongest; ties share the average rank."""
     numeric = values.astype(float)
@@ -212,39 +245,26 @@ def _scorecard(
     coverage = has_data.astype(float).mul(weights, axis=1).sum(axis=1) / applicable_weight.where(
         applicable_weight > 0
     )
-    # plain arrays: per-cell pandas lookups made 10,000 customers take tens of seconds
-    values, shares = filled.to_numpy(float), w_used.to_numpy(float)
-    due, known = a.to_numpy(bool), has_data.to_numpy(bool)
-    raws = raw.loc[ids, names].to_numpy(object)
-    totals, covs, scores = denominator.to_numpy(float), coverage.to_numpy(float), \
-        score.to_numpy(float)
+    # plain arrays: per-cell pandas lookups made 10,000 customers take tens of seconds, and
+    # one customer's MeasureScores are built only when someone reads them (`RowDetails`)
+    shares, totals = w_used.to_numpy(float), denominator.to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(totals[:, None] > 0, shares / totals[:, None], 0.0)
     no_data_notes = [
         "no data, left out" if (m.missing or settings.missing) is MissingPolicy.SKIP
         else f"no data, counted as {format_number(_FILL[m.missing or settings.missing])}"
         for m in used_measures
     ]
+    card = Card(used_measures, raw.loc[ids, names].to_numpy(object), filled.to_numpy(float),
+                share, has_data.to_numpy(bool), a.to_numpy(bool), no_data_notes)
+    floor = settings.min_coverage - 1e-9
     results: dict[str, OutcomeScore] = {}
-    for i, cid in enumerate(ids):
-        details = []
-        for j, m in enumerate(used_measures):
-            share = shares[i, j] / totals[i] if totals[i] > 0 else 0.0
-            note = "" if known[i, j] else ("not yet due" if not due[i, j] else no_data_notes[j])
-            sub = None if np.isnan(values[i, j]) else float(values[i, j])
-            details.append(MeasureScore(
-                measure=m.name,
-                raw=raws[i, j],
-                sub_score=sub,
-                weight=float(share),
-                points=float(share * sub) if sub is not None else 0.0,
-                points_lost=float(share * (100.0 - sub)) if sub is not None else 0.0,
-                note=note,
-            ))
-        cov = 0.0 if np.isnan(covs[i]) else float(covs[i])
-        enough = not np.isnan(scores[i]) and cov >= settings.min_coverage - 1e-9
-        missing = tuple(m.name for j, m in enumerate(used_measures)
-                        if due[i, j] and not known[i, j])
-        results[cid] = OutcomeScore(key, float(scores[i]) if enough else None, cov,
-                                    tuple(details), missing)
+    for i, (cid, total, cov) in enumerate(zip(ids, score.tolist(), coverage.tolist(),
+                                              strict=True)):
+        cov = 0.0 if cov != cov else cov  # NaN: no weight applies
+        enough = total == total and cov >= floor
+        results[cid] = OutcomeScore(key, total if enough else None, cov,
+                                    RowDetails(card, i), Lazy(card.missing, i))
     return results
 
 
@@ -281,14 +301,13 @@ def score_customers(
     customers = model.customers
     ids = [c.id for c in customers]
     raw = raw.reindex(index=ids, columns=[m.name for m in model.measures])
-    starts = {c.id: c.start_date for c in customers}
-    subs = pd.DataFrame(index=ids, columns=raw.columns, dtype=float)
-    applicable = pd.DataFrame(True, index=ids, columns=raw.columns)
-    for m in model.measures:
-        column = [sub_score(m, value, starts[cid], today)
-                  for cid, value in zip(ids, raw[m.name].to_numpy(object), strict=True)]
-        applicable[m.name] = [v is not None for v in column]
-        subs[m.name] = [math.nan if v is None else v for v in column]
+    starts = [c.start_date for c in customers]
+    columns = {m.name: _sub_scores(m, raw[m.name].to_numpy(object), starts, today)
+               for m in model.measures}
+    subs = pd.DataFrame({name: sub for name, (sub, _due) in columns.items()}, index=ids,
+                        columns=raw.columns, dtype=float)
+    applicable = pd.DataFrame({name: due for name, (_sub, due) in columns.items()},
+                              index=ids, columns=raw.columns, dtype=bool)
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
     active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
@@ -419,6 +438,8 @@ def _not_enough(outcome: OutcomeScore | None, settings: Settings, several: bool)
 
 
 def _fmt(value: CellValue) -> str:
+    if (type(value) is float and value == value) or type(value) is int:  # the common case
+        return format_number(value)
     if is_blank(value):
         return "no data"
     if isinstance(value, bool):
@@ -428,7 +449,7 @@ def _fmt(value: CellValue) -> str:
     return key_text(value)
 
 
-def _target(measure: Measure, detail: MeasureScore) -> str:
+def _target(measure: Measure, sub: float | None) -> str:
     kind = measure.kind
     if kind is ScoringKind.LINEAR:
         assert measure.green_at is not None
@@ -448,22 +469,26 @@ def _target(measure: Measure, detail: MeasureScore) -> str:
         best_key = max(measure.points, key=lambda p: p[1])[0]
         return f"target {best_key}"
     if kind is ScoringKind.PERCENTILE:
-        sub = detail.sub_score
         return "no data" if sub is None else f"percentile {sub:.0f} among peers"
     return "milestone"
 
 
-def _driver(measure: Measure, detail: MeasureScore, points: float | None = None,
-            sign: str = "") -> str:
+def _driver(card: Card, i: int, j: int, points: float | None = None, sign: str = "") -> str:
     """`Tickets open 9 (target ≤ 2) −14 pts` (without the points when ``points`` is None)."""
+    measure = card.measures[j]
+    raw, sub, note = card.cell(i, j)
     tail = "" if points is None else f" {sign}{round_score(points)} pts"
-    value = _fmt(detail.raw)
     if measure.kind is ScoringKind.MILESTONE:
-        value = "reached" if detail.sub_score == 100 else "not reached, overdue"
+        value = "reached" if sub == 100 else "not reached, overdue"
         return f"{measure.name} {value}{tail}"
-    if detail.note.startswith("no data"):
-        return f"{measure.name} no data ({detail.note.removeprefix('no data, ')}){tail}"
-    return f"{measure.name} {value} ({_target(measure, detail)}){tail}"
+    if note.startswith("no data"):
+        return f"{measure.name} no data ({note.removeprefix('no data, ')}){tail}"
+    if measure.kind is ScoringKind.PERCENTILE:
+        target = _target(measure, sub)
+    else:
+        target = card.target_texts.get(j) or card.target_texts.setdefault(
+            j, _target(measure, sub))
+    return f"{measure.name} {_fmt(raw)} ({target}){tail}"
 
 
 def _reasons(
@@ -473,13 +498,15 @@ def _reasons(
     rag: Rag,
     several: bool,
 ) -> str:
-    details = list(outcome.measures)
+    """The measures that cost the most points, in words; a green customer's strengths.
+
+    Picked from the scorecard's arrays: only the few named drivers become `MeasureScore`s."""
+    card, i = card_row(outcome.measures, measures)
     if rag is Rag.GREEN:
-        text = _green_reasons(details, measures, settings)
+        text = _green_reasons(card, i, settings)
     else:
-        ranked = sorted(details, key=lambda d: -d.points_lost)
-        parts = [_driver(measures[d.measure], d, d.points_lost, "−") for d in ranked
-                 if round_score(d.points_lost) >= 1][: settings.max_reasons]
+        lost = card.lost_rows[i]
+        parts = [_driver(card, i, j, lost[j], "−") for j in card.most_lost(i, settings.max_reasons)]
         text = "; ".join(parts) or "All measures on target"
     if several:
         assert outcome.score is not None
@@ -487,41 +514,26 @@ def _reasons(
     return text
 
 
-def _on_target(measure: Measure, sub: float, settings: Settings) -> bool:
-    """At or above target: the best sub-score the measure gives (100, or the top band's or
-    category's points); a percentile, which has no target, from the Green setting up."""
-    if measure.kind is ScoringKind.PERCENTILE:
-        return sub >= settings.green_at
-    if measure.kind in (ScoringKind.BANDS, ScoringKind.CATEGORY):
-        return sub >= max(p for _, p in measure.points) - 1e-9
-    return sub >= 100 - 1e-9
-
-
-def _green_reasons(
-    details: Sequence[MeasureScore], measures: Mapping[str, Measure], settings: Settings
-) -> str:
+def _green_reasons(card: Card, i: int, settings: Settings) -> str:
     """A green customer's strengths are only measures on target; a measure in its red zone
     (sub-score below `Red below`) is named after "despite:" so Green never hides it.
     Measured ones only: a neutral fill-in for missing data is neither."""
-    measured = [d for d in details if d.sub_score is not None
-                and not d.note.startswith("no data")]
-    strengths = sorted((d for d in measured
-                        if _on_target(measures[d.measure], d.sub_score or 0.0, settings)),
-                       key=lambda d: -d.points)
-    parts = [_driver(measures[d.measure], d, d.points, "+") for d in strengths
-             if round_score(d.points) >= 1][: settings.max_reasons]
+    limit = settings.max_reasons
+    parts = []
+    for j in card.strengths(i, settings, limit):
+        parts.append(_driver(card, i, j, float(card.points[i, j]), "+"))
     text = "; ".join(parts) or "No measure fully on target"
-    weak = sorted((d for d in measured if (d.sub_score or 0.0) < settings.red_below),
-                  key=lambda d: -d.points_lost)[: settings.max_reasons]
+    weak = card.weak(i, settings, limit)
     if weak:
-        text += "; despite: " + " and ".join(_driver(measures[d.measure], d) for d in weak)
+        text += "; despite: " + " and ".join(_driver(card, i, j) for j in weak)
     return text
 
 
 def _next_step(outcome: OutcomeScore, measures: Mapping[str, Measure]) -> str:
-    for detail in sorted(outcome.measures, key=lambda d: -d.points_lost):
-        action = measures[detail.measure].action_when_red
-        if action and round_score(detail.points_lost) >= 1:
+    card, i = card_row(outcome.measures, measures)
+    for j in card.most_lost(i):
+        action = card.measures[j].action_when_red
+        if action:
             return action
     return ""
 

@@ -2,13 +2,17 @@
 
 Why it looks the way it does:
 
-- Reads use a ``data_only`` load, so a formula cell reads as the value Excel last computed
-  (None if it never was). Writes edit the normal load, so formulas and formatting of cells
-  the tool does not own survive.
+- One full load per sync: `read` loads the workbook once (formulas kept, so formulas and
+  formatting of cells the tool does not own survive the write) and `apply` edits that same
+  load, unless the file changed on disk in between (then it loads again). A formula cell
+  reads as the value Excel last computed (None if it never was): those values come from a
+  read-only ``data_only`` pass over the tabs that hold formulas, and only when there are any.
 - openpyxl drops the cached results of formulas when it saves; we put them back while
-  saving (see `_cached_formula_values`) so the next read still sees them, and the workbook
+  saving (see `_keeping_formula_values`) so the next read still sees them, and the workbook
   asks Excel to recalculate on open.
 - Every save is atomic: a temp file in the same directory, checked, then ``os.replace``.
+  The check reads the saved temp file back (read-only, only the tabs written) and compares
+  every written cell with what was meant, so it proves the file, not the memory.
   Any error before the rename leaves the original byte-for-byte as it was; a plan with
   nothing to write (or an ``init`` with nothing to add) never opens the file for writing.
 """
@@ -33,6 +37,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.numbers import is_date_format, is_datetime
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -83,11 +88,20 @@ _FormulaCache = dict[tuple[str, str], Any]
 
 
 @dataclass
+class _Book:
+    """One full load of the workbook, shared by a sync's read and its write."""
+
+    stat: tuple[int, int]  # (mtime_ns, size) when loaded: a change on disk means load again
+    wb: Workbook
+    cache: _FormulaCache  # the value Excel last computed for each formula cell
+
+
+@dataclass
 class _TabWriter:
     """The state of one tab while a plan is applied in memory."""
 
     ws: Worksheet
-    values: Worksheet  # the same tab from the data_only load (cached formula results)
+    cache: _FormulaCache  # cached formula results, so keys computed by a formula match
     columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
     wraps: dict[int, Alignment] = field(default_factory=dict)  # column -> its wrapping style
 
@@ -97,6 +111,7 @@ class XlsxBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._book: _Book | None = None
 
     @property
     def description(self) -> str:
@@ -112,22 +127,42 @@ class XlsxBackend:
     def read(self, tabs: Sequence[str],
              marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
         """Every row of each tab (a workbook is loaded whole anyway; ``marks`` are not used)."""
-        wb = self._load(data_only=True)
+        book = self._open()
         result: dict[str, Table] = {}
         for name in tabs:
-            ws = _find_sheet(wb, name)
+            ws = _find_sheet(book.wb, name)
             if ws is not None:
-                result[name] = _read_table(ws)
+                result[name] = _read_table(ws, book.cache)
         return result
+
+    def _open(self) -> _Book:
+        """The workbook as last loaded, or loaded again if the file changed since."""
+        stat = self._stat()
+        if self._book is None or self._book.stat != stat:
+            wb = self._load(data_only=False)
+            self._book = _Book(stat, wb, self._formula_values(wb))
+        return self._book
+
+    def _formula_values(self, wb: Workbook) -> _FormulaCache:
+        """Cached results of the formula cells, from a read-only pass over their tabs only."""
+        formulas = {ws.title: _formula_cells(ws) for ws in wb.worksheets}
+        formulas = {title: cells for title, cells in formulas.items() if cells}
+        if not formulas:
+            return {}
+        values = self._load(data_only=True, read_only=True)
+        try:
+            return _cached_values(values, formulas)
+        finally:
+            values.close()
 
     # ------------------------------------------------------------------------- apply
 
     def apply(self, plan: WritePlan) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult()
-        before = self._stat()
-        wb = self._load(data_only=False)
-        values_wb = self._load(data_only=True)
+        book = self._open()
+        self._book = None  # edited below: never read again, saved or not
+        before, wb, cache = book.stat, book.wb, dict(book.cache)
         problems: list[Problem] = []
         written: list[tuple[Cell, CellValue]] = []
         repaired: list[str] = []
@@ -137,8 +172,7 @@ class XlsxBackend:
             if tab_plan.is_empty:
                 continue
             ws = _find_sheet(wb, tab_plan.tab)
-            values = _find_sheet(values_wb, tab_plan.tab)
-            if ws is None or values is None:
+            if ws is None:
                 problems.append(
                     Problem(
                         tab_plan.tab,
@@ -149,7 +183,7 @@ class XlsxBackend:
                     )
                 )
                 continue
-            tab = _TabWriter(ws, values, _header_columns(values), wrapping_columns(ws))
+            tab = _TabWriter(ws, cache, _header_columns(ws, cache), wrapping_columns(ws))
             _add_headers(tab, tab_plan.add_headers)
             for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
                 written += _write_row(tab, update_row, cells, problems)
@@ -160,10 +194,10 @@ class XlsxBackend:
                 appended += 1
             if tab_plan.delete_rows:  # retention: the oldest rows, never ones just written
                 ws.delete_rows(2, tab_plan.delete_rows)
-                values.delete_rows(2, tab_plan.delete_rows)
+                cache = _shift_rows(cache, ws.title, 2, tab_plan.delete_rows)
         if problems:
             raise ContractError(problems)
-        self._save(wb, _cached_formula_values(wb, values_wb), before, written)
+        self._save(wb, cache, before, written)
         return ApplyResult(
             cells_written=len(written),
             rows_appended=appended,
@@ -185,8 +219,9 @@ class XlsxBackend:
             wb.remove(wb.active)
             cache: _FormulaCache = {}
         else:
-            wb = self._load(data_only=False)
-            cache = _cached_formula_values(wb, self._load(data_only=True))
+            book = self._open()
+            self._book = None  # edited below
+            wb, cache = book.wb, dict(book.cache)
         changes: list[str] = []
         for tab in template:
             changes += _init_tab(wb, tab)
@@ -212,10 +247,11 @@ class XlsxBackend:
         os.umask(umask)
         return 0o666 & ~umask
 
-    def _load(self, *, data_only: bool) -> Workbook:
+    def _load(self, *, data_only: bool, read_only: bool = False) -> Workbook:
         try:
             return load_workbook(
                 self.path,
+                read_only=read_only,
                 data_only=data_only,
                 keep_vba=self.path.suffix.lower() == ".xlsm",
                 rich_text=False,
@@ -283,36 +319,43 @@ def _find_sheet(wb: Workbook, name: str) -> Worksheet | None:
     return None
 
 
+def _value(cell: Cell | MergedCell, cache: _FormulaCache) -> Any:
+    """The cell's value as a ``data_only`` load reads it: a formula as its cached result."""
+    if cell.data_type == "f":
+        return cache.get((cell.parent.title, cell.coordinate))
+    return cell.value
+
+
 def _header_text(value: Any) -> str:
     """A header as text, outer spaces dropped (as Google's reader does): `  ` is blank."""
     return value.strip() if isinstance(value, str) else key_text(_cell_value_of(value,
                                                                               "General"))
 
 
-def _read_headers(ws: Worksheet) -> list[str]:
-    headers = [_header_text(cell.value) for cell in ws[1]] if ws.max_row >= 1 else []
+def _read_headers(ws: Worksheet, cache: _FormulaCache) -> list[str]:
+    headers = [_header_text(_value(cell, cache)) for cell in ws[1]] if ws.max_row >= 1 else []
     while headers and not headers[-1].strip():
         headers.pop()
     return headers
 
 
-def _header_columns(ws: Worksheet) -> dict[str, int]:
+def _header_columns(ws: Worksheet, cache: _FormulaCache) -> dict[str, int]:
     columns: dict[str, int] = {}
-    for index, header in enumerate(_read_headers(ws), start=1):
+    for index, header in enumerate(_read_headers(ws, cache), start=1):
         if header.strip():
             columns.setdefault(norm_header(header), index)
     return columns
 
 
-def _read_table(ws: Worksheet) -> Table:
-    headers = _read_headers(ws)
+def _read_table(ws: Worksheet, cache: _FormulaCache) -> Table:
+    headers = _read_headers(ws, cache)
     width = len(headers)
     rows: list[tuple[CellValue, ...]] = []
     numbers: list[int] = []
     colors: dict[tuple[int, int], str] = {}
     if width:
         for row_cells in ws.iter_rows(min_row=2, max_col=width):
-            values = tuple(_cell_value(cell) for cell in row_cells)
+            values = tuple(_cell_value(cell, cache) for cell in row_cells)
             values += (None,) * (width - len(values))
             if all(is_blank(v) for v in values):
                 continue
@@ -326,8 +369,9 @@ def _read_table(ws: Worksheet) -> Table:
     return Table(ws.title, tuple(headers), tuple(rows), tuple(numbers), colors)
 
 
-def _cell_value(cell: Cell | MergedCell) -> CellValue:
-    return _cell_value_of(cell.value, cell.number_format or "General")
+def _cell_value(cell: Any, cache: _FormulaCache | None = None) -> CellValue:
+    value = cell.value if cache is None else _value(cell, cache)
+    return _cell_value_of(value, cell.number_format or "General")
 
 
 def _cell_value_of(value: Any, number_format: str) -> CellValue:
@@ -457,8 +501,9 @@ def _locate_updates(
     if len(key_cols) != len(plan.key_columns):
         return
     index: dict[tuple[str, ...], list[int]] = {}
-    for row in range(2, tab.values.max_row + 1):
-        key = tuple(key_text(tab.values.cell(row=row, column=c).value) for c in key_cols)
+    for row in range(2, tab.ws.max_row + 1):
+        key = tuple(key_text(_value(tab.ws.cell(row=row, column=c), tab.cache))
+                    for c in key_cols)
         if any(key):
             index.setdefault(key, []).append(row)
     for update in plan.updates:
@@ -552,37 +597,82 @@ def _last_used_row(ws: Worksheet) -> int:
 
 
 def _verify(path: Path, written: list[tuple[Cell, CellValue]]) -> None:
-    """Reopen the saved temp file and check every written cell reads back as written."""
+    """Read the saved temp file back and check every written cell reads as written.
+
+    A read-only pass over the written tabs' rows only: it reads the file that is about to
+    replace the workbook, not the copy in memory.
+    """
     if not written:
         return
-    wb = load_workbook(path, rich_text=False)
+    wanted: dict[str, dict[tuple[int, int], tuple[str, CellValue]]] = {}
     for cell, expected in written:
-        got = wb[cell.parent.title].cell(row=cell.row, column=cell.column)
-        type_ok = not isinstance(expected, str) or is_blank(expected) or got.data_type == "s"
-        if not type_ok or not same_value(_cell_value(got), expected):
-            raise SheetsHealthError(
-                f"{path.name}: {cell.parent.title}!{cell.coordinate} did not read back as "
-                f"{expected!r}; the workbook was left as it was",
-                "report this as a bug with the value that was being written",
-            )
+        wanted.setdefault(cell.parent.title, {})[(cell.row, cell.column)] = (
+            cell.coordinate, expected)
+    wb = load_workbook(path, read_only=True, rich_text=False)
+    try:
+        for title, cells in wanted.items():
+            rows = [r for r, _c in cells]
+            left = dict(cells)
+            for row in wb[title].iter_rows(min_row=min(rows), max_row=max(rows)):
+                for got in row:
+                    key = (getattr(got, "row", None), getattr(got, "column", None))
+                    if key in left:
+                        _check_read_back(path, title, *left.pop(key), got)
+            for coordinate, expected in left.values():  # never saved: reads back as blank
+                _check_read_back(path, title, coordinate, expected, None)
+    finally:
+        wb.close()
+
+
+def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValue,
+                     got: Any) -> None:
+    value = None if got is None else _cell_value(got)
+    is_text = got is not None and got.data_type == "s"
+    type_ok = not isinstance(expected, str) or is_blank(expected) or is_text
+    if not type_ok or not same_value(value, expected):
+        raise SheetsHealthError(
+            f"{path.name}: {title}!{coordinate} did not read back as "
+            f"{expected!r}; the workbook was left as it was",
+            "report this as a bug with the value that was being written",
+        )
 
 
 # ----------------------------------------------------------------------------- formulas
 
 
-def _cached_formula_values(wb: Workbook, values_wb: Workbook) -> _FormulaCache:
+def _formula_cells(ws: Worksheet) -> set[tuple[int, int]]:
+    """(row, column) of every formula cell in the tab."""
+    return {(cell.row, cell.column) for row in ws.iter_rows() for cell in row
+            if cell.data_type == "f"}
+
+
+def _cached_values(values_wb: Workbook, formulas: Mapping[str, set[tuple[int, int]]]
+                   ) -> _FormulaCache:
+    """The cached result of each formula cell, from a read-only ``data_only`` load."""
     cache: _FormulaCache = {}
-    for ws in wb.worksheets:
-        if ws.title not in values_wb.sheetnames:
-            continue
-        values = values_wb[ws.title]
-        for row in ws.iter_rows():
+    for title, cells in formulas.items():
+        last = max(r for r, _c in cells)
+        for row in values_wb[title].iter_rows(max_row=last):
             for cell in row:
-                if cell.data_type == "f" and isinstance(cell.value, str):
-                    cached = values[cell.coordinate].value
-                    if cached is not None:
-                        cache[(ws.title, cell.coordinate)] = cached
+                key = (getattr(cell, "row", None), getattr(cell, "column", None))
+                if key in cells and cell.value is not None:
+                    cache[(title, cell.coordinate)] = cell.value
     return cache
+
+
+def _shift_rows(cache: _FormulaCache, title: str, first: int, count: int) -> _FormulaCache:
+    """The cache after ``count`` rows from ``first`` on were deleted from tab ``title``."""
+    shifted: _FormulaCache = {}
+    for (tab, coordinate), value in cache.items():
+        if tab != title:
+            shifted[(tab, coordinate)] = value
+            continue
+        column, row = coordinate_from_string(coordinate)
+        if row >= first + count:
+            shifted[(tab, f"{column}{row - count}")] = value
+        elif row < first:
+            shifted[(tab, coordinate)] = value
+    return shifted
 
 
 @contextlib.contextmanager
@@ -658,7 +748,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
         if tab.frozen_rows:
             ws.freeze_panes = f"A{tab.frozen_rows + 1}"
     wrapping = {norm_header(h) for h in tab.print_layout.wrap}
-    columns = _header_columns(ws)
+    columns = _header_columns(ws, {})
     existing = set(columns)
     last = max(columns.values(), default=0)
     for header in tab.headers:
