@@ -333,8 +333,9 @@ def score_customers(
         for c in customers
     }
     if stages:  # the Stage column: blank for an inactive customer
+        start_of = {c.id: c.start_date for c in customers}
         results = {cid: replace(r, stage="" if r.inactive else
-                                journey.stage_label(stages, starts[cid], today))
+                                journey.stage_label(stages, start_of[cid], today))
                    for cid, r in results.items()}
     return results
 
