@@ -175,6 +175,7 @@ class Settings:
     time_zone: dt.tzinfo | None = None  # the `Time zone` row; None: see sheets_health.zones
     sync_log_rows: int = 1000  # Sync-log rows kept; older ones are deleted by the sync
     history_days: int | None = None  # History days kept; None: all of it
+    max_colour_changes: float = 0.5  # share of coloured customers a run may recolour
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:

@@ -21,6 +21,7 @@ from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
 from sheets_health.contract import check_values, history_points, read_model
 from sheets_health.errors import ContractError, Problem, SourceError, UnsafeInputError
+from sheets_health.guards import check_colour_changes
 from sheets_health.lock import lock_path, run_lock, sheet_lock
 from sheets_health.model import (
     ApplyResult,
@@ -281,6 +282,7 @@ def run_sync(
         warnings: list[str] = list(scored.warnings)
         customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
         changes = colour_changes(tables[T.CUSTOMERS], model, scores)
+        check_colour_changes(tables[T.CUSTOMERS], model, changes, force)
         tab_plans = [customers_plan]
         history = tables.get(T.HISTORY)
         history_plan = None

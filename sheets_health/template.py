@@ -84,6 +84,7 @@ SET_INACTIVE = "Inactive statuses"
 SET_TIME_ZONE = "Time zone"
 SET_SYNC_LOG_ROWS = "Sync log rows kept"
 SET_HISTORY_DAYS = "History days kept"
+SET_MAX_COLOUR_CHANGES = "Max colour changes"
 
 # History and Sync log
 DATE = "Date"
@@ -188,6 +189,9 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_SYNC_LOG_ROWS, 1000, "The sync deletes older Sync log rows"),
             (SET_HISTORY_DAYS, None, "Blank keeps all History; a number of days deletes older "
              "rows (more than the trend window)"),
+            (SET_MAX_COLOUR_CHANGES, Percent(0.5),
+             "A sync that would change the colour of more of the customers is refused "
+             "unless --force (a broken source looks like that)"),
         ),
         print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),
