@@ -33,6 +33,7 @@ from sheets_health.model import (
     WritePlan,
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
+from sheets_health.preflight import check_before_write
 from sheets_health.runlog import RESULT_OK, failures_logged
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
 from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
@@ -299,6 +300,7 @@ def run_sync(
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
+        check_before_write(plan, tables)
         result = None if dry_run else backend.apply(plan)
     return SyncReport(
         run_at=run_at,
