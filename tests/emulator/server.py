@@ -548,7 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_reply(self, rec: RecordedRequest, fault: Fault) -> None:
         code, body = fault.error_body()
         headers = {}
-        if fault.kind == FaultKind.RATE_LIMIT:
+        if fault.kind == FaultKind.RATE_LIMIT and fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         self._send(rec, code, body, headers)
 
