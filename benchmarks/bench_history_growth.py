@@ -49,7 +49,7 @@ from sheets_health.contract import history_points
 from sheets_health.model import Mark, Table
 from sheets_health.sync import run_sync
 from tests.contract.google_factory import seed_cell
-from tests.emulator import SheetsEmulator, make_service_account_key
+from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
 
 TODAY = dt.datetime(2026, 3, 31, 9, 0)
 WINDOW = 30  # the default trend window
@@ -144,7 +144,7 @@ def bench(n: int, days: int, workdir: Path) -> list[dict[str, Any]]:
                                  "ok", ""])
     with SheetsEmulator() as emulator:
         key = workdir / f"key-{n}-{days}.json"
-        key.write_text(json.dumps(make_service_account_key(emulator)), encoding="utf-8")
+        write_key_file(key, make_service_account_key(emulator))
         started = time.perf_counter()
         sid = seed(emulator, tabs, last)
         seeded = round(time.perf_counter() - started, 1)

@@ -12,7 +12,6 @@ the demo's, byte for byte.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sys
 import time
@@ -28,7 +27,7 @@ import tests.contract.factories  # noqa: F401  (loads google_factory without an 
 from sheets_health.config import Config, load_config
 from sheets_health.demo import WORKBOOK, write_demo
 from tests.contract.google_factory import seed_cell
-from tests.emulator import SheetsEmulator, make_service_account_key
+from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
 
 NOW = dt.datetime(2026, 3, 31, 9, 0, tzinfo=dt.UTC)  # the demo's "now", and every sync's
 Tabs = dict[str, list[list[Any]]]
@@ -98,9 +97,7 @@ def seed(emulator: SheetsEmulator, tabs: Tabs, title: str = "Bench") -> str:
 
 def service_account(emulator: SheetsEmulator, directory: Path) -> Path:
     """A key the emulator trusts, written where a config can name it."""
-    path = directory / "service-account.json"
-    path.write_text(json.dumps(make_service_account_key(emulator)), encoding="utf-8")
-    return path
+    return write_key_file(directory / "service-account.json", make_service_account_key(emulator))
 
 
 def google_config(demo_config: Path, spreadsheet_id: str, key_path: Path, api_url: str) -> Config:

@@ -115,8 +115,8 @@ def _run(state: _State, func: Callable[..., Any], args: Any, kwargs: Any) -> Any
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as exc:
-        if state.debug:
-            traceback.print_exc()
+        if state.debug:  # the traceback quotes library messages: mask URLs' passwords too
+            click.echo(scrub(traceback.format_exc(), ()).rstrip("\n"), err=True)
         if state.json:
             _json_line(state, _error_payload(exc))
         elif not state.debug:

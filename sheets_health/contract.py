@@ -116,6 +116,15 @@ def _parse_rag(value: CellValue) -> Rag:
 # ----------------------------------------------------------------------------- Settings
 
 
+def _share(value: CellValue, tab: str, row: int, col: str, problems: _Problems
+           ) -> float | None:
+    """A share setting through the percent rule (`sheets_health.units.share`)."""
+    fraction, finding = units.share(value)
+    if finding is not None:
+        problems.add(tab, row, col, *finding)
+    return fraction
+
+
 def _settings(table: Table | None, problems: _Problems) -> Settings:
     if table is None:
         return Settings()
@@ -181,6 +190,8 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
                        "keep all History)")
             values["history_days"] = None if n is None else int(n)
             history_days_row = row
+        elif key == norm_header(T.SET_MAX_COLOUR_CHANGES):
+            values["max_colour_changes"] = _share(value, tab, row, col, problems)
         elif key == norm_header(T.SET_MISSING):
             values["missing"] = problems.parse(
                 _choice(MissingPolicy), value, tab, row, col, "skip, neutral or zero"
@@ -202,7 +213,8 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
-                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS, T.SET_STAGES)
+                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS, T.SET_STAGES,
+                 T.SET_MAX_COLOUR_CHANGES)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),

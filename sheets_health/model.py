@@ -107,6 +107,28 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Blocked:
+    """Cells a write would fail on or hide its values in: merged, or protected against the
+    account that writes. Rows 1-based, columns 0-based, inclusive; None runs to the edge."""
+
+    kind: str  # "merged cells" or "a protected range"
+    first_row: int
+    last_row: int | None
+    first_col: int
+    last_col: int | None
+    fix: str  # backend-specific: where in the app the merge or protection is undone
+
+    def overlaps(self, rows: tuple[int, int | None], cols: Sequence[int]) -> bool:
+        low, high = rows
+        if self.last_row is not None and self.last_row < low:
+            return False
+        if high is not None and self.first_row > high:
+            return False
+        return any(self.first_col <= c and (self.last_col is None or c <= self.last_col)
+                   for c in cols)
+
+
+@dataclass(frozen=True)
 class Table:
     """One tab as read: header row 1, data rows below (fully blank rows are dropped).
 
@@ -127,6 +149,7 @@ class Table:
     read_spans: tuple[Mark, ...] = ()
     marks: Mapping[str, Mark] = field(default_factory=dict)
     grid: tuple[int, int] = (0, 0)
+    blocked: tuple[Blocked, ...] = ()  # merged / protected cells (`sheets_health.preflight`)
 
     @property
     def complete(self) -> bool:
@@ -185,6 +208,7 @@ class Settings:
     sync_log_rows: int = 1000  # Sync-log rows kept; older ones are deleted by the sync
     history_days: int | None = None  # History days kept; None: all of it
     stages: tuple[Stage, ...] = ()  # the `Stages` row (journey); empty: no stages
+    max_colour_changes: float = 0.5  # share of coloured customers a run may recolour
 
     def rag(self, score: float) -> Rag:
         if score >= self.green_at:

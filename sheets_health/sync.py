@@ -21,6 +21,7 @@ from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
 from sheets_health.contract import check_values, history_points, read_model
 from sheets_health.errors import ContractError, Problem, SourceError, UnsafeInputError
+from sheets_health.guards import check_colour_changes
 from sheets_health.lock import lock_path, run_lock, sheet_lock
 from sheets_health.model import (
     ApplyResult,
@@ -32,6 +33,7 @@ from sheets_health.model import (
     WritePlan,
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
+from sheets_health.preflight import check_before_write
 from sheets_health.runlog import RESULT_OK, failures_logged
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
 from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
@@ -282,6 +284,7 @@ def run_sync(
         warnings: list[str] = list(scored.warnings)
         customers_plan = plan_customers(tables[T.CUSTOMERS], model, scores, now)
         changes = colour_changes(tables[T.CUSTOMERS], model, scores)
+        check_colour_changes(tables[T.CUSTOMERS], model, changes, force)
         tab_plans = [customers_plan]
         history = tables.get(T.HISTORY)
         history_plan = None
@@ -298,6 +301,7 @@ def run_sync(
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
+        check_before_write(plan, tables)
         result = None if dry_run else backend.apply(plan)
     return SyncReport(
         run_at=run_at,

@@ -86,6 +86,7 @@ SET_TIME_ZONE = "Time zone"
 SET_SYNC_LOG_ROWS = "Sync log rows kept"
 SET_HISTORY_DAYS = "History days kept"
 SET_STAGES = "Stages"
+SET_MAX_COLOUR_CHANGES = "Max colour changes"
 
 # History and Sync log
 DATE = "Date"
@@ -192,6 +193,9 @@ TEMPLATE: tuple[TabTemplate, ...] = (
              "rows (more than the trend window)"),
             (SET_STAGES, None, "Blank: no journey stages. E.g. 'Onboarding 90, Adoption 365, "
              "Mature': each stage with the day it ends (days since Start date)"),
+            (SET_MAX_COLOUR_CHANGES, Percent(0.5),
+             "A sync that would change the colour of more of the customers is refused "
+             "unless --force (a broken source looks like that)"),
         ),
         print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),

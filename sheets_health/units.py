@@ -178,3 +178,22 @@ def value_clash(measure: Measure, values: Sequence[Located]) -> Finding | None:
         f"type the values {retype}, or {where} as "
         f"{_unit_word(not measure.percent, plural=True)} ({others}) — all in one unit",
     )
+
+
+def share(value: CellValue) -> tuple[float | None, Finding | None]:
+    """A share setting (`Minimum coverage`, `Max colour changes`) as a fraction of one.
+
+    `50%` is the share itself; so is a plain fraction such as `0.5`; a plain number above 1
+    can only mean percent points (`50` → 50%). Anything outside 0–100 % is refused, never
+    clamped."""
+    try:
+        number = parse_number(value)
+    except ValueError as exc:
+        return None, (str(exc), "a share such as 50%")
+    if isinstance(number, Percent):
+        if not 0 <= number <= 1:
+            return None, (f"{shown(value)} is outside 0%–100%", "a share such as 50%")
+        return float(number), None
+    if not 0 <= number <= 100:
+        return None, (f"{format_number(number)} is outside 0%–100%", "a share such as 50%")
+    return (number / 100 if number > 1 else float(number)), None

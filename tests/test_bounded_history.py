@@ -5,7 +5,6 @@ rule applied to the whole History (`scoring.trend_baseline`), request by request
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import pytest
 import tests.contract.factories  # noqa: F401  (loads google_factory without an import cycle)
 from sheets_health.backends.google import GoogleBackend
 from sheets_health.backends.google_http import RequestRecord
-from sheets_health.cells import SERIAL_EPOCH
+from sheets_health.cells import SERIAL_EPOCH, Percent
 from sheets_health.config import Config, config_from_dict
 from sheets_health.errors import UnsafeInputError
 from sheets_health.model import HistoryPoint
@@ -26,7 +25,7 @@ from sheets_health.sync import SyncReport, run_sync
 from sheets_health.template import HISTORY_HEADERS as T_HISTORY
 from sheets_health.template import SYNC_LOG_HEADERS
 from tests.contract.google_factory import seed_cell
-from tests.emulator import Fault, SheetsEmulator, make_service_account_key
+from tests.emulator import Fault, SheetsEmulator, make_service_account_key, write_key_file
 
 DAY0 = dt.datetime(2026, 3, 1, 9, 0)
 SCORECARD = [["Measure", "Dimension", "Scoring", "Red at", "Green at", "Weight"],
@@ -123,7 +122,9 @@ def make_sheet(emulator: SheetsEmulator, tmp_path: Path, customers: int, window:
         "Customers": [["Customer ID", "Customer", "CSM score"]] + [
             [f"C{i:04d}", f"Customer {i}", rng.randrange(0, 11)] for i in range(customers)],
         "Scorecard": [list(r) for r in SCORECARD],
-        "Settings": [["Setting", "Value"], ["Trend window days", window], *settings],
+        # scores are set at random each day: no colour-change guard (tests/contract covers it)
+        "Settings": [["Setting", "Value"], ["Trend window days", window],
+                     ["Max colour changes", Percent(1)], *settings],
         "History": history or [list(HISTORY_HEADERS)],
         "Sync log": [list(SYNC_LOG_HEADERS)],
     }
@@ -138,7 +139,7 @@ def make_sheet(emulator: SheetsEmulator, tmp_path: Path, customers: int, window:
                     if cell is not None:
                         sheet.put(r, c, cell)
     key = tmp_path / f"key-{sid[:6]}.json"
-    key.write_text(json.dumps(make_service_account_key(emulator)), encoding="utf-8")
+    write_key_file(key, make_service_account_key(emulator))
     config = config_from_dict({"sheet": {"backend": "google", "spreadsheet": sid,
                                          "credentials": str(key), "api_url": emulator.url,
                                          "timeout": 60}}, tmp_path)

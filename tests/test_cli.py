@@ -472,6 +472,7 @@ def test_an_unreadable_credentials_file_from_the_environment_exits_4(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key = tmp_path / "key.json"
     key.write_text("not json")
+    key.chmod(0o600)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
     result = CliRunner().invoke(main, ["check", "--json", "-c", str(_google_config(tmp_path))])
     assert result.exit_code == 4

@@ -39,7 +39,7 @@ from sheets_health.errors import (
 from sheets_health.model import CellValue, CellWrite, Fill, RowUpdate, TabPlan, WritePlan
 from sheets_health.template import TEMPLATE
 from tests.contract.google_factory import seed_cell
-from tests.emulator import Fault, SheetsEmulator, make_service_account_key
+from tests.emulator import Fault, SheetsEmulator, make_service_account_key, write_key_file
 
 ID = ("Customer ID",)
 CUSTOMERS: list[list[CellValue]] = [
@@ -101,7 +101,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
     with SheetsEmulator() as emulator:
         key = make_service_account_key(emulator)
         key_path = tmp_path / "key.json"
-        key_path.write_text(json.dumps(key), encoding="utf-8")
+        write_key_file(key_path, key)
         spreadsheet_id = seed(emulator, {"Customers": CUSTOMERS, "History": HISTORY,
                                          "Sync log": SYNC_LOG})
         yield Env(emulator, spreadsheet_id, key, key_path)
@@ -377,7 +377,7 @@ def test_404_says_the_id_looks_wrong(env: Env) -> None:
 
 def test_a_revoked_key_is_an_access_error_about_the_key(env: Env, tmp_path: Path) -> None:
     revoked = make_service_account_key(env.emulator, register=False)
-    env.key_path.write_text(json.dumps(revoked), encoding="utf-8")
+    write_key_file(env.key_path, revoked)
     with pytest.raises(AccessDeniedError, match="key was rejected") as info:
         env.backend().read(["Customers"])
     assert "PRIVATE KEY" not in str(info.value) and env.api_calls() == []
@@ -425,7 +425,7 @@ def test_no_credential_in_any_log_line_or_error(env: Env, caplog: pytest.LogCapt
     with pytest.raises(AccessDeniedError) as denied:
         backend.read(["Customers"])
     errors += [str(denied.value), repr(denied.value.args), str(denied.value.__cause__)]
-    env.key_path.write_text(json.dumps(make_service_account_key(env.emulator, register=False)))
+    write_key_file(env.key_path, make_service_account_key(env.emulator, register=False))
     with pytest.raises(AccessDeniedError) as rejected:
         env.backend().read(["Customers"])
     errors += [str(rejected.value), str(rejected.value.__cause__)]

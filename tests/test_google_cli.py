@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from sheets_health.backends import google_http
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_ACCESS, EXIT_OK, EXIT_OUTAGE
-from tests.emulator import Fault, FaultKind, SheetsEmulator, make_service_account_key
+from tests.emulator import (
+    Fault,
+    FaultKind,
+    SheetsEmulator,
+    make_service_account_key,
+    write_key_file,
+)
 from tests.sheets import valid_tabs
 from tests.test_google_backend import seed
 
@@ -25,7 +31,7 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[An
     monkeypatch.setattr(google_http.time, "sleep", lambda _seconds: None)  # fast backoff
     with SheetsEmulator() as emulator:
         key = make_service_account_key(emulator)
-        (tmp_path / "key.json").write_text(json.dumps(key), encoding="utf-8")
+        write_key_file(tmp_path / "key.json", key)
         spreadsheet_id = seed(emulator, valid_tabs())
         config = tmp_path / "sheets-health.toml"
         config.write_text(

@@ -5,7 +5,6 @@ real CLI, gspread, google-auth and requests against the emulator."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from sheets_health.cells import Percent
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_BAD_INPUT, EXIT_OK
 from tests.contract.factories import Tabs, XlsxUnderTest
-from tests.emulator import SheetsEmulator, make_service_account_key
+from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
 from tests.sheets import valid_tabs, write_sheet
 from tests.test_google_backend import seed
 
@@ -37,7 +36,7 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[An
     monkeypatch.setattr(google_http.time, "sleep", lambda _seconds: None)
     with SheetsEmulator() as emulator:
         key = make_service_account_key(emulator)
-        (tmp_path / "key.json").write_text(json.dumps(key), encoding="utf-8")
+        write_key_file(tmp_path / "key.json", key)
         monkeypatch.setenv("SHEETS_HEALTH_API_URL", emulator.url)
         yield emulator, tmp_path
 

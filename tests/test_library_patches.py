@@ -8,7 +8,6 @@ results of formula cells on save; that patch is exercised in test_xlsx_backend.p
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import tomllib
@@ -33,7 +32,7 @@ from sheets_health.backends.private_api import (
 from sheets_health.backends.xlsx import XlsxBackend
 from sheets_health.cli import main
 from sheets_health.errors import EXIT_INTERNAL, EXIT_OK
-from tests.emulator import SheetsEmulator, make_service_account_key
+from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
 from tests.sheets import valid_tabs, write_sheet
 from tests.test_google_backend import seed
 from tests.test_xlsx_backend import GRID, PLAN, digest, leftovers, with_cached_formulas
@@ -115,7 +114,7 @@ def test_a_sync_on_google_sends_nothing_past_the_api_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = make_service_account_key(emulator)
-    (tmp_path / "key.json").write_text(json.dumps(key), encoding="utf-8")
+    write_key_file(tmp_path / "key.json", key)
     spreadsheet_id = seed(emulator, valid_tabs())
     config = tmp_path / "sheets-health.toml"
     config.write_text(f'[sheet]\nbackend = "google"\nspreadsheet = "{spreadsheet_id}"\n'
@@ -132,7 +131,7 @@ def test_a_sync_on_google_sends_nothing_past_the_api_url(
 def test_an_unchecked_google_auth_is_refused_before_any_request(
     emulator: SheetsEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "key.json").write_text(json.dumps(make_service_account_key(emulator)))
+    write_key_file(tmp_path / "key.json", make_service_account_key(emulator))
     spreadsheet_id = seed(emulator, valid_tabs())
     config = tmp_path / "sheets-health.toml"
     config.write_text(f'[sheet]\nbackend = "google"\nspreadsheet = "{spreadsheet_id}"\n'

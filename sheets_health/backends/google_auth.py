@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import stat
 from pathlib import Path
 
 import google.auth
@@ -61,6 +63,10 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
     named_by = "" if path else " (named by GOOGLE_APPLICATION_CREDENTIALS)"
     fix = ("download a JSON key for the service account (Google Cloud console > IAM > Service "
            "accounts > Keys > Add key > JSON) and point credentials at it")
+    if not key_path.exists():
+        raise CredentialsError(f"the credentials file {key_path}{named_by} does not exist",
+                               fix)
+    _private_to_owner(key_path, named_by)
     try:
         info = json.loads(key_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -82,6 +88,23 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
         raise CredentialsError(f"the credentials file {key_path} is not a valid key: "
                                f"{redact(detail)}", fix) from None
     return _sheets_only(creds), creds.service_account_email
+
+
+def _private_to_owner(key_path: Path, named_by: str) -> None:
+    """Refuse a key other users of the machine can read: it grants the sheet to anyone who
+    copies it. POSIX mode bits only; Windows has ACLs instead, which this does not judge."""
+    if os.name == "nt":
+        return
+    try:
+        mode = key_path.stat().st_mode
+    except OSError:
+        return  # reading it fails next, with its own message
+    if mode & 0o077:
+        raise CredentialsError(
+            f"the credentials file {key_path}{named_by} is readable by other users of this "
+            f"computer (mode {stat.S_IMODE(mode):o})",
+            f"make it private to its owner: chmod 600 {shlex.quote(str(key_path))}",
+        )
 
 
 def _sheets_only(creds: Credentials) -> Credentials:

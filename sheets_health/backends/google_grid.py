@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheets_health.cells import SERIAL_EPOCH, Percent, column_letter, is_blank, key_text
-from sheets_health.model import CellValue, CellWrite, Mark, Table, norm_header
+from sheets_health.model import Blocked, CellValue, CellWrite, Mark, Table, norm_header
 
 JSON = dict[str, Any]
 
@@ -37,8 +37,14 @@ CELL_FIELDS = ("effectiveValue,effectiveFormat(numberFormat(type)),"
                "userEnteredFormat(backgroundColor)")
 META_FIELDS = f"sheets({_PROPS})"
 # The sync's one read also brings the spreadsheet's time zone: the day its History rows are on.
+# …and the merges and protected ranges, for the pre-flight (`sheets_health.preflight`)
+BLOCK_FIELDS = "merges,protectedRanges(range,warningOnly,requestingUserCanEdit)"
 READ_FIELDS = ("properties(timeZone),"
-               f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
+               f"sheets({_PROPS},{BLOCK_FIELDS},"
+               f"data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
+MERGED_FIX = "select them and choose Format → Merge cells → Unmerge"
+PROTECTED_FIX = ("ask the spreadsheet's owner to remove the protection (Data → Protect sheets "
+                 "and ranges) or to add the service account as an editor of the range")
 KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
               "effectiveFormat(numberFormat(type))))))")
 VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"
@@ -130,6 +136,7 @@ class Grid:
     values: dict[tuple[int, int], CellValue] = field(default_factory=dict)  # 0-based
     colors: dict[tuple[int, int], str] = field(default_factory=dict)
     raw: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    blocked: list[Blocked] = field(default_factory=list)  # merges, ranges protected from us
 
     def headers(self) -> list[str]:
         """Row 1, trailing blanks trimmed."""
@@ -202,6 +209,11 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
             column_count=int(grid_props.get("columnCount", 0)),
             frozen_rows=int(grid_props.get("frozenRowCount", 0)),
         )
+        grid.blocked = [_blocked(m, "merged cells", MERGED_FIX)
+                        for m in sheet.get("merges") or []]
+        grid.blocked += [_blocked(p.get("range") or {}, "a protected range", PROTECTED_FIX)
+                         for p in sheet.get("protectedRanges") or []
+                         if not p.get("warningOnly") and not p.get("requestingUserCanEdit")]
         for block in sheet.get("data") or []:
             row0 = int(block.get("startRow", 0))
             col0 = int(block.get("startColumn", 0))
@@ -219,6 +231,15 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
                         grid.colors[at] = color
         grids.append(grid)
     return grids
+
+
+def _blocked(rng: Mapping[str, Any], kind: str, fix: str) -> Blocked:
+    """A GridRange (0-based, end exclusive, a missing bound: the edge) as a `Blocked`."""
+    end_row, end_col = rng.get("endRowIndex"), rng.get("endColumnIndex")
+    return Blocked(kind, int(rng.get("startRowIndex", 0)) + 1,
+                   None if end_row is None else int(end_row),
+                   int(rng.get("startColumnIndex", 0)),
+                   None if end_col is None else int(end_col) - 1, fix)
 
 
 def to_table(grid: Grid, read_spans: tuple[Mark, ...] = (),
@@ -241,6 +262,7 @@ def to_table(grid: Grid, read_spans: tuple[Mark, ...] = (),
         read_spans=read_spans,
         marks=dict(marks or {}),
         grid=(grid.row_count, grid.column_count),
+        blocked=tuple(grid.blocked),
     )
 
 

@@ -90,11 +90,29 @@ _FILTER = RedactingFilter()
 
 
 def install_log_redaction() -> None:
-    """Attach the redacting filter once to the loggers a request passes through."""
+    """Redact every record of the loggers a request passes through, and of their children.
+
+    A filter on a logger runs only for records logged on that very logger, never for those
+    its children (``urllib3.connectionpool``, ``google.auth.transport.requests``) propagate
+    up, so the filter is applied where every record is made: once, around the record factory.
+    """
     for name in RedactingFilter.LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "sheets_health_redacts", False):
+        return
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        name = record.name
+        if any(name == n or name.startswith(n + ".") for n in RedactingFilter.LOGGERS):
+            _FILTER.filter(record)
+        return record
+
+    redacting_factory.sheets_health_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)
 
 
 class UncertainWriteError(OutageError):

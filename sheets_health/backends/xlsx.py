@@ -62,6 +62,7 @@ from sheets_health.errors import (
 )
 from sheets_health.model import (
     ApplyResult,
+    Blocked,
     CellValue,
     CellWrite,
     Table,
@@ -366,7 +367,33 @@ def _read_table(ws: Worksheet, cache: _FormulaCache) -> Table:
                 rgb = _fill_rgb(cell)
                 if rgb is not None:
                     colors[(row, col)] = rgb
-    return Table(ws.title, tuple(headers), tuple(rows), tuple(numbers), colors)
+    return Table(ws.title, tuple(headers), tuple(rows), tuple(numbers), colors,
+                 blocked=_blocked(ws, width))
+
+
+MERGED_FIX = "select them and choose Home → Merge & Center → Unmerge Cells"
+PROTECTED_FIX = ("unprotect the tab (Review → Unprotect Sheet), or unlock the tool's columns "
+                 "(Format Cells → Protection → untick Locked) before protecting it again")
+
+
+def _blocked(ws: Worksheet, width: int) -> tuple[Blocked, ...]:
+    """Merged ranges, and the locked columns of a protected tab (openpyxl would write into
+    them, but the team protected them on purpose)."""
+    found = [Blocked("merged cells", r.min_row, r.max_row, r.min_col - 1, r.max_col - 1,
+                     MERGED_FIX) for r in ws.merged_cells.ranges]
+    if ws.protection.sheet:
+        bottom = max(ws.max_row, 2)
+        locked = [col - 1 for col in range(1, max(width, ws.max_column) + 1)
+                  if any(ws.cell(row=r, column=col).protection.locked
+                         for r in range(2, bottom + 1))]
+        runs: list[list[int]] = []  # contiguous locked columns: one range each
+        for col in locked:
+            if runs and runs[-1][1] == col - 1:
+                runs[-1][1] = col
+            else:
+                runs.append([col, col])
+        found += [Blocked("a protected tab", 2, None, a, b, PROTECTED_FIX) for a, b in runs]
+    return tuple(found)
 
 
 def _cell_value(cell: Any, cache: _FormulaCache | None = None) -> CellValue:

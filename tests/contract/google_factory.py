@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,13 @@ from sheets_health.model import CellValue
 from .under_test import BackendFactory, Dropdown, Tabs
 
 try:
-    from ..emulator import SheetsEmulator, make_service_account_key
+    from ..emulator import SheetsEmulator, make_service_account_key, write_key_file
 except ImportError:  # tests/ on sys.path rather than a package
-    from emulator import SheetsEmulator, make_service_account_key  # type: ignore[no-redef]
+    from emulator import (  # type: ignore[no-redef]
+        SheetsEmulator,
+        make_service_account_key,
+        write_key_file,
+    )
 
 EPOCH = dt.datetime(1899, 12, 30)
 
@@ -196,7 +199,7 @@ def make_google(tmp_path: Path, tabs: Tabs, google_sheets_emulator: SheetsEmulat
     emulator = google_sheets_emulator
     key = make_service_account_key(emulator)
     key_path = tmp_path / "service-account.json"
-    key_path.write_text(json.dumps(key), encoding="utf-8")
+    write_key_file(key_path, key)
     names = list(tabs) or ["Other"]
     spreadsheet_id = emulator.create_spreadsheet("Contract", {name: [] for name in names})
     with emulator.lock:

@@ -6,10 +6,11 @@
         gc = gspread_client(emu.url, key)
 """
 
-from .auth import make_service_account_key
+from .auth import make_service_account_key, write_key_file
 from .faults import Fault, FaultKind
 from .gspread_client import gspread_client, no_boundary_lookup, redirecting_http_client
 from .server import RecordedRequest, SheetsEmulator
 
 __all__ = ["Fault", "FaultKind", "RecordedRequest", "SheetsEmulator", "gspread_client",
-           "make_service_account_key", "no_boundary_lookup", "redirecting_http_client"]
+           "make_service_account_key", "no_boundary_lookup", "redirecting_http_client",
+           "write_key_file"]

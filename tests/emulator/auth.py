@@ -11,7 +11,9 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -136,3 +138,11 @@ def make_service_account_key(emulator: SheetsEmulator, client_email: str | None 
         "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
         "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/" + email,
     }
+
+
+def write_key_file(path: Path, key: Mapping[str, str] | str) -> Path:
+    """Write a key file the way a careful admin keeps it: readable by its owner only (mode
+    600), as the tool requires on POSIX."""
+    path.write_text(key if isinstance(key, str) else json.dumps(key), encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -43,7 +43,7 @@ class Fault:
     path: str | None = None            # regex searched in the raw path
     nth: int | None = None             # fire on the nth matching call only
     times: int | None = 1              # how many times it may fire (None = always)
-    retry_after: int = 1               # seconds, for RATE_LIMIT
+    retry_after: int | None = 1        # seconds, for RATE_LIMIT (None: no Retry-After)
     seconds: float = 1.0               # for STALL
     seen: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)

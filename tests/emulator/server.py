@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from . import batch_update, fieldmask, values_api
+from . import batch_update, fieldmask, protection, values_api
 from .a1 import col_to_index, parse_cells
 from .auth import AuthRegistry, TokenError
 from .discovery import ApiError, Discovery, Route, load
@@ -273,6 +273,23 @@ class SheetsEmulator:
             col = self._column(ss.sheet_by_title(tab), old, header_row)
         self.set_value(spreadsheet_id, tab, f"{_col_letters(col)}{header_row}", new, False)
 
+    def protect(self, spreadsheet_id: str, tab: str, grid_range: JSON | None = None,
+                editors: tuple[str, ...] = (), warning_only: bool = False) -> None:
+        """A person protects a range (0-based GridRange bounds; None: the whole tab)."""
+        sheet = self.sheet(spreadsheet_id, tab)
+        rng = {"sheetId": sheet.sheet_id, **(grid_range or {})}
+        ranges = sheet.extra.setdefault("protectedRanges", [])
+        entry: JSON = {"protectedRangeId": 1000 + len(ranges), "range": rng,
+                       "editors": {"users": list(editors)}}
+        if warning_only:
+            entry["warningOnly"] = True
+        ranges.append(entry)
+
+    def merge(self, spreadsheet_id: str, tab: str, grid_range: JSON) -> None:
+        """A person merges cells (0-based GridRange bounds, end exclusive)."""
+        sheet = self.sheet(spreadsheet_id, tab)
+        sheet.merges.append({"sheetId": sheet.sheet_id, **grid_range})
+
     def set_time_zone(self, spreadsheet_id: str, time_zone: str) -> None:
         """What File → Settings → Time zone does: the spreadsheet's ``properties.timeZone``
         (a CLDR/IANA name such as ``Europe/Paris``, or a custom ``GMT-07:00``)."""
@@ -324,11 +341,12 @@ class SheetsEmulator:
                 result = self._create_from_body(body or {})
             else:
                 ss = self._lookup(route.path_params["spreadsheetId"], email)
-                result = self._call(ss, route, query, body or {}, tree)
+                result = self._call(ss, route, query, body or {}, tree, email)
+        protection.annotate(result, email)
         return fieldmask.select(result, tree) if tree is not None else result
 
     def _call(self, ss: Spreadsheet, route: Route, query: dict[str, list[str]], body: JSON,
-              tree: fieldmask.Tree | None) -> JSON:
+              tree: fieldmask.Tree | None, email: str | None = None) -> JSON:
         mid = route.method.id.removeprefix("sheets.spreadsheets.")
         rng = route.path_params.get("range", "")
         snapshot = ([sheet.snapshot() for sheet in ss.sheets], copy.deepcopy(ss.properties),
@@ -340,6 +358,8 @@ class SheetsEmulator:
                 return ss.to_json(query.get("ranges"), grid=grid)
             if mid == "batchUpdate":
                 replies = batch_update.apply(ss, body)
+                assert snapshot is not None
+                protection.check_writes(snapshot[0], ss, email)
                 out: JSON = {"spreadsheetId": ss.spreadsheet_id, "replies": replies}
                 if body.get("includeSpreadsheetInResponse"):
                     wants_grid = tree is not None and "data" in (
@@ -360,7 +380,10 @@ class SheetsEmulator:
             if mid not in handlers:
                 raise ApiError(501, f"Method {route.method.id} is not implemented by the Sheets "
                                     "emulator.", status="UNIMPLEMENTED")
-            return handlers[mid]()
+            answer = handlers[mid]()
+            if snapshot is not None:
+                protection.check_writes(snapshot[0], ss, email)
+            return answer
         except batch_update.NotImplementedKind as exc:
             self._restore(ss, snapshot)
             raise ApiError(501, f"Request kind '{exc}' is not implemented by the Sheets emulator.",
@@ -525,7 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_reply(self, rec: RecordedRequest, fault: Fault) -> None:
         code, body = fault.error_body()
         headers = {}
-        if fault.kind == FaultKind.RATE_LIMIT:
+        if fault.kind == FaultKind.RATE_LIMIT and fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         self._send(rec, code, body, headers)
 
