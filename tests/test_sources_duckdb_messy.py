@@ -324,3 +324,19 @@ def test_a_tab_separated_export(tmp_path: Path) -> None:
         load(tmp_path, source, {"s": {"agg": "sum", "column": "v"}})
     (tmp_path / "data.csv").write_text("Customer ID\tv\nA\t1.5\nA\t2\n")
     assert load(tmp_path, source, {"s": {"agg": "sum", "column": "v"}}).frame.loc["A", "s"] == 3.5
+
+
+def test_the_readme_export_example_gives_the_counts_it_states(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("  account_id,timestamp,event,value\n", 1)[1].split("  ```", 1)[0]
+    text = "account_id,timestamp,event,value\n" + "".join(
+        line[2:] + "\n" for line in block.splitlines()
+    )
+    source = csv_source(tmp_path, text, id_column="account_id", time_column="timestamp")
+    metrics = {
+        "Logins 30d": {"agg": "count", "window_days": 30, "where": {"event": "login"}},
+        "value": {"agg": "sum", "column": "value"},
+    }
+    frame = load(tmp_path, source, metrics).frame
+    assert frame["Logins 30d"].to_dict() == {"00123": 2.0, "123": 1.0}
+    assert frame.loc["00123", "value"] == pytest.approx(1234.45)  # "1,234" + "45%"
