@@ -85,3 +85,17 @@ def test_scale_runs_report_each_backend_and_history_length() -> None:
                        (200, "workbook", False), (200, "google", True)]
     if sys.platform != "win32":
         assert all(r["peak_mb"] > 0 for r in rows)
+
+
+@pytest.mark.timeout(300)
+def test_file_aggregation_runs_every_engine_and_they_agree() -> None:
+    command = readme_command("bench_file_aggregation.py")
+    assert command[2:] == ["--rows", "20000", "--customers", "200", "--runs", "1"]
+    done = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout.split("engine ", 1)[1].splitlines()[1:4]
+    assert [line.split()[:2] for line in table] == [
+        ["pandas", "csv"], ["duckdb", "csv"], ["duckdb", "parquet"]]
+    assert all(line.split()[-1] == "1" for line in table)  # one counted run each
+    assert "same values from every engine: yes" in done.stdout

@@ -58,9 +58,9 @@ def test_quotes_and_spaces_in_a_file_name_reach_duckdb_safely(tmp_path: Path, ki
     config = make_config(tmp_path, {"s": source}, {"n": {"source": "s", "agg": "count"}})
     spec, metrics = config.sources["s"], list(config.metrics.values())
     clock = Clock.of(dt.datetime(2026, 3, 31, tzinfo=dt.UTC), "UTC")
-    fast = duck.load_file(spec, metrics, ["account_id", "ts"], clock, Progress("s", 0))
-    assert fast is not None  # DuckDB read it, not the pandas fallback
-    assert fast[0]["n"].to_dict() == {"00123": 3.0}
+    load, where = duck.load_file(spec, metrics, ["account_id", "ts"], clock, Progress("s", 0))
+    assert where == source["path"].rsplit("/", 1)[-1]
+    assert load.values["n"].to_dict() == {"00123": 3.0}
 
 
 @pytest.mark.parametrize(

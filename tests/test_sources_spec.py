@@ -55,6 +55,7 @@ SOURCE_CASES: list[tuple[dict[str, Any], str]] = [
         'kind is missing. Fix: write kind = "csv", "parquet", "xlsx", "sql" or "sheet"',
     ),
     ({"kind": "json", "path": "x"}, 'kind is "json" is not known'),
+    ({"kind": "parquet"}, 'a parquet source needs path. Fix: path = "usage_events.parquet"'),
     ({**GOOD_SOURCE, "id_col": "x"}, "unknown key 'id_col'. Fix: did you mean id_column?"),
     ({"kind": "csv"}, "a csv source needs path"),
     ({"kind": "xlsx", "path": "events.csv", "url": "x"}, "unknown key 'url'"),

@@ -9,7 +9,7 @@ Config schema (`sheets-health.toml`; ``${VAR}`` is filled from the environment):
     timezone = "UTC"            # naive timestamps (and a naive run time) are in this zone
     # csv:   path = "usage.csv"  delimiter = ","  encoding = "utf-8-sig"
     #        time_format = "%d/%m/%Y %H:%M"  (strptime; default: ISO 8601 text)
-    # parquet: path = "events.parquet"
+    # parquet: path = "events.parquet"  time_format (for a text time column)
     # xlsx:  path = "export.xlsx" tab = "Sheet1" (default: the first tab)   time_format
     # sql:   url = "${WAREHOUSE_URL}"  and  table = "[schema.]name"  or  query = "SELECT ..."
     #        timeout = 300  (seconds per statement; connecting waits at most 30)
@@ -51,9 +51,8 @@ Semantics:
 - last: the value of the latest matching event with a non-blank value; ties at the same
   instant go to the larger value.
 - SQL sources aggregate inside the database (GROUP BY there; see `sources.sql`); CSV and
-  Parquet files go through the same compiler inside an in-memory DuckDB (`sources.duck`),
-  falling back to pandas (`sources.frames`) for cells outside its fast policy; XLSX and
-  sheet sources aggregate with pandas. All give identical metrics.
+  Parquet files run the same SQL in an embedded DuckDB (`sources.duck`); XLSX and sheet
+  sources aggregate with pandas (`sources.frames`). All give identical metrics.
 """
 
 from __future__ import annotations
@@ -150,31 +149,26 @@ def load_metrics(
         started = time.perf_counter()
         clock = Clock.of(run_at, spec.timezone)
         wanted = _wanted(spec, metrics)
-        raw_count = sum(m.agg in RAW_VALUE_AGGS for m in metrics)
         if spec.kind is SourceKind.SQL:
-            meter = Progress(name, 2 + raw_count, progress)
+            meter = Progress(name, 1 + len(metrics), progress)
             meter.start()
             load = sql.load_sql(spec, metrics, wanted, clock, config.base_dir, meter)
             values, ids, rows, notes = load.values, load.ids, load.rows, load.notes
             where = mask_url(spec.url or "")
+        elif spec.kind in (SourceKind.CSV, SourceKind.PARQUET):
+            from sheets_health.sources import duck  # imports DuckDB: only when a file is loaded
+
+            meter = Progress(name, 1 + len(metrics), progress)
+            meter.start()
+            load, where = duck.load_file(spec, metrics, wanted, clock, meter)
+            values, ids, rows, notes = load.values, load.ids, load.rows, load.notes
         else:
             meter = Progress(name, 1 + len(metrics), progress)
             meter.start()
-            fast = None
-            if spec.kind in (SourceKind.CSV, SourceKind.PARQUET):
-                from sheets_health.sources import duck
-
-                fast = duck.load_file(spec, metrics, wanted, clock, meter)
-            if fast is not None:
-                values, ids, rows, notes = fast
-                where = spec.path.name if spec.path else name
-            else:
-                cells = files.read_cells(spec, wanted, config, read_tab)
-                meter.step()
-                values, ids, rows, notes = frames.load_frame(
-                    spec, metrics, cells, clock, meter.step
-                )
-                where = cells.where
+            cells = files.read_cells(spec, wanted, config, read_tab)
+            meter.step()
+            values, ids, rows, notes = frames.load_frame(spec, metrics, cells, clock, meter.step)
+            where = cells.where
         if rows == 0:
             empties.append((name, where))
         series.update(values)

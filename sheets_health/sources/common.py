@@ -122,6 +122,14 @@ def instant(value: object, zone: ZoneInfo) -> dt.datetime | None:
     return moment.astimezone(UTC)
 
 
+TIME_FIX = (
+    "export timestamps as ISO 8601 (2026-03-31T14:05:00Z, or 2026-03-31 14:05 in the source's "
+    'timezone), or set time_format = "%d/%m/%Y %H:%M" on the source'
+)
+NUMBER_FIX = "fix the export, or filter those rows out with where"
+NPS_FIX = "check that column is the 0–10 'how likely to recommend' answer"
+
+
 def days_since(last: dt.datetime | None, end: dt.datetime) -> float:
     """Whole days (24 h periods) from the last event to the run; NaN without an event."""
     if last is None:

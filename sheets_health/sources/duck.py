@@ -1,222 +1,257 @@
-"""CSV and Parquet files aggregated inside DuckDB, through the SQL path's compiler.
+"""CSV and Parquet sources, aggregated inside an in-process DuckDB through the SQL path.
 
-The file is read as text (``all_varchar``), so the cell policy stays the one of
-`sources.frames`: ids are trimmed text (``00123`` stays ``00123``), blanks are missing,
-numbers are plain decimal text, timestamps are ISO 8601 text — naive ones are wall-clock
-time in the source's ``timezone`` (converted here with the zone's own transitions: an
-ambiguous time is the earlier instant, a time in a gap moves to the end of the gap), ones
-with an offset are instants. The time column becomes UTC microseconds, so DuckDB's own time
-zone never matters. One DuckDB pass checks the cells first; whenever a cell falls outside
-that fast policy (``1,234``, ``45%``, a bad timestamp, ``time_format``, a non-UTF-8
-encoding, an NPS score outside 0–10, a duplicate id…), this module returns None and the
-caller uses the pandas path, which gives the same values and the same errors (with rows).
-DuckDB is imported here only, when a file source loads.
+Why DuckDB (and not pyarrow): every metric is already compiled to one SQL GROUP BY
+(`sources.sql`); DuckDB runs that same SQL, through its SQLAlchemy dialect (duckdb-engine),
+over a file it streams on every core, so a 10-million-row export never becomes a DataFrame,
+memory follows the number of customers rather than the file, and file and warehouse sources
+share one aggregation and one set of parity tests. pyarrow reads files as fast but would
+need every aggregate written a second time (or pandas again). XLSX workbooks and sheet tabs
+stay on the pandas path (`sources.frames`): they are small, and openpyxl hands over typed
+Python cells that would only be copied into DuckDB.
+
+Reading: a CSV's header is read here (so a missing column gets the same error as ever, and
+headers are matched by name, never position); DuckDB then reads every column as text, by
+position, with the dialect fixed (no sniffing): ``delimiter``, double-quote quoting, the
+encoding (UTF-8 and Latin-1 natively; others, and paths DuckDB would take for glob patterns,
+through a UTF-8 copy in a temporary folder). Parquet keeps its own column types. The cell
+policy is applied in SQL (`sources.duck_view`). DuckDB is imported only here, when a file
+source is loaded, so the CLI starts without it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import codecs
+import csv
+import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from sheets_health.errors import SourceError
-from sheets_health.sources import common, sql
+from sheets_health.errors import SheetsHealthError, SourceError, SourceUnavailableError
+from sheets_health.sources import duck_view, files
 from sheets_health.sources.common import Clock, Progress
-from sheets_health.sources.spec import Agg, MetricSpec, Op, SourceKind, SourceSpec
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-# whitespace other than " " that Python's str.strip() removes (str.isspace): a cell with it
-# at either end goes to the pandas path, so DuckDB's fast trim() of spaces matches pandas
-_OTHER_SPACE = (
-    r"[\t\n\v\f\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-    r"\x{205f}\x{3000}]"
+from sheets_health.sources.duck_view import (
+    Column,
+    FileRelation,
+    Kind,
+    kind_of,
+    literal,
+    roles_for,
+    view_sql,
 )
-_EDGE_SPACE = f"^ *{_OTHER_SPACE}|{_OTHER_SPACE} *$"
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-# text that pandas or parse_number may read as a number although _NUMBER does not
-_NUMBERISH = r"(?i)^[^a-z@]*[0-9][^a-z@]*$|^[+-]?(inf|infinity|nan)$"
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_CLOCK = r"[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-_TIME = f"^{_DATE}({_CLOCK}(Z|[+-][0-9]{{2}}(:[0-9]{{2}})?)?)?$"
-_UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_US = dt.timedelta(microseconds=1)
+from sheets_health.sources.spec import MetricSpec, SourceKind, SourceSpec
+from sheets_health.sources.sql import DuplicateIds, SqlLoad, aggregate
+
+_NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "iso8859-1": "latin-1"}
+_GLOB = re.compile(r"[*?\[\]{}]")  # DuckDB expands these in a path
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-class _Fallback(Exception):
-    """The file needs the pandas path (an unusual cell or option)."""
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _micros(moment: dt.datetime) -> int:
-    return (moment - _EPOCH) // _US
+def _encoding(spec: SourceSpec) -> str:
+    try:
+        return codecs.lookup(spec.encoding).name
+    except LookupError:
+        raise SourceError(
+            f"source '{spec.name}': encoding \"{spec.encoding}\" is not known",
+            'use a Python codec name, e.g. encoding = "utf-8", "latin-1" or "cp1252"',
+        ) from None
 
 
-class _UtcMicros(sql._Times):
-    """Times as UTC microseconds since 1970 (the view converts every row once)."""
-
-    def expr(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
-        return col
-
-    def param(self, moment: dt.datetime) -> ColumnElement[Any]:
-        return sa.literal(_micros(moment), sa.BigInteger())
-
-    def value(self, raw: object) -> dt.datetime | None:
-        return None if raw is None else _EPOCH + int(raw) * _US  # type: ignore[call-overload]
-
-
-class _FileCompiler(sql._Compiler):
-    """Text columns ``c<i>``, numbers ``n<i>``, the time ``t`` (see `_select`)."""
-
-    def __init__(self, spec: SourceSpec, src: Any, index: dict[str, int], **kw: Any) -> None:
-        super().__init__(spec, src, {}, **kw)
-        self.index = index
-        self.numeric_order: set[str] = set()
-
-    def col(self, name: str) -> ColumnElement[Any]:
-        if name == self.spec.time_column and self.times is not None:
-            column: ColumnElement[Any] = self.src.c.t
-        else:
-            column = self.src.c[f"c{self.index[name]}"]
-        return column
-
-    def number(self, name: str) -> ColumnElement[Any]:
-        column: ColumnElement[Any] = self.src.c[f"n{self.index[name]}"]
-        return column
-
-    def operand(self, name: str, value: object) -> ColumnElement[Any]:
-        values = value if isinstance(value, tuple) else (value,)
-        return self.number(name) if isinstance(values[0], int | float) else self.col(name)
-
-    def cell(self, value: object) -> object:
-        return None if value is None else common.natural(str(value))
-
-    def last_query(self, metric: MetricSpec) -> sa.Select[Any]:
-        assert metric.column is not None and self.times is not None
-        value = self.col(metric.column)
-        order = self.number(metric.column) if metric.column in self.numeric_order else value
-        ranked = (
-            sa.select(
-                self.id.label("cid"),
-                value.label("v"),
-                sa.func.row_number()
-                .over(
-                    partition_by=self.id,
-                    order_by=(self.col(self.spec.time_column or "").desc(), order.desc()),
-                )
-                .label("rn"),
-            )
-            .where(self.cond(metric), value.is_not(None), self.id.is_not(None))
-            .subquery("ranked")
-        )
-        return sa.select(ranked.c.cid, ranked.c.v).where(ranked.c.rn == 1)
-
-
-def _uses(spec: SourceSpec, metrics: Sequence[MetricSpec]) -> tuple[set[str], set[str]]:
-    """(columns read as numbers, columns whose raw values are returned); raises _Fallback
-    for what only the pandas path handles."""
-    numeric: set[str] = set()
-    raw: set[str] = set()
-    time = spec.time_column
-    for metric in metrics:
-        if metric.column is not None:
-            if metric.column == time:
-                raise _Fallback
-            if metric.agg in (Agg.COLUMN, Agg.LAST):
-                raw.add(metric.column)
-            elif metric.agg is not Agg.DISTINCT:
-                numeric.add(metric.column)
-        for condition in metric.where:
-            values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
-            if condition.column == time or any(isinstance(v, bool) or v == "" for v in values):
-                raise _Fallback
-            kinds = {isinstance(v, int | float) for v in values}
-            if len(kinds) > 1:
-                raise _Fallback
-            if kinds == {True} or condition.op in (Op.LT, Op.LE, Op.GT, Op.GE):
-                numeric.add(condition.column)
-    return numeric, raw
-
-
-def _reader(spec: SourceSpec, width: int) -> tuple[str, dict[str, Any]]:
-    """The table function reading the file, with the path and options as bound values
-    (CSV columns are named c0, c1… by position: header text never enters the SQL)."""
-    assert spec.path is not None
-    if spec.kind is SourceKind.PARQUET:
-        return "read_parquet(:path)", {"path": str(spec.path)}
-    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-    return (
-        f"read_csv(:path, columns = {{{names}}}, header = true, delim = :delim, "
-        "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true)",
-        {"path": str(spec.path), "delim": spec.delimiter},
+def _encoding_error(spec: SourceSpec, where: str, reason: str) -> SourceError:
+    return SourceError(
+        f"source '{spec.name}': {where} is not {spec.encoding} text ({reason})",
+        'set encoding = "latin-1" (or the export\'s encoding) on the source',
     )
 
 
-def _transitions(zone: ZoneInfo, low: dt.datetime, high: dt.datetime) -> list[dt.datetime]:
-    """UTC instants in [low - 2 days, high + 2 days] where the zone's offset changes."""
-    found: list[dt.datetime] = []
-    day = dt.timedelta(days=1)
-    at = low.replace(tzinfo=dt.UTC) - 2 * day
-    stop = high.replace(tzinfo=dt.UTC) + 2 * day
-    while at < stop:
-        nxt = at + day
-        if at.astimezone(zone).utcoffset() != nxt.astimezone(zone).utcoffset():
-            lo, hi = at, nxt
-            while hi - lo > dt.timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                if mid.astimezone(zone).utcoffset() == lo.astimezone(zone).utcoffset():
-                    lo = mid
-                else:
-                    hi = mid
-            found.append(hi)
-        at = nxt
-    return found
-
-
-def _naive_to_utc(
-    local: ColumnElement[Any], zone: ZoneInfo, changes: list[dt.datetime], low: dt.datetime
-) -> Any:
-    """Wall-clock microseconds → UTC microseconds, as pandas localises (ambiguous: the
-    earlier instant; non-existent: the end of the gap)."""
-
-    def offset(moment: dt.datetime) -> int:
-        delta = moment.astimezone(zone).utcoffset()
-        assert delta is not None
-        return delta // _US
-
-    first = changes[0] - dt.timedelta(days=1) if changes else low.replace(tzinfo=dt.UTC)
-    whens: list[tuple[Any, Any]] = []
-    for change in reversed(changes):
-        before, after = offset(change - dt.timedelta(seconds=1)), offset(change)
-        at = _micros(change)
-        whens.append((local >= at + max(before, after), local - after))
-        if after > before:  # a gap: wall-clock times that never happen
-            whens.append((local >= at + before, sa.literal(at, sa.BigInteger())))
-    otherwise = local - offset(first)
-    return sa.case(*whens, else_=otherwise) if whens else otherwise
-
-
-def _micros_of(text: Any, aware: bool) -> Any:
-    return sa.func.epoch_us(sa.cast(text, sa.DateTime(timezone=aware)))
-
-
-def _csv_headers(spec: SourceSpec) -> list[str]:
-    """The header row exactly as the pandas path reads it (any trouble: the pandas path)."""
-    import pandas as pd
-
-    assert spec.path is not None
+def _csv_header(spec: SourceSpec, path: Path, encoding: str) -> tuple[list[str], int] | None:
+    """The header row and how many lines come before it (blank lines, as pandas skips them);
+    None for a file without any row."""
+    python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
-        header = pd.read_csv(spec.path, nrows=0, sep=spec.delimiter, encoding=spec.encoding)
-    except Exception as exc:  # missing file, bad encoding, empty file: worded by pandas path
-        raise _Fallback from exc
-    return [str(h) for h in header.columns]
+        with path.open(encoding=python_encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=spec.delimiter, quotechar='"')
+            before = 0
+            for row in reader:
+                if row:
+                    return row, before
+                before = reader.line_num
+    except OSError as exc:
+        raise files.file_error(spec, path, exc) from exc
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(spec, path.name, exc.reason) from exc
+    except csv.Error as exc:
+        raise SourceError(
+            f"source '{spec.name}': {path.name} is not a valid CSV file: {exc}"
+        ) from None
+    return None
+
+
+def _utf8_copy(spec: SourceSpec, path: Path, encoding: str, folder: Path) -> Path:
+    """A UTF-8 copy of the file, streamed, for encodings DuckDB cannot read itself."""
+    target = folder / "source.csv"
+    try:
+        with (
+            path.open(encoding=encoding, newline="") as source,
+            target.open("w", encoding="utf-8", newline="") as copy,
+        ):
+            shutil.copyfileobj(source, copy, 1 << 20)
+    except OSError as exc:
+        raise files.file_error(spec, path, exc) from exc
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(spec, path.name, exc.reason) from exc
+    return target
+
+
+class _Source:
+    """What DuckDB reads for one source: the table-function call and the needed columns."""
+
+    def __init__(self, spec: SourceSpec, where: str) -> None:
+        self.spec = spec
+        self.where = where
+        self.columns: list[Column] = []
+        self.call = ""
+        self.numbered_call = ""
+        self.row_number = ""
+        self.options = ""
+        self.path = ""
+
+    def csv_call(self, parallel: bool) -> str:
+        return f"read_csv({literal(self.path)}, {self.options}, parallel = {str(parallel).lower()})"
+
+
+def _open_csv(spec: SourceSpec, wanted: Sequence[str], folder: Path) -> _Source | None:
+    assert spec.path is not None
+    source = _Source(spec, spec.path.name)
+    encoding = _encoding(spec)
+    found = _csv_header(spec, spec.path, encoding)
+    if found is None:
+        return None
+    headers, before = found
+    positions = files.resolve(spec, headers, wanted, source.where)
+    path, duck_encoding = spec.path, _NATIVE_ENCODINGS.get(encoding)
+    if duck_encoding is None or _GLOB.search(str(path)):
+        path, duck_encoding = _utf8_copy(spec, path, encoding, folder), "utf-8"
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
+    source.path = str(path)
+    source.options = (
+        f"header = true, auto_detect = false, delim = {literal(spec.delimiter)}, "
+        f"quote = '\"', escape = '\"', encoding = '{duck_encoding}', skip = {before}, "
+        f"columns = {{{types}}}, null_padding = true"
+    )
+    source.columns = [Column(name, f"c{positions[name]}", Kind.TEXT) for name in wanted]
+    source.row_number = "row_number() OVER () + 1"  # data rows start at line 2, as in pandas
+    return source
+
+
+def _open_parquet(
+    spec: SourceSpec, wanted: Sequence[str], folder: Path, conn: Connection
+) -> _Source:
+    assert spec.path is not None
+    source = _Source(spec, spec.path.name)
+    try:
+        spec.path.stat()
+    except OSError as exc:
+        raise files.file_error(spec, spec.path, exc) from exc
+    path = spec.path
+    if _GLOB.search(str(path)):
+        path = Path(shutil.copyfile(path, folder / "source.parquet"))
+    source.path = str(path)
+    try:
+        described = conn.exec_driver_sql(
+            f"DESCRIBE SELECT * FROM read_parquet({literal(source.path)})"
+        ).all()
+    except sa_exc.DBAPIError as exc:
+        raise SourceError(
+            f"source '{spec.name}': {source.where} is not a Parquet file ({_first_line(exc)})",
+            'export the file as Parquet, or use kind = "csv" for CSV exports',
+        ) from None
+    names = [str(row[0]) for row in described]
+    types = {str(row[0]): str(row[1]) for row in described}
+    positions = files.resolve(spec, names, wanted, source.where)
+    for name in wanted:
+        column = names[positions[name]]
+        kind = kind_of(types[column])
+        if kind is None:
+            raise SourceError(
+                f"source '{spec.name}' ({source.where}): column '{column}' holds "
+                f"{types[column]}, which is not text, a number, true/false or a timestamp",
+                "export that column as one of those",
+            )
+        if name == spec.time_column and kind not in (
+            Kind.TEXT,
+            Kind.DATE,
+            Kind.TIMESTAMP,
+            Kind.INSTANT,
+        ):
+            raise SourceError(
+                f"source '{spec.name}' ({source.where}): time column '{column}' holds "
+                f"{types[column]}, not timestamps",
+                "export it as a Parquet TIMESTAMP, or as ISO 8601 text",
+            )
+        source.columns.append(Column(name, _quote_ident(column), kind))
+    source.call = f"read_parquet({literal(source.path)})"
+    source.numbered_call = f"read_parquet({literal(source.path)}, file_row_number = true)"
+    source.row_number = "file_row_number + 1"
+    return source
+
+
+def _first_line(exc: sa_exc.DBAPIError) -> str:
+    return str(exc.orig).strip().split("\n")[0][:300]
+
+
+def _translate(source: _Source, exc: sa_exc.DBAPIError) -> SheetsHealthError:
+    """DuckDB's errors about the file, worded for the user."""
+    spec, message = source.spec, str(exc.orig)
+    if "Invalid unicode" in message:
+        return _encoding_error(spec, source.where, "invalid bytes for that encoding")
+    line = _CSV_LINE.search(message)
+    if line is not None:
+        details = [d.strip() for d in message.split("\n")[1:] if d.strip()]
+        reason = next((d for d in details if not d.startswith("Original Line")), "")
+        return SourceError(
+            f"source '{spec.name}': {source.where} is not a valid CSV file: line "
+            f"{line.group(1)}: {reason}",
+            "check the delimiter and that every row has as many cells as the header",
+        )
+    if "IO Error" in message:
+        return SourceUnavailableError(
+            f"source '{spec.name}': cannot read {spec.path}: {_first_line(exc)}",
+            "check the file share, then retry",
+        )
+    return SourceError(f"source '{spec.name}' ({source.where}): {_first_line(exc)}")
+
+
+def _connect(folder: Path) -> tuple[sa.Engine, Connection]:
+    try:
+        engine = sa.create_engine("duckdb:///:memory:", poolclass=NullPool)
+        conn = engine.connect()
+    except (sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise SourceError(
+            f"file sources need DuckDB, which is not installed ({exc})",
+            "pip install duckdb duckdb-engine (or reinstall sheets-health)",
+        ) from None
+    for setting in (
+        "SET TimeZone = 'UTC'",  # naive text casts to its own wall-clock time
+        f"SET temp_directory = {literal(str(folder))}",  # never spill into the working folder
+        "SET autoinstall_known_extensions = false",  # never download anything
+        "SET enable_progress_bar = false",  # the CLI owns the terminal
+    ):
+        conn.exec_driver_sql(setting)
+    return engine, conn
 
 
 def load_file(
@@ -225,196 +260,93 @@ def load_file(
     wanted: Sequence[str],
     clock: Clock,
     progress: Progress,
-) -> tuple[dict[str, pd.Series], frozenset[str], int, list[str]] | None:
-    """Every metric of a CSV or Parquet file, or None when the pandas path must do it."""
-    if spec.kind is SourceKind.CSV and (
-        spec.time_format is not None or spec.encoding.lower() not in _UTF8
-    ):
-        return None
-    try:
-        numeric, raw = _uses(spec, metrics)
-        headers = _csv_headers(spec) if spec.kind is SourceKind.CSV else []
-    except _Fallback:
-        return None
-    import duckdb
-
-    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SET TimeZone = 'UTC'")
-            conn.exec_driver_sql("SET enable_progress_bar = false")
-            return _load(spec, metrics, wanted, headers, clock, progress, conn, numeric, raw)
-    except (_Fallback, duckdb.Error, sa_exc.SQLAlchemyError, SourceError):
-        return None
-    finally:
-        engine.dispose()
-
-
-def _load(
-    spec: SourceSpec,
-    metrics: Sequence[MetricSpec],
-    wanted: Sequence[str],
-    headers: Sequence[str],
-    clock: Clock,
-    progress: Progress,
-    conn: sa.Connection,
-    numeric: set[str],
-    raw: set[str],
-) -> tuple[dict[str, pd.Series], frozenset[str], int, list[str]]:
-    import pandas as pd
-
-    from sheets_health.sources.files import resolve
-
-    reader, params = _reader(spec, len(headers))
-    probe = conn.execute(sa.text(f"SELECT * FROM {reader} LIMIT 0"), params)
-    keys = list(probe.keys())
-    if headers and len(keys) != len(headers):
-        raise _Fallback
-    found = resolve(spec, headers or keys, wanted, Path(str(spec.path)).name)
-    index = {name: i for i, name in enumerate(found)}
-    source = sa.text(f"SELECT * FROM {reader}").bindparams(**params)
-    files = source.columns(*(sa.column(k) for k in keys)).subquery("f")
-
-    # the view: r<i> the cell as read, c<i> trimmed text (NULL if blank; the id "" if blank,
-    # so blank-id rows form one group the aggregation sets aside), n<i> numbers, t the time
-    columns: list[Any] = []
-    for name, i in index.items():
-        cell = sa.cast(files.c[keys[found[name]]], sa.String())
-        columns.append(cell.label(f"r{i}"))
-        trimmed = sa.func.trim(cell)
-        if name == spec.id_column:
-            columns.append(sa.func.coalesce(trimmed, "").label(f"c{i}"))
-        else:
-            columns.append(sa.func.nullif(trimmed, "").label(f"c{i}"))
-    inner = sa.select(*columns).select_from(files).subquery("cells")
-
-    def time_of(table: Any) -> tuple[Any, Any, Any]:
-        """(text, wall-clock microseconds, has an offset) of the time column of ``table``."""
-        text = table.c[f"c{index[spec.time_column or '']}"]
-        # every time matches _TIME (checked below): only an offset has Z, + or - after the date
-        tail = sa.func.substr(text, 11)
-        aware = sa.or_(
-            sa.func.contains(tail, "Z"), sa.func.contains(tail, "+"), sa.func.contains(tail, "-")
-        )
-        return text, _micros_of(text, False), aware
-
-    def view(low: dt.datetime, high: dt.datetime) -> Any:
-        picked: list[Any] = list(inner.c)
-        for name, i in index.items():
-            if name in numeric or name in raw:
-                picked.append(sa.try_cast(inner.c[f"c{i}"], sa.Double()).label(f"n{i}"))
-        if spec.time_column is not None:
-            time_text, local, offset = time_of(inner)
-            changes = _transitions(clock.zone, low, high)
-            instant = sa.case(
-                (offset, _micros_of(time_text, True)),
-                else_=_naive_to_utc(local, clock.zone, changes, low),
-            )
-            picked.append(instant.label("t"))
-        return sa.select(*picked).subquery("src")
-
-    # the checks, as extra aggregates of the same pass (one value per customer id)
-    def checks(src: Any) -> list[Any]:
-        found_checks: list[Any] = []
-        for name, i in index.items():
-            text, nonblank = src.c[f"c{i}"], src.c[f"c{i}"].is_not(None)
-            if name != spec.time_column:
-                edge = sa.func.regexp_matches(src.c[f"r{i}"], _EDGE_SPACE)
-                found_checks.append(sa.func.count().filter(edge).label(f"space{i}"))
-            if name in numeric or name in raw:
-                odd = sa.and_(nonblank, sa.not_(sa.func.regexp_full_match(text, _NUMBER)))
-                found_checks.append(sa.func.count().filter(odd).label(f"text{i}"))
-                if name in raw:
-                    odd = sa.and_(odd, sa.func.regexp_matches(text, _NUMBERISH))
-                found_checks.append(sa.func.count().filter(odd).label(f"odd{i}"))
-        if spec.time_column is not None:
-            t, local, offset = time_of(src)
-            t = src.c[f"c{index[spec.time_column]}"]
-            bad = sa.and_(t.is_not(None), sa.not_(sa.func.regexp_full_match(t, _TIME)))
-            naive = sa.case((sa.not_(offset), local))
-            found_checks += [
-                sa.func.count().filter(bad).label("bad_times"),
-                sa.func.min(naive).label("low"),
-                sa.func.max(naive).label("high"),
-            ]
-        return found_checks
-
-    # the zone's changes are taken for a range most exports fit; a file outside it is
-    # aggregated again with its own range
-    low = (clock.end - dt.timedelta(days=3 * 366)).replace(tzinfo=None)
-    high = (clock.end + dt.timedelta(days=366)).replace(tzinfo=None)
-    times = _UtcMicros("duckdb", clock, True) if spec.time_column is not None else None
-    grouped = [m for m in metrics if m.agg not in (Agg.COLUMN, Agg.LAST)]
-    for _attempt in range(2):
-        src = view(low, high)
-        compiler = _FileCompiler(spec, src, index, times=times, end=clock.end)
-        load = sql.aggregate(spec, grouped, compiler, conn, clock, Progress(spec.name, 0),
-                             extra=checks(src))  # fmt: skip
-        totals = {
-            k: sum(int(v or 0) for v in values)  # type: ignore[call-overload]
-            for k, values in load.extra.items()
-            if k not in ("low", "high")
-        }
-        if any(totals[k] for k in totals if k.startswith(("space", "odd", "bad_times"))):
-            raise _Fallback
-        # as in pandas, `last` breaks ties by number only when every value is a number
-        compiler.numeric_order = {n for n in raw if not totals[f"text{index[n]}"]}
-        lows = [int(str(v)) for v in load.extra.get("low", []) if v is not None]
-        highs = [int(str(v)) for v in load.extra.get("high", []) if v is not None]
-        if not lows:
-            break
-        seen_low = _EPOCH.replace(tzinfo=None) + min(lows) * _US
-        seen_high = _EPOCH.replace(tzinfo=None) + max(highs) * _US
-        if low <= seen_low and seen_high <= high:
-            break
-        low, high = min(low, seen_low), max(high, seen_high)
-    ids = pd.Index(sorted(load.ids), name="customer_id", dtype=object)
-    for metric in metrics:
-        if metric.agg in (Agg.COLUMN, Agg.LAST):
-            load.values[metric.name] = sql._raw_metric(spec, metric, compiler, conn, ids)
-    for _ in range(1 + len(metrics)):
-        progress.step()
-    return load.values, load.ids, load.rows, load.notes
-
-
-def parquet_cells(spec: SourceSpec, wanted: Sequence[str]) -> Any:
-    """The needed columns of a Parquet file as text `files.Cells` for the pandas path
-    (row numbers count data rows from 1)."""
-    import duckdb
-    import numpy as np
-
-    from sheets_health.sources.files import Cells, file_error, resolve
-
+) -> tuple[SqlLoad, str]:
+    """Every metric of one CSV/Parquet source, and how messages name the file."""
     assert spec.path is not None
-    where = spec.path.name
-    try:
-        with spec.path.open("rb"):
-            pass
-    except OSError as exc:
-        raise file_error(spec, spec.path, exc) from exc
-    conn = duckdb.connect()
-    try:
-        conn.execute("SET TimeZone = 'UTC'")
+    with tempfile.TemporaryDirectory(prefix="sheets-health-", ignore_cleanup_errors=True) as tmp:
+        folder = Path(tmp)
+        if spec.kind is SourceKind.CSV:
+            source = _open_csv(spec, wanted, folder)
+            if source is None:  # not even a header row
+                progress.step()
+                for _ in metrics:
+                    progress.step()
+                return SqlLoad(), spec.path.name
+        engine, conn = _connect(folder)
         try:
-            keys = [
-                d[0]
-                for d in conn.execute(
-                    "SELECT * FROM read_parquet(?) LIMIT 0", [str(spec.path)]
-                ).description
-            ]
-        except duckdb.Error as exc:
-            raise SourceError(
-                f"source '{spec.name}': {where} is not a Parquet file ({exc})",
-                'check the path, or use kind = "csv" for CSV exports',
-            ) from exc
-        found = resolve(spec, keys, wanted, where)
-        picked = ", ".join(
-            f'CAST("{keys[pos].replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}'
-            for i, pos in enumerate(found.values())
+            if spec.kind is SourceKind.PARQUET:
+                source = _open_parquet(spec, wanted, folder, conn)
+            assert source is not None
+            return _aggregate(source, metrics, clock, conn, progress), source.where
+        finally:
+            conn.close()
+            engine.dispose()
+
+
+def _aggregate(
+    source: _Source,
+    metrics: Sequence[MetricSpec],
+    clock: Clock,
+    conn: Connection,
+    progress: Progress,
+) -> SqlLoad:
+    spec = source.spec
+    last_year = duck_view.last_year(clock)
+    text_cells = spec.kind is SourceKind.CSV
+    roles = roles_for(spec, metrics)
+    attempts = [(True, True), (True, False)]  # (parallel, raw ids); changed on the way
+    for parallel, raw_ids in attempts:
+        call = source.csv_call(parallel) if text_cells else source.call
+        numbered = source.csv_call(False) if text_cells else source.numbered_call
+        src_sql = view_sql(spec, source.columns, roles, call, last_year)
+        conn.exec_driver_sql(f"CREATE OR REPLACE TEMP VIEW src AS {src_sql}")
+        rows_sql = view_sql(spec, source.columns, roles, numbered, last_year, source.row_number)
+        conn.exec_driver_sql(f"CREATE OR REPLACE TEMP VIEW src_rows AS {rows_sql}")
+        relation = FileRelation(
+            spec, source.where, source.columns, "src", clock, text_cells, raw_ids=raw_ids
         )
-        frame = conn.execute(f"SELECT {picked} FROM read_parquet(?)", [str(spec.path)]).df()
-    finally:
-        conn.close()
-    frame.columns = list(found)
-    frame = frame.astype(object).where(frame.notna(), "")
-    return Cells(frame, np.arange(1, len(frame) + 1, dtype=np.int64), where, text=True)
+        relation.locate = _locator(relation, conn)
+        if (parallel, raw_ids) == attempts[0]:
+            progress.step()
+        try:
+            return aggregate(spec, metrics, relation, conn, clock.end, progress)
+        except DuplicateIds:
+            if raw_ids:
+                conn.rollback()
+                continue  # "A" and "A ": group by the trimmed id instead
+            raise
+        except sa_exc.DBAPIError as exc:
+            # DuckDB's parallel CSV reader cannot pad short rows of a file whose quoted cells
+            # hold line breaks; read that file on one thread instead
+            if parallel and text_cells and "parallel scanner does not support" in str(exc.orig):
+                conn.rollback()
+                attempts.insert(attempts.index((parallel, raw_ids)) + 1, (False, raw_ids))
+                continue
+            raise _translate(source, exc) from None
+    raise AssertionError("unreachable")
+
+
+def _locator(relation: FileRelation, conn: Connection) -> Any:
+    """A function finding the first row (in file order) where a condition on the view holds."""
+    numbered = sa.table(
+        "src_rows",
+        *(sa.column(c.name) for c in relation.table.columns),  # same names + rn
+    )
+
+    def swap(element: Any) -> Any:
+        if isinstance(element, ColumnClause) and element.table is relation.table:
+            return numbered.c[element.name]
+        return None
+
+    def locate(condition: ColumnElement[bool], raw: str) -> tuple[int, object]:
+        where: ColumnElement[bool] = visitors.replacement_traverse(condition, {}, swap)  # type: ignore[call-overload]
+        query = (
+            sa.select(numbered.c.rn, numbered.c[raw])
+            .where(numbered.c.id != "", where)
+            .order_by(numbered.c.rn)
+            .limit(1)
+        )
+        found = conn.execute(query).one()
+        return int(found[0]), found[1]
+
+    return locate

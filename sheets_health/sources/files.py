@@ -1,4 +1,4 @@
-"""Readers for file-like sources: CSV, XLSX workbooks and tabs of the sheet.
+"""Readers for file-like sources on the pandas path: XLSX workbooks and tabs of the sheet.
 
 Each reader returns `Cells`: only the columns the metrics need, matched by header name
 (case- and space-insensitively, never by position), with the file/sheet row number of every
@@ -96,6 +96,9 @@ def resolve(
 
 
 def read_csv(spec: SourceSpec, wanted: Sequence[str]) -> Cells:
+    """A CSV source read whole by pandas: the reference the DuckDB path (`sources.duck`) is
+    tested against, and the baseline of benchmarks/bench_file_aggregation.py. Syncs read CSV
+    files through DuckDB."""
     assert spec.path is not None
     path = spec.path
     where = path.name
@@ -208,14 +211,7 @@ def read_table(spec: SourceSpec, table: Table, wanted: Sequence[str]) -> Cells:
 def read_cells(
     spec: SourceSpec, wanted: Sequence[str], config: Config, read_tab: ReadTab | None
 ) -> Cells:
-    """The needed columns of a CSV, XLSX or sheet source."""
-    if spec.kind is SourceKind.CSV:
-        return read_csv(spec, wanted)
-    if spec.kind is SourceKind.PARQUET:
-        from sheets_health.sources import duck
-
-        cells: Cells = duck.parquet_cells(spec, wanted)
-        return cells
+    """The needed columns of an XLSX or sheet source (small: read whole, typed by openpyxl)."""
     if spec.kind is SourceKind.XLSX:
         assert spec.path is not None
         return read_workbook(spec, spec.path, spec.tab, wanted)

@@ -1,4 +1,4 @@
-"""The pandas path: metrics from the rows of a CSV, XLSX or sheet source.
+"""The pandas path: metrics from the rows of an XLSX or sheet source (and the reference CSV reader).
 
 Cells arrive as text (CSV) or typed cell values (xlsx, sheet tabs) and are converted by one
 policy (`sheets_health.cells`): ids through `key_text`, numbers through `parse_number`,
@@ -97,7 +97,7 @@ class Columns:
                     position,
                     self.cells.frame[column].iloc[position],
                     f"not a number ({int(bad.sum())} such rows)",
-                    "fix the export, or filter those rows out with where",
+                    common.NUMBER_FIX,
                 )
         return values
 
@@ -131,7 +131,7 @@ class Columns:
             try:
                 moment = common.instant(value, zone)
             except (ValueError, OverflowError) as exc:
-                raise self._bad(column, position, value, str(exc), _TIME_FIX) from None
+                raise self._bad(column, position, value, str(exc), common.TIME_FIX) from None
             result.iloc[position] = moment
         bad = result.isna() & ~blank
         if bad.any():
@@ -143,15 +143,9 @@ class Columns:
                 position,
                 raw.iloc[position],
                 f"{why} ({int(bad.sum())} such rows)",
-                _TIME_FIX,
+                common.TIME_FIX,
             )
         return result
-
-
-_TIME_FIX = (
-    "export timestamps as ISO 8601 (2026-03-31T14:05:00Z, or 2026-03-31 14:05 in the source's "
-    'timezone), or set time_format = "%d/%m/%Y %H:%M" on the source'
-)
 
 
 def _localize(naive: pd.Series, zone: ZoneInfo) -> pd.Series:
@@ -279,7 +273,7 @@ def compute(columns: Columns, ids: pd.Series, metric: MetricSpec, end: dt.dateti
                 position,
                 columns.cells.frame[column].iloc[position],
                 "an NPS score must be 0–10",
-                "check that column is the 0–10 'how likely to recommend' answer",
+                common.NPS_FIX,
             )
         responses = scores.notna().astype(float).groupby(group).sum()
         promoters = (scores >= 9).astype(float).groupby(group).sum()

@@ -133,10 +133,15 @@ class Specs:
 _COMMON_KEYS = {"kind", "id_column", "time_column", "timezone"}
 _SOURCE_KEYS: dict[SourceKind, set[str]] = {
     SourceKind.CSV: _COMMON_KEYS | {"path", "time_format", "delimiter", "encoding"},
-    SourceKind.PARQUET: _COMMON_KEYS | {"path"},
+    SourceKind.PARQUET: _COMMON_KEYS | {"path", "time_format"},
     SourceKind.XLSX: _COMMON_KEYS | {"path", "tab", "time_format"},
     SourceKind.SQL: _COMMON_KEYS | {"url", "table", "query", "timeout"},
     SourceKind.SHEET: _COMMON_KEYS | {"tab", "spreadsheet", "path", "time_format"},
+}
+_PATH_EXAMPLES = {  # the kinds that need `path`
+    SourceKind.CSV: "usage_events.csv",
+    SourceKind.PARQUET: "usage_events.parquet",
+    SourceKind.XLSX: "export.xlsx",
 }
 _METRIC_KEYS = {"source", "agg", "column", "window_days", "where", "default"}
 _TABLE_NAME = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$")
@@ -219,10 +224,8 @@ def parse_source(
         )
         timeout = DEFAULT_SQL_TIMEOUT
 
-    if kind in (SourceKind.CSV, SourceKind.PARQUET, SourceKind.XLSX) and path is None:
-        example = {SourceKind.CSV: "usage_events.csv", SourceKind.PARQUET: "events.parquet"}.get(
-            kind, "export.xlsx"
-        )
+    if kind in _PATH_EXAMPLES and path is None:
+        example = _PATH_EXAMPLES[kind]
         problems.append(
             f'{where}: a {kind} source needs path. Fix: path = "{example}" '
             "(relative to the config file's folder)"

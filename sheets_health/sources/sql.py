@@ -1,8 +1,10 @@
 """The SQL path: metrics compiled to SQLAlchemy Core and aggregated inside the database.
 
 One GROUP BY pass per source computes every aggregate metric with conditional aggregation
-(``SUM(CASE WHEN <window and filter> THEN 1 ELSE 0 END)`` …), so the database returns one
-row per customer and raw events never reach this process. ``last`` uses a window function
+(``COUNT(CASE WHEN <window and filter> THEN 1 END)`` …), so the database returns one
+row per customer and raw events never reach this process. The compiler reads the source
+through a `Relation`: a database table here, a CSV/Parquet file in DuckDB in `sources.duck`,
+so files and warehouses share one aggregation path. ``last`` uses a window function
 (``ROW_NUMBER() OVER (PARTITION BY id ORDER BY time DESC, value DESC)``) and ``column``
 reads one row per customer, each in its own query. Values are always bound parameters.
 
@@ -19,21 +21,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from sheets_health.cells import key_text
 from sheets_health.errors import SheetsHealthError, SourceError, SourceUnavailableError
-from sheets_health.model import norm_header
+from sheets_health.model import CellValue, norm_header
 from sheets_health.sources import common
 from sheets_health.sources.common import Clock, Progress, Window
 from sheets_health.sources.spec import Agg, Condition, MetricSpec, Op, SourceSpec
@@ -48,8 +50,10 @@ class SqlLoad:
     ids: frozenset[str] = frozenset()
     rows: int = 0
     notes: list[str] = field(default_factory=list)
-    # the caller's extra aggregate columns, one value per customer id (see `aggregate`)
-    extra: dict[str, list[object]] = field(default_factory=dict)
+
+
+class DuplicateIds(SourceError):
+    """Two group keys are one customer id once trimmed (``'A'`` and ``'A '``)."""
 
 
 def prepare_url(spec: SourceSpec, base_dir: Path) -> URL:
@@ -119,15 +123,71 @@ def _translate(spec: SourceSpec, exc: Exception, connecting: bool) -> SheetsHeal
     )
 
 
-class _Times:
-    """How this dialect compares, aggregates and returns the source's time column."""
+class Relation(Protocol):
+    """The source as `Compiler` sees it: which expression reads a config column in each role.
 
-    def __init__(self, dialect: str, clock: Clock, aware_column: bool) -> None:
+    A database table gives the same column for every role; a file read by DuckDB
+    (`sources.duck`) gives typed views of its text cells, so both share one compiler.
+    """
+
+    label: str  # how messages name the source, e.g. "source 'usage' (usage.csv)"
+
+    @property
+    def id(self) -> ColumnElement[Any]: ...
+    def has_id(self) -> ColumnElement[bool]: ...
+    @property
+    def time(self) -> ColumnElement[Any] | None: ...
+    def param(self, moment: dt.datetime) -> ColumnElement[Any]: ...
+    def time_value(self, raw: object) -> dt.datetime | None: ...
+    def number(self, name: str) -> ColumnElement[Any]: ...
+    def text(self, name: str) -> ColumnElement[Any]: ...
+    def value(self, name: str) -> ColumnElement[Any]: ...
+    def order(self, name: str) -> ColumnElement[Any]: ...
+    def cell(self, value: object) -> CellValue: ...
+    def clause(self, condition: Condition) -> ColumnElement[bool]: ...
+    def checks(self, compiler: Compiler, metrics: Sequence[MetricSpec]) -> list[Label[Any]]: ...
+    def verify(self, totals: Mapping[str, int], conn: Connection) -> None: ...
+
+
+class TableRelation:
+    """A table or query of a database: every role is the column itself.
+
+    Time columns: see the module docstring for how each dialect compares them.
+    """
+
+    def __init__(
+        self,
+        spec: SourceSpec,
+        src: Any,
+        names: dict[str, str],
+        dialect: str,
+        clock: Clock,
+        aware_column: bool,
+    ) -> None:
+        self.spec = spec
+        self.src = src
+        self.names = names
         self.dialect = dialect
         self.clock = clock
         self.aware_column = aware_column
+        self.label = f"source '{spec.name}'"
 
-    def expr(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+    def col(self, name: str) -> ColumnElement[Any]:
+        column: ColumnElement[Any] = self.src.c[self.names[name]]
+        return column
+
+    @property
+    def id(self) -> ColumnElement[Any]:
+        return self.col(self.spec.id_column)
+
+    def has_id(self) -> ColumnElement[bool]:
+        return self.id.is_not(None)
+
+    @property
+    def time(self) -> ColumnElement[Any] | None:
+        if self.spec.time_column is None:
+            return None
+        col = self.col(self.spec.time_column)
         if self.dialect == "sqlite":
             return sa.func.strftime(_SQLITE_TIME, col)
         return col
@@ -140,47 +200,16 @@ class _Times:
             return sa.literal(moment, sa.DateTime(timezone=True))
         return sa.literal(self.clock.local(moment), sa.DateTime())
 
-    def value(self, raw: object) -> dt.datetime | None:
+    def time_value(self, raw: object) -> dt.datetime | None:
         return common.instant(raw, self.clock.zone)
 
+    number = text = value = order = col
 
-class _Compiler:
-    def __init__(
-        self,
-        spec: SourceSpec,
-        src: Any,
-        names: dict[str, str],
-        times: _Times | None,
-        end: dt.datetime,
-    ) -> None:
-        self.spec = spec
-        self.src = src
-        self.names = names
-        self.times = times
-        self.end = end
-
-    def col(self, name: str) -> ColumnElement[Any]:
-        column: ColumnElement[Any] = self.src.c[self.names[name]]
-        return column
-
-    def number(self, name: str) -> ColumnElement[Any]:
-        """The column as numbers (file sources hold text; a database column is typed)."""
-        return self.col(name)
-
-    def operand(self, name: str, value: object) -> ColumnElement[Any]:
-        """The column a where clause compares with ``value``."""
-        return self.col(name)
-
-    def cell(self, value: object) -> object:
-        """A returned value as the sheet holds it."""
+    def cell(self, value: object) -> CellValue:
         return common.cell_value(value)
 
-    @property
-    def id(self) -> ColumnElement[Any]:
-        return self.col(self.spec.id_column)
-
     def clause(self, condition: Condition) -> ColumnElement[bool]:
-        col, value = self.operand(condition.column, condition.value), condition.value
+        col, value = self.col(condition.column), condition.value
         # as in files, a blank text cell matches no != / not in (NULL already does not)
         values = value if isinstance(value, tuple) else (value,)
         blank_text = sa.func.trim(col) != "" if all(isinstance(v, str) for v in values) else None
@@ -201,55 +230,73 @@ class _Compiler:
             Op.GE: col >= bound,
         }[condition.op]
 
+    def checks(self, compiler: Compiler, metrics: Sequence[MetricSpec]) -> list[Label[Any]]:
+        return []  # the database's types already say what a column holds
+
+    def verify(self, totals: Mapping[str, int], conn: Connection) -> None:
+        return None
+
+
+def count_if(when: ColumnElement[bool]) -> ColumnElement[Any]:
+    """The number of rows where ``when`` holds (0, never NULL, for a group without any)."""
+    return sa.func.count(sa.case((when, 1)))
+
+
+class Compiler:
+    """Metrics → labelled aggregate columns (and the `last` query) over one `Relation`."""
+
+    def __init__(self, spec: SourceSpec, rel: Relation, end: dt.datetime) -> None:
+        self.spec = spec
+        self.rel = rel
+        self.end = end
+
     def filter(self, metric: MetricSpec) -> ColumnElement[bool]:
-        return sa.and_(sa.true(), *(self.clause(c) for c in metric.where))
+        return sa.and_(sa.true(), *(self.rel.clause(c) for c in metric.where))
 
     def within(self, window: Window) -> ColumnElement[bool]:
-        if self.times is None:
+        t = self.rel.time
+        if t is None:
             return sa.true()
-        assert self.spec.time_column is not None
-        t = self.times.expr(self.col(self.spec.time_column))
-        clauses = [t <= self.times.param(window.end)]
+        clauses = [t <= self.rel.param(window.end)]
         if window.start is not None:
-            clauses.append(t > self.times.param(window.start))
+            clauses.append(t > self.rel.param(window.start))
         return sa.and_(*clauses)
 
     def cond(self, metric: MetricSpec, back: int = 0) -> ColumnElement[bool]:
         return sa.and_(self.filter(metric), self.within(Window.of(self.end, metric.window, back)))
 
-    def aggregates(self, metric: MetricSpec, prefix: str) -> list[ColumnElement[Any]]:
+    def aggregates(self, metric: MetricSpec, prefix: str) -> list[Label[Any]]:
         """Labelled aggregate columns for one metric (finished in `finish`)."""
-        agg, cond = metric.agg, self.cond(metric)
-
-        def count(when: ColumnElement[bool]) -> ColumnElement[Any]:
-            return sa.func.sum(sa.case((when, 1), else_=0))
+        agg, cond, rel = metric.agg, self.cond(metric), self.rel
 
         if agg is Agg.COUNT:
-            return [count(cond).label(f"{prefix}_n")]
+            return [count_if(cond).label(f"{prefix}_n")]
         if agg is Agg.DAYS_SINCE:
-            assert self.times is not None and self.spec.time_column is not None
-            t = self.times.expr(self.col(self.spec.time_column))
-            return [sa.func.max(sa.case((cond, t))).label(f"{prefix}_t")]
+            assert rel.time is not None
+            return [sa.func.max(sa.case((cond, rel.time))).label(f"{prefix}_t")]
         if agg is Agg.PCT_CHANGE:
             previous = self.cond(metric, back=1)
             if metric.column is None:
-                return [count(cond).label(f"{prefix}_c"), count(previous).label(f"{prefix}_p")]
-            value = self.number(metric.column)
+                return [
+                    count_if(cond).label(f"{prefix}_c"),
+                    count_if(previous).label(f"{prefix}_p"),
+                ]
+            value = rel.number(metric.column)
             return [
                 sa.func.sum(sa.case((cond, value))).label(f"{prefix}_c"),
                 sa.func.sum(sa.case((previous, value))).label(f"{prefix}_p"),
             ]
         assert metric.column is not None
         if agg is Agg.DISTINCT:
-            value = self.col(metric.column)
-            return [sa.func.count(sa.distinct(sa.case((cond, value)))).label(f"{prefix}_v")]
-        value = self.number(metric.column)
+            picked_text = sa.case((cond, rel.text(metric.column)))
+            return [sa.func.count(sa.distinct(picked_text)).label(f"{prefix}_v")]
+        value = rel.number(metric.column)
         if agg is Agg.NPS:
             return [
-                count(sa.and_(cond, value.is_not(None))).label(f"{prefix}_r"),
-                count(sa.and_(cond, value >= 9, value <= 10)).label(f"{prefix}_p"),
-                count(sa.and_(cond, value <= 6, value >= 0)).label(f"{prefix}_d"),
-                count(sa.and_(cond, sa.or_(value < 0, value > 10))).label(f"{prefix}_x"),
+                count_if(sa.and_(cond, value.is_not(None))).label(f"{prefix}_r"),
+                count_if(sa.and_(cond, value >= 9, value <= 10)).label(f"{prefix}_p"),
+                count_if(sa.and_(cond, value <= 6, value >= 0)).label(f"{prefix}_d"),
+                count_if(sa.and_(cond, sa.or_(value < 0, value > 10))).label(f"{prefix}_x"),
             ]
         picked = sa.case((cond, value))
         if agg is Agg.SUM:
@@ -264,19 +311,20 @@ class _Compiler:
         return [total.label(f"{prefix}_v")]
 
     def last_query(self, metric: MetricSpec) -> sa.Select[Any]:
-        assert metric.column is not None and self.times is not None
-        assert self.spec.time_column is not None
-        value = self.col(metric.column)
-        t = self.times.expr(self.col(self.spec.time_column))
+        rel = self.rel
+        assert metric.column is not None and rel.time is not None
+        value = rel.value(metric.column)
         ranked = (
             sa.select(
-                self.id.label("cid"),
+                rel.id.label("cid"),
                 value.label("v"),
                 sa.func.row_number()
-                .over(partition_by=self.id, order_by=(t.desc(), value.desc()))
+                .over(
+                    partition_by=rel.id, order_by=(rel.time.desc(), rel.order(metric.column).desc())
+                )
                 .label("rn"),
             )
-            .where(self.cond(metric), value.is_not(None), self.id.is_not(None))
+            .where(self.cond(metric), value.is_not(None), rel.has_id())
             .subquery("ranked")
         )
         return sa.select(ranked.c.cid, ranked.c.v).where(ranked.c.rn == 1)
@@ -293,12 +341,7 @@ def _number(spec: SourceSpec, metric: MetricSpec, raw: object) -> float:
 
 
 def finish(
-    spec: SourceSpec,
-    metric: MetricSpec,
-    row: Any,
-    prefix: str,
-    times: _Times | None,
-    end: dt.datetime,
+    spec: SourceSpec, metric: MetricSpec, row: Any, prefix: str, rel: Relation, end: dt.datetime
 ) -> object:
     agg = metric.agg
 
@@ -308,8 +351,7 @@ def finish(
     if agg is Agg.COUNT:
         return _number(spec, metric, get("n"))
     if agg is Agg.DAYS_SINCE:
-        assert times is not None
-        return common.days_since(times.value(get("t")), end)
+        return common.days_since(rel.time_value(get("t")), end)
     if agg is Agg.PCT_CHANGE:
         current, previous = _number(spec, metric, get("c")), _number(spec, metric, get("p"))
         return common.pct_change(0.0 if math.isnan(current) else current, previous)
@@ -318,7 +360,7 @@ def finish(
             raise SourceError(
                 f"source '{spec.name}': metric '{metric.name}': column '{metric.column}' holds "
                 "NPS scores outside 0–10",
-                "check that column is the 0–10 'how likely to recommend' answer",
+                common.NPS_FIX,
             )
         return common.nps(
             _number(spec, metric, get("p")),
@@ -424,44 +466,41 @@ def _run(
         conn.execute(sa.select(sa.func.set_config("statement_timeout", timeout_ms, False)))
     src, keys = _source_selectable(spec, conn)
     names = _resolve(spec, keys, wanted)
-    times = None
-    if spec.time_column is not None:
-        aware = dialect not in ("postgresql", "sqlite") and _aware_column(
-            conn, spec, names[spec.time_column]
-        )
-        times = _Times(dialect, clock, aware)
-    compiler = _Compiler(spec, src, names, times, clock.end)
+    aware = (
+        spec.time_column is not None
+        and dialect not in ("postgresql", "sqlite")
+        and _aware_column(conn, spec, names[spec.time_column])
+    )
+    relation = TableRelation(spec, src, names, dialect, clock, aware)
     progress.step()
-    return aggregate(spec, metrics, compiler, conn, clock, progress)
+    return aggregate(spec, metrics, relation, conn, clock.end, progress)
 
 
 def aggregate(
     spec: SourceSpec,
     metrics: Sequence[MetricSpec],
-    compiler: _Compiler,
+    rel: Relation,
     conn: Connection,
-    clock: Clock,
+    end: dt.datetime,
     progress: Progress,
-    extra: Sequence[ColumnElement[Any]] = (),
 ) -> SqlLoad:
-    """Every metric of one source, from a compiler bound to its selectable (also used by
-    `sources.duck` for CSV and Parquet files, whose checks of the cells ride along as
-    labelled ``extra`` aggregates in the same GROUP BY pass)."""
-    times = compiler.times
-
+    """Every metric of one source: one GROUP BY for the aggregates, one query per
+    ``column``/``last`` metric; one progress step per metric."""
+    compiler = Compiler(spec, rel, end)
     grouped = [m for m in metrics if m.agg not in (Agg.COLUMN, Agg.LAST)]
-    columns: list[ColumnElement[Any]] = [compiler.id.label("cid"), sa.func.count().label("rows")]
+    columns: list[ColumnElement[Any]] = [rel.id.label("cid"), sa.func.count().label("rows")]
     prefixes = {m.name: f"m{i}" for i, m in enumerate(grouped)}
     for metric in grouped:
         columns += compiler.aggregates(metric, prefixes[metric.name])
-    columns += extra
-    query = sa.select(*columns).where(compiler.id.is_not(None)).group_by(compiler.id)
+    checks = rel.checks(compiler, metrics)
+    columns += checks
+    # rows without an id (NULL or blank) form one group, reported in the notes
+    query = sa.select(*columns).group_by(rel.id)
     result = conn.execute(query).all()
-    progress.step()
 
-    load = SqlLoad(extra={str(column.key): [] for column in extra})
+    load = SqlLoad()
     ids: list[str] = []
-    values: dict[str, list[object]] = {m.name: [] for m in grouped}
+    kept = []
     blank_rows = 0
     for row in result:
         cid = key_text(common.cell_value(row.cid))
@@ -469,17 +508,13 @@ def aggregate(
             blank_rows += int(row.rows)
             continue
         ids.append(cid)
+        kept.append(row)
         load.rows += int(row.rows)
-        for key, got in load.extra.items():
-            got.append(row._mapping[key])
-        for metric in grouped:
-            values[metric.name].append(
-                finish(spec, metric, row, prefixes[metric.name], times, clock.end)
-            )
+    rel.verify({c.name: sum(int(r._mapping[c.name]) for r in kept) for c in checks}, conn)
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
-        raise SourceError(
-            f"source '{spec.name}': ids differ only by spaces or type: {', '.join(dupes)}",
+        raise DuplicateIds(
+            f"{rel.label}: ids differ only by spaces or type: {', '.join(dupes)}",
             'trim/cast the id column in a query (query = "SELECT TRIM(id) AS id, ...")',
         )
     if blank_rows:
@@ -487,38 +522,45 @@ def aggregate(
     index = pd.Index(ids, name="customer_id", dtype=object)
     load.ids = frozenset(ids)
     for metric in grouped:
-        load.values[metric.name] = pd.Series(values[metric.name], index=index, dtype=float)
+        prefix = prefixes[metric.name]
+        values = [finish(spec, metric, row, prefix, rel, end) for row in kept]
+        load.values[metric.name] = pd.Series(values, index=index, dtype=float)
+        progress.step()
     for metric in metrics:
         if metric.agg in (Agg.COLUMN, Agg.LAST):
-            load.values[metric.name] = _raw_metric(spec, metric, compiler, conn, index)
+            load.values[metric.name] = _raw_metric(metric, compiler, conn, index)
             progress.step()
     return load
 
 
 def _raw_metric(
-    spec: SourceSpec, metric: MetricSpec, compiler: _Compiler, conn: Connection, index: pd.Index
+    metric: MetricSpec, compiler: Compiler, conn: Connection, index: pd.Index
 ) -> pd.Series:
     assert metric.column is not None
+    rel = compiler.rel
     if metric.agg is Agg.LAST:
         query = compiler.last_query(metric)
     else:
-        ident = compiler.id
-        where = sa.and_(compiler.filter(metric), ident.is_not(None))
+        ident = rel.id
+        where = sa.and_(compiler.filter(metric), rel.has_id())
         dupes = conn.execute(
-            sa.select(ident).where(where).group_by(ident).having(sa.func.count() > 1).limit(5)
+            sa.select(ident)
+            .where(where)
+            .group_by(ident)
+            .having(sa.func.count() > 1)
+            .order_by(ident)
+            .limit(5)
         ).all()
         if dupes:
             shown = ", ".join(key_text(common.cell_value(d[0])) for d in dupes)
             raise SourceError(
-                f"source '{spec.name}': metric '{metric.name}' reads one value per customer, "
+                f"{rel.label}: metric '{metric.name}' reads one value per customer, "
                 f"but ids appear on several rows: {shown}",
                 'use agg = "last" with the source\'s time_column for event rows, or a where '
                 "filter that keeps one row per customer",
             )
-        query = sa.select(ident.label("cid"), compiler.col(metric.column).label("v")).where(where)
-    series = pd.Series(None, index=index, dtype=object)
-    for cid, value in conn.execute(query).all():
-        key = key_text(common.cell_value(cid))
-        if key in series.index:
-            series[key] = compiler.cell(value)
-    return series
+        query = sa.select(ident.label("cid"), rel.value(metric.column).label("v")).where(where)
+    found = {
+        key_text(common.cell_value(cid)): rel.cell(value) for cid, value in conn.execute(query)
+    }
+    return pd.Series([found.get(i) for i in index], index=index, dtype=object)
