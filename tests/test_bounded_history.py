@@ -164,6 +164,7 @@ STEADY = ["read 200", "recheck 200", "write 200"]
 # ----------------------------------------------------------------------------- budget
 
 
+@pytest.mark.timeout(600)  # a hang guard: 36,600 History rows through the emulator, twice
 def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulator,
                                                           tmp_path: Path) -> None:
     """100 customers: a year of daily History against a History holding only the previous
