@@ -503,7 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == FaultKind.STALL:
                 time.sleep(fault.seconds)
-            elif fault.kind != FaultKind.APPLY_THEN_503:
+            elif fault.kind not in (FaultKind.APPLY_THEN_503, FaultKind.APPLY_THEN_STALL):
                 self._fault_reply(rec, fault)
                 return
         try:
@@ -520,6 +520,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == FaultKind.APPLY_THEN_503:
             self._fault_reply(rec, fault)
             return
+        if fault is not None and fault.kind == FaultKind.APPLY_THEN_STALL:
+            # applied already; the answer comes after the client has given up on it
+            time.sleep(fault.seconds)
         self._send(rec, 200, result)
 
     def _fault_reply(self, rec: RecordedRequest, fault: Fault) -> None:
