@@ -332,16 +332,26 @@ def _column_run(sheet_id: int, col: int, mask: frozenset[str], run: list[int],
     }}
 
 
-def append_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+def rows_request(sheet_id: int, start_row: int,
+                 rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+    """New rows written at a fixed position (0-based ``start_row``), never appended: sent
+    twice, it writes the same cells twice. Cells of the range left out are cleared."""
     mask: set[str] = {VALUE}
     for row in rows:
         for _data, parts in row:
             mask |= parts
-    return {"appendCells": {
-        "sheetId": sheet_id,
+    width = max((len(row) for row in rows), default=1)
+    return {"updateCells": {
+        "range": {"sheetId": sheet_id, "startRowIndex": start_row,
+                  "endRowIndex": start_row + len(rows), "startColumnIndex": 0,
+                  "endColumnIndex": width},
         "rows": [{"values": [data for data, _parts in row]} for row in rows],
         "fields": fields_of(mask),
     }}
+
+
+def append_rows_request(sheet_id: int, count: int) -> JSON:
+    return {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": count}}
 
 
 def header_request(sheet_id: int, start_col: int, headers: Sequence[str]) -> JSON:
