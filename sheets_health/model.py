@@ -339,6 +339,9 @@ class TabPlan:
     marks: Mapping[str, Mark] = field(default_factory=dict)  # bookmarks to set (see Table)
     delete_rows: int = 0
     recheck_from: int | None = None  # rows above are never written: the key re-check skips them
+    # the customers' outputs (plan_customers): Google keeps them in a tool-owned tab that
+    # Customers shows by lookup on the key; the workbook writes them in place
+    outputs: bool = False
 
     @property
     def is_empty(self) -> bool:

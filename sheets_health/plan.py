@@ -86,6 +86,7 @@ def plan_customers(
         key_columns=(table.header_of(T.CUSTOMER_ID),),
         add_headers=_missing_headers(table, T.OUTPUT_COLUMNS),
         updates=tuple(updates),
+        outputs=True,
     )
 
 

@@ -35,6 +35,10 @@ REASONS = "Reasons"
 NEXT_STEP = "Next step"
 SCORED_AT = "Scored at"
 OUTPUT_COLUMNS = (HEALTH_SCORE, HEALTH, TREND, REASONS, NEXT_STEP, SCORED_AT)
+# On Google the outputs live in a tool-owned tab, one row per customer, and Customers shows
+# them by lookup on the Customer ID (`backends.google_scores`): new outputs follow from here.
+SCORES = "Scores"
+SCORES_HEADERS = (CUSTOMER_ID, *OUTPUT_COLUMNS)
 CUSTOMER_INPUTS = (
     CUSTOMER_ID,
     CUSTOMER_NAME,

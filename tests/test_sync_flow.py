@@ -9,6 +9,7 @@ the same moment (every History row twice).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import Counter
@@ -88,7 +89,6 @@ def test_a_slow_write_retried_after_the_timeout_duplicates_no_row(
     assert set(history_keys(sheet).values()) == {1} and log_results(sheet) == ["ok"] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="outputs are written at read-time rows")
 def test_a_sort_right_before_the_write_then_an_outage_shows_no_score_on_another_customer(
         emulator: SheetsEmulator, tmp_path: Path) -> None:
     calm = make_sheet(emulator, tmp_path, 30)
@@ -112,8 +112,10 @@ def test_a_sort_right_before_the_write_then_an_outage_shows_no_score_on_another_
             emu.faults.add(Fault(FaultKind.UNAVAILABLE, times=None))
 
     emulator.before_request(person_then_outage)
-    with pytest.raises(SheetsHealthError):
+    # with a repair write the sync fails; with nothing left to send after the write it is done
+    with contextlib.suppress(SheetsHealthError):
         sheet.sync(DAY0 + dt.timedelta(days=1, hours=1))
+    assert state["armed"]
     emulator.faults.clear()
     now = shown(sheet)
     ids = [r[0] for r in sheet.values("Customers")[1:]]

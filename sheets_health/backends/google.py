@@ -19,7 +19,9 @@ from typing import Any
 import gspread
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
+from sheets_health import template as T
 from sheets_health.backends import google_grid as gg
+from sheets_health.backends import google_scores as gs
 from sheets_health.backends.google_auth import load_credentials, spreadsheet_key
 from sheets_health.backends.google_grid import JSON, CellAt, Grid
 from sheets_health.backends.google_http import (
@@ -218,15 +220,15 @@ class GoogleBackend:
         answers 400 and those tabs are read whole instead, once."""
         marks = {t: m for t, m in (marks or {}).items() if t in tabs and m}
         fields = f"{gg.READ_FIELDS},{gg.NAMED_FIELDS}"
+        wanted = {tab: self._ranges(tab, marks.get(tab, ())) for tab in tabs}
         try:
-            grids = self._fetch({tab: self._ranges(tab, marks.get(tab, ())) for tab in tabs},
-                                fields, "read")
+            grids = self._fetch(wanted, fields, "read")
         except GoogleRequestError as exc:
             if not marks or gg.NAMED_PREFIX not in exc.google_message:
                 raise
             log.info("a bookmark is missing (%s): reading those tabs whole", exc.google_message)
             marks = {}
-            grids = self._fetch({tab: [""] for tab in tabs}, fields, "read")
+            grids = self._fetch({tab: [""] for tab in wanted}, fields, "read")
         tables = {}
         for name, grid in grids.items():
             found = {n: r.mark for n, r in self._named.items() if r.sheet_id == grid.sheet_id}
@@ -235,6 +237,11 @@ class GoogleBackend:
             if name in marks and len(spans) < len(marks[name]):  # a mark on another tab
                 return self.read(tabs)
             table = gg.to_table(grid, spans, found)
+            if norm_header(name) == norm_header(T.CUSTOMERS):
+                problems = gs.broken(grid)
+                if problems:
+                    raise ContractError(problems)
+                table = replace(table, colors={**table.colors, **gs.cf_colours(grid, grid.rules)})
             if not spans:
                 self._widths[norm_header(grid.title)] = grid.used_width()
             self._tables[norm_header(grid.title)] = table
@@ -264,23 +271,32 @@ class GoogleBackend:
     # ------------------------------------------------------------------ apply
 
     def apply(self, plan: WritePlan) -> ApplyResult:
+        outputs = next((t for t in plan.tabs if t.outputs), None)  # even unchanged: see gs
         tabs = [tab for tab in plan.tabs if not tab.is_empty]
-        if not tabs:
+        if outputs is None and not tabs:
             return ApplyResult()
-        grids = self._recheck(tabs)
+        tabs = [t for t in tabs if t is not outputs]
+        scores = self._outputs(outputs) if outputs is not None else gs.Outputs([], 0, [])
+        if not tabs and not scores.requests:
+            return ApplyResult(skipped=tuple(scores.skipped))
+        grids = self._recheck(tabs) if tabs else {}
         repaired: list[str] = []
-        skipped: list[str] = []
-        batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+        skipped: list[str] = list(scores.skipped)
+        batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
+                                                        scores.requests)
+        cells += scores.cells
         if len(batches) > 1 and any(t.delete_rows for t in tabs):
             # row deletions shift every row after them: only within one atomic batch; the
             # old rows go on a later, smaller sync
             repaired, skipped = [], []
             tabs = [replace(t, delete_rows=0) for t in tabs]
-            batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+            batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
+                                                            scores.requests)
+            cells += scores.cells
         plain = None
         if len(batches) == 1 and batches[0].deletes:  # what a resend sends (see `_send`)
             again, again_targets, _c, _a = self._build(
-                [replace(t, delete_rows=0) for t in tabs], grids, [], [])
+                [replace(t, delete_rows=0) for t in tabs], grids, [], [], scores.requests)
             plain = (again[0], again_targets) if len(again) == 1 else None
         after: dict[int, Grid] = {}
         for batch in batches:
@@ -338,10 +354,23 @@ class GoogleBackend:
             grids.update(again)
         return grids
 
+    def _outputs(self, plan: TabPlan) -> gs.Outputs:
+        """Customers' outputs: the Scores rewrite and the lookups (`google_scores`)."""
+        norm = norm_header(T.CUSTOMERS)
+        if norm not in self._tables:
+            self.read([T.CUSTOMERS])  # a plan applied without this backend's read
+        grid = self._grids[norm]
+        used = {g.sheet_id for g in self._grids.values()}
+        scores = self._named.get(gs.SCORES_MARK)
+        new_id = next(i for i in range(1_000_001, 1_000_100) if i not in used)
+        return gs.plan_requests(plan, self._tables[norm], grid, grid.rules, scores, new_id,
+                                self._widths.get(norm, 0))
+
     def _build(self, tabs: Sequence[TabPlan], grids: Mapping[str, Grid], repaired: list[str],
-               skipped: list[str]) -> tuple[list[_Batch], dict[int, _Target], int, int]:
+               skipped: list[str], leading: Sequence[JSON] = ()
+               ) -> tuple[list[_Batch], dict[int, _Target], int, int]:
         problems: list[Problem] = []
-        structure: list[tuple[JSON, _Batch]] = []
+        structure: list[tuple[JSON, _Batch]] = [(r, _Batch()) for r in leading]
         cells_at: list[CellAt] = []
         appends: list[tuple[JSON, int, list[tuple[int, dict[int, Any]]]]] = []
         deletes: list[JSON] = []  # first in the batch: every row below moves up by `shift`
@@ -502,6 +531,18 @@ class GoogleBackend:
                 answer = self._post(body, "write", fields)
                 grids = gg.parse_grids(answer.get("updatedSpreadsheet") or {})
                 return {g.sheet_id: g for g in grids}, dict(targets)
+            except GoogleRequestError as exc:
+                if "already exists" not in exc.google_message:
+                    raise
+                if attempt == 1:
+                    raise ContractError([Problem(
+                        T.SCORES, None, None, "a tab of that name exists but is not the tool's "
+                        f"(Google: {exc.google_message})",
+                        f"rename that tab: sheets-health keeps Customers' outputs in a tab "
+                        f"named '{T.SCORES}' it creates itself")]) from None
+                # a resend of the write that creates the Scores tab: the first one landed
+                log.info("the failed write had been applied; not sending it again")
+                return {}, dict(targets)
             except UncertainWriteError as exc:
                 if attempt == attempts:
                     raise OutageError(f"{exc.message}; gave up after {attempts} tries",

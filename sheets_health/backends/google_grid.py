@@ -33,12 +33,15 @@ _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRow
 # Colours come from userEnteredFormat: it is where the tool's fills (and a person's) live, and
 # unlike effectiveFormat.backgroundColor it is absent on the many unformatted cells, which
 # keeps the one read small as History grows.
+# Formula text only (a typed value's userEnteredValue stays out): the tool's lookup formulas
+# in Customers' output headers are checked against what they should be.
 CELL_FIELDS = ("effectiveValue,effectiveFormat(numberFormat(type)),"
-               "userEnteredFormat(backgroundColor)")
+               "userEnteredFormat(backgroundColor),userEnteredValue(formulaValue)")
 META_FIELDS = f"sheets({_PROPS})"
 # The sync's one read also brings the spreadsheet's time zone: the day its History rows are on.
 READ_FIELDS = ("properties(timeZone),"
-               f"sheets({_PROPS},data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
+               f"sheets({_PROPS},conditionalFormats(ranges,booleanRule),"
+               f"data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
 KEY_FIELDS = (f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue,"
               "effectiveFormat(numberFormat(type))))))")
 VALUES_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effectiveValue))))"
@@ -130,6 +133,8 @@ class Grid:
     values: dict[tuple[int, int], CellValue] = field(default_factory=dict)  # 0-based
     colors: dict[tuple[int, int], str] = field(default_factory=dict)
     raw: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # where read
+    rules: list[JSON] = field(default_factory=list)  # conditional formats, where read
 
     def headers(self) -> list[str]:
         """Row 1, trailing blanks trimmed."""
@@ -201,6 +206,7 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
             row_count=int(grid_props.get("rowCount", 0)),
             column_count=int(grid_props.get("columnCount", 0)),
             frozen_rows=int(grid_props.get("frozenRowCount", 0)),
+            rules=list(sheet.get("conditionalFormats") or []),
         )
         for block in sheet.get("data") or []:
             row0 = int(block.get("startRow", 0))
@@ -211,6 +217,9 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
                         continue
                     at = (row0 + i, col0 + j)
                     grid.raw[at] = cell
+                    typed = (cell.get("userEnteredValue") or {}).get("formulaValue")
+                    if typed is not None:
+                        grid.formulas[at] = str(typed)
                     value = cell_value(cell)
                     if value is not None:
                         grid.values[at] = value

@@ -212,7 +212,8 @@ class SheetsEmulator:
         ss = self.spreadsheet(spreadsheet_id)
         r, c = self._cell_index(a1)
         with self.lock:
-            return ss.cell_data(ss.sheet_by_title(tab).get(r, c))
+            ss.fresh_read()
+            return ss.cell_data_at(ss.sheet_by_title(tab), r, c)
 
     def set_value(self, spreadsheet_id: str, tab: str, a1: str, value: Any,
                   user_entered: bool = True) -> None:
