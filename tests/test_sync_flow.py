@@ -174,3 +174,20 @@ def test_a_write_that_deletes_old_rows_is_never_applied_twice(
     rows = sheet.values("Sync log")
     run_at = [r[0] for r in rows[1:] if r]
     assert len(run_at) == len(set(run_at)) and len(run_at) <= 3 and log_results(sheet)[-1] == "ok"
+
+
+def test_the_emulator_refuses_a_body_over_googles_limit_like_google() -> None:
+    import requests
+
+    with SheetsEmulator(require_auth=False) as emu:
+        sid = emu.create_spreadsheet("x", {"Sheet1": []})
+        url = f"{emu.url}/v4/spreadsheets/{sid}:batchUpdate"
+        big = {"requests": [{"updateCells": {"range": {"sheetId": 0}, "fields": "note",
+                                             "rows": [{"values": [{"note": "x" * 10_485_760}]}]}}]}
+        answer = requests.post(url, json=big, timeout=30)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["message"] == (
+            "Request payload size exceeds the limit: 10485760 bytes.")
+        small = {"requests": [{"updateCells": {"range": {"sheetId": 0}, "fields": "note",
+                                               "rows": [{"values": [{"note": "x"}]}]}}]}
+        assert requests.post(url, json=small, timeout=30).status_code == 200

@@ -19,6 +19,7 @@ from typing import Any
 import gspread
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
+from sheets_health import rowmatch
 from sheets_health import template as T
 from sheets_health.backends import google_grid as gg
 from sheets_health.backends import google_scores as gs
@@ -56,7 +57,9 @@ from sheets_health.template import TabTemplate
 
 log = logging.getLogger("sheets_health.backends.google")
 
-MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
+# Google refuses request bodies over 10,485,760 bytes ("Request payload size exceeds the
+# limit"); the requests' own JSON is counted, so leave room for the envelope and escaping
+MAX_PAYLOAD = 9_000_000
 COMPACT = {"prettyPrint": "false"}  # a standard Google API parameter: no indentation
 APPEND_CHUNK = 1_000  # new rows per updateCells request (~260 KB for History rows)
 REPAIR_ROUNDS = 3
@@ -417,20 +420,13 @@ class GoogleBackend:
                 if target.key_cols:
                     key = tuple(key_text(k) for k in update.key)
                     label = _label(tab.key_columns, key)
-                    rows = index.get(key, [])
-                    if not rows:
-                        skipped.append(f"{grid.title}: {label} (was row {update.row}) is no "
-                                       "longer there")
+                    found, moved, skip = rowmatch.find_row(
+                        grid.title, label, update.row, [r + 1 for r in index.get(key, [])])
+                    repaired.extend([moved] if moved else [])
+                    if found is None:
+                        skipped.extend([skip] if skip else [])
                         continue
-                    if row not in rows and len(rows) > 1:
-                        found = ", ".join(str(r + 1) for r in rows)
-                        skipped.append(f"{grid.title}: {label} is in several rows ({found}); "
-                                       "not written")
-                        continue
-                    if row not in rows:
-                        repaired.append(f"{grid.title}: {label} moved from row {update.row} to "
-                                        f"row {rows[0] + 1}")
-                        row = rows[0]
+                    row = found - 1
                     if row < 1 + shift:  # never: retention deletes only the oldest rows
                         skipped.append(f"{grid.title}: {label} is among the rows deleted")
                         continue
@@ -678,8 +674,7 @@ class GoogleBackend:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _label(names: Sequence[str], key: Sequence[str]) -> str:
-    return ", ".join(f"{n} '{k}'" for n, k in zip(names, key, strict=False))
+_label = rowmatch.label
 
 
 def _column(cols: Mapping[str, int], header: str, title: str, problems: list[Problem]
@@ -692,15 +687,11 @@ def _column(cols: Mapping[str, int], header: str, title: str, problems: list[Pro
 
 
 def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], list[int]]:
-    index: dict[tuple[str, ...], list[int]] = {}
+    """Key -> 0-based rows, by the shared rule (`sheets_health.rowmatch`)."""
     if not key_cols:
-        return index
+        return {}
     rows = sorted({r for (r, c) in grid.values if r > 0 and c in key_cols})
-    for row in rows:
-        key = grid.row_key(row, key_cols)
-        if any(key):
-            index.setdefault(key, []).append(row)
-    return index
+    return rowmatch.key_index((row, grid.row_key(row, key_cols)) for row in rows)
 
 
 def _last_row(grid: Grid) -> int:

@@ -23,6 +23,7 @@ from sheets_health.errors import Problem
 from sheets_health.model import CellValue, CellWrite, Fill, Mark, Table, TabPlan, norm_header
 
 REF_MESSAGE = "Array result was not expanded"
+CHUNK = 1_000  # Scores rows per updateCells request (a few hundred KB)
 SCORES_MARK = "scores"  # named range sheets_health_scores: the Scores rows, header included
 COLOURS: tuple[tuple[str | None, Fill], ...] = (
     ("Green", Fill.GREEN), ("Yellow", Fill.YELLOW), ("Red", Fill.RED), (None, Fill.GREY))
@@ -166,7 +167,8 @@ def plan_requests(plan: TabPlan, table: Table, grid: Grid, rules: Sequence[JSON]
     for cid, values in by_id.items():
         rows.append([gg.cell_data(CellWrite(cid)),
                      *(gg.cell_data(CellWrite(values[h])) for h in T.OUTPUT_COLUMNS)])
-    requests.append(gg.rows_request(scores_id, 0, rows))
+    for start in range(0, len(rows), CHUNK):  # each request well under Google's body limit
+        requests.append(gg.rows_request(scores_id, start, rows[start:start + CHUNK]))
     if had > len(rows):  # rows of customers no longer in Customers: cleared
         requests.append({"updateCells": {
             "range": {"sheetId": scores_id, "startRowIndex": len(rows), "endRowIndex": had,

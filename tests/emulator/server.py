@@ -41,6 +41,7 @@ NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <t
                   "(Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The "
                   "requested URL <code>{path}</code> was not found on this server.  <ins>That’s "
                   "all we know.</ins>\n")
+PAYLOAD_LIMIT = 10_485_760  # Google's limit on a request body, in bytes
 MUTATING = {"sheets.spreadsheets.batchUpdate", "sheets.spreadsheets.values.update",
             "sheets.spreadsheets.values.batchUpdate", "sheets.spreadsheets.values.append",
             "sheets.spreadsheets.values.clear", "sheets.spreadsheets.values.batchClear"}
@@ -507,6 +508,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault.kind not in (FaultKind.APPLY_THEN_503, FaultKind.APPLY_THEN_STALL):
                 self._fault_reply(rec, fault)
                 return
+        if len(raw) > PAYLOAD_LIMIT:
+            self._send(rec, 400, ApiError(
+                400, f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes.").body())
+            return
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError as exc:
