@@ -44,7 +44,7 @@ def broken(grid: Grid) -> list[Problem]:
     problems = []
     for (row, col), cell in sorted(grid.raw.items()):
         error = (cell.get("effectiveValue") or {}).get("errorValue") or {}
-        message = str(error.get("message", ""))
+        message = str(error.get("message", "")).rstrip(".")
         if row == 0 and REF_MESSAGE in message:
             at = message.rsplit(" ", 1)[-1].rstrip(".")
             problems.append(Problem(
