@@ -359,6 +359,19 @@ def rows_request(sheet_id: int, start_row: int,
     }}
 
 
+def append_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+    """appendCells: what the benchmark's peers send (the sync itself places its rows)."""
+    mask: set[str] = {VALUE}
+    for row in rows:
+        for _data, parts in row:
+            mask |= parts
+    return {"appendCells": {
+        "sheetId": sheet_id,
+        "rows": [{"values": [data for data, _parts in row]} for row in rows],
+        "fields": fields_of(mask),
+    }}
+
+
 def append_rows_request(sheet_id: int, count: int) -> JSON:
     return {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": count}}
 
