@@ -371,14 +371,20 @@ class Spreadsheet:
             return self._spills[sheet.sheet_id]
         out: dict[tuple[int, int], JSON] = {}
         self._spills[sheet.sheet_id] = out
+        ranges: dict[tuple[Any, ...], formulas.Array] = {}  # the output formulas share them
+
+        def read(tab: str | None, r0: int, r1: int, c0: int, c1: int) -> formulas.Array:
+            at = (tab, r0, r1, c0, c1)
+            if at not in ranges:
+                ranges[at] = self._range_values(sheet, tab, r0, r1, c0, c1)
+            return ranges[at]
+
         for (r, c), cell in sorted(sheet.cells.items()):
             formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
             if not isinstance(formula, str) or not formulas.is_array_formula(formula):
                 continue
             try:
-                result = formulas.evaluate(
-                    formula, lambda tab, r0, r1, c0, c1: self._range_values(
-                        sheet, tab, r0, r1, c0, c1))
+                result = formulas.evaluate(formula, read)
             except GridError as exc:
                 out[(r, c)] = formulas.error("REF", str(exc))
                 continue
