@@ -25,6 +25,10 @@ from tests.emulator import Fault, FaultKind, SheetsEmulator
 from tests.emulator.server import RecordedRequest
 from tests.test_bounded_history import DAY0, Sheet, make_sheet
 
+# the client's timeout, and a write held up well past it (room for a busy test machine)
+TIMEOUT = 5.0
+SLOW = 12.0
+
 
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SheetsEmulator]:
@@ -75,11 +79,11 @@ def _hex(color: dict[str, float] | None) -> str | None:
 def test_a_slow_write_retried_after_the_timeout_duplicates_no_row(
         emulator: SheetsEmulator, tmp_path: Path, kind: FaultKind) -> None:
     sheet = make_sheet(emulator, tmp_path, 20)
-    sheet.config = replace(sheet.config, sheet=replace(sheet.config.sheet, timeout=1.0))
+    sheet.config = replace(sheet.config, sheet=replace(sheet.config.sheet, timeout=TIMEOUT))
     sheet.sync(DAY0)  # bookmarks in place: the steady state
-    emulator.faults.add(Fault(kind, method="POST", path=":batchUpdate", times=1, seconds=2.5))
+    emulator.faults.add(Fault(kind, method="POST", path=":batchUpdate", times=1, seconds=SLOW))
     sheet.sync(DAY0 + dt.timedelta(days=1))
-    time.sleep(2.5)  # the held-up write has landed by now
+    time.sleep(SLOW + 0.5)  # the held-up write has landed by now
     assert any(r.status is None for r in sheet.runs[-1])  # the client did time out
     keys = history_keys(sheet)
     assert len(keys) == 40 and set(keys.values()) == {1}
@@ -159,12 +163,12 @@ def test_a_write_that_deletes_old_rows_is_never_applied_twice(
     more and move the new rows, so it is read back first, then resent without it."""
     sheet = make_sheet(emulator, tmp_path, 10, window=1, settings=[["Sync log rows kept", 2],
                                                                    ["History days kept", 2]])
-    sheet.config = replace(sheet.config, sheet=replace(sheet.config.sheet, timeout=1.0))
+    sheet.config = replace(sheet.config, sheet=replace(sheet.config.sheet, timeout=TIMEOUT))
     for day in range(3):
         sheet.sync(DAY0 + dt.timedelta(days=day))
-    emulator.faults.add(Fault(kind, method="POST", path=":batchUpdate", times=1, seconds=2.5))
+    emulator.faults.add(Fault(kind, method="POST", path=":batchUpdate", times=1, seconds=SLOW))
     sheet.sync(DAY0 + dt.timedelta(days=3))
-    time.sleep(2.6)  # a held-up write has landed by now
+    time.sleep(SLOW + 0.5)  # a held-up write has landed by now
     emulator.faults.clear()
     sheet.sync(DAY0 + dt.timedelta(days=4))
     keys = history_keys(sheet)
