@@ -8,7 +8,9 @@ and its colour, Trend, Reasons, Next step, Scored at), one History row per custo
 Sync-log row.
 
 - sheets-health: `run_sync` through the Google backend, everything included: reading the
-  demo's sources (CSV, XLSX, SQLite), scoring, planning, the sheet read, key re-check and write.
+  demo's sources (CSV, XLSX, SQLite), scoring, planning, the sheet read, the re-check of the
+  History and Sync-log keys, and the write (Customers' outputs go to the tool's Scores tab,
+  shown by lookup formulas: one atomic batchUpdate all the same).
 - gspread-dataframe + gspread-formatting, naive gspread (cell by cell) and the floor (one read,
   one write): see `peers.py`. They write the cells of sheets-health's own plan; computing the
   scores is not part of their time.

@@ -376,6 +376,12 @@ class TabPlan:
     marks: Mapping[str, Mark] = field(default_factory=dict)  # bookmarks to set (see Table)
     delete_rows: int = 0
     recheck_from: int | None = None  # rows above are never written: the key re-check skips them
+    # the customers' outputs (plan_customers): Google keeps them in a tool-owned tab that
+    # Customers shows by lookup on the key; the workbook writes them in place
+    outputs: bool = False
+    # the output columns this tab shows (empty: all of template.OUTPUT_COLUMNS); `Stage` only
+    # with journey stages, so a team's own column of that name is never the tool's
+    shown: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:

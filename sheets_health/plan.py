@@ -84,12 +84,14 @@ def plan_customers(
         if changed:
             changed[T.SCORED_AT] = CellWrite(now.replace(second=0, microsecond=0))
             updates.append(RowUpdate(row, (customer.id,), changed))
+    shown = [h for h in T.OUTPUT_COLUMNS if h != T.STAGE or model.settings.stages]
     return TabPlan(
         tab=table.tab,
         key_columns=(table.header_of(T.CUSTOMER_ID),),
-        add_headers=_missing_headers(table, [h for h in T.OUTPUT_COLUMNS if h != T.STAGE
-                                             or model.settings.stages]),
+        add_headers=_missing_headers(table, shown),
         updates=tuple(updates),
+        outputs=True,
+        shown=tuple(shown),
     )
 
 

@@ -36,6 +36,10 @@ NEXT_STEP = "Next step"
 SCORED_AT = "Scored at"
 STAGE = "Stage"  # the journey stage (see sheets_health.journey)
 OUTPUT_COLUMNS = (STAGE, HEALTH_SCORE, HEALTH, TREND, REASONS, NEXT_STEP, SCORED_AT)
+# On Google the outputs live in a tool-owned tab, one row per customer, and Customers shows
+# them by lookup on the Customer ID (`backends.google_scores`): new outputs follow from here.
+SCORES = "Scores"
+SCORES_HEADERS = (CUSTOMER_ID, *OUTPUT_COLUMNS)
 CUSTOMER_INPUTS = (
     CUSTOMER_ID,
     CUSTOMER_NAME,

@@ -200,10 +200,9 @@ def test_the_key_recheck_reads_only_what_the_write_needs(emulator: SheetsEmulato
     sheet.sync(DAY0 + dt.timedelta(days=2, hours=2))  # updates C0003 and its row of today
     assert [r.kind for r in sheet.runs[-1]] == ["read", "recheck", "write"]
     ranges = sheet.emulator.api_requests()[-2].query.get("ranges", [])
-    # Customers: the whole key column (people sort it); History: the keys from the first row
-    # written (row 45: day 2's rows start at 42), never the rows above it
-    assert ranges == ["'Customers'!1:1", "'Customers'!A1:A", "'History'!1:1",
-                      "'History'!A45:A", "'History'!B45:B", "'Sync log'!1:1"]
+    # Customers: nothing (its outputs live in the Scores tab, looked up by key); History: the
+    # keys from the first row written (row 45: day 2's rows start at 42), never those above
+    assert ranges == ["'History'!1:1", "'History'!A45:A", "'History'!B45:B", "'Sync log'!1:1"]
 
 
 # ----------------------------------------------------------------------------- correctness
@@ -261,7 +260,7 @@ def test_first_sync_on_an_old_sheet_reads_it_whole_once(emulator: SheetsEmulator
     named = {n["name"] for n in emulator.spreadsheet(sheet.sid).named_ranges}
     assert named == {"sheets_health_history_latest", "sheets_health_history_day",
                      "sheets_health_history_trend", "sheets_health_history_head",
-                     "sheets_health_sync_log_tail"}
+                     "sheets_health_sync_log_tail", "sheets_health_scores"}
     assert sheet.values("History")[0][-1] == "Trend baseline"
     assert sheet.trends() == sheet.expected_trends(today.date(), 30)
     sheet.sync(today + dt.timedelta(days=1))

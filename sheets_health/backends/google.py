@@ -19,7 +19,10 @@ from typing import Any
 import gspread
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
+from sheets_health import rowmatch
+from sheets_health import template as T
 from sheets_health.backends import google_grid as gg
+from sheets_health.backends import google_scores as gs
 from sheets_health.backends.google_auth import load_credentials, spreadsheet_key
 from sheets_health.backends.google_grid import JSON, CellAt, Grid
 from sheets_health.backends.google_http import (
@@ -54,9 +57,11 @@ from sheets_health.template import TabTemplate
 
 log = logging.getLogger("sheets_health.backends.google")
 
-MAX_PAYLOAD = 1_900_000  # Google refuses request bodies over ~2 MB; keep a margin
+# Google refuses request bodies over 10,485,760 bytes ("Request payload size exceeds the
+# limit"); the requests' own JSON is counted, so leave room for the envelope and escaping
+MAX_PAYLOAD = 9_000_000
 COMPACT = {"prettyPrint": "false"}  # a standard Google API parameter: no indentation
-APPEND_CHUNK = 1_000  # rows per appendCells request (~260 KB for History rows)
+APPEND_CHUNK = 1_000  # new rows per updateCells request (~260 KB for History rows)
 REPAIR_ROUNDS = 3
 
 
@@ -65,7 +70,9 @@ class _Batch:
     requests: list[JSON] = field(default_factory=list)
     size: int = 0
     rows: set[tuple[int, int]] = field(default_factory=set)  # (sheet id, row) written
-    appends: dict[int, list[dict[int, Any]]] = field(default_factory=dict)  # sid -> rows
+    # new rows, at positions fixed from the read: sid -> (0-based first row, planned values)
+    placed: dict[int, list[tuple[int, dict[int, Any]]]] = field(default_factory=dict)
+    deletes: bool = False  # holds a row deletion: not safe to send twice
     headers: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
@@ -216,15 +223,15 @@ class GoogleBackend:
         answers 400 and those tabs are read whole instead, once."""
         marks = {t: m for t, m in (marks or {}).items() if t in tabs and m}
         fields = f"{gg.READ_FIELDS},{gg.NAMED_FIELDS}"
+        wanted = {tab: self._ranges(tab, marks.get(tab, ())) for tab in tabs}
         try:
-            grids = self._fetch({tab: self._ranges(tab, marks.get(tab, ())) for tab in tabs},
-                                fields, "read")
+            grids = self._fetch(wanted, fields, "read")
         except GoogleRequestError as exc:
             if not marks or gg.NAMED_PREFIX not in exc.google_message:
                 raise
             log.info("a bookmark is missing (%s): reading those tabs whole", exc.google_message)
             marks = {}
-            grids = self._fetch({tab: [""] for tab in tabs}, fields, "read")
+            grids = self._fetch({tab: [""] for tab in wanted}, fields, "read")
         tables = {}
         for name, grid in grids.items():
             found = {n: r.mark for n, r in self._named.items() if r.sheet_id == grid.sheet_id}
@@ -233,11 +240,23 @@ class GoogleBackend:
             if name in marks and len(spans) < len(marks[name]):  # a mark on another tab
                 return self.read(tabs)
             table = gg.to_table(grid, spans, found)
+            if norm_header(name) == norm_header(T.CUSTOMERS):
+                problems = gs.broken(grid)
+                if problems:
+                    raise ContractError(problems)
+                table = replace(table, colors={**table.colors, **gs.cf_colours(grid, grid.rules)})
             if not spans:
                 self._widths[norm_header(grid.title)] = grid.used_width()
             self._tables[norm_header(grid.title)] = table
             tables[name] = table
         return tables
+
+    def _tail(self, tab: str) -> int | None:
+        """The last used row (1-based) of a tab whose read reached its bottom, else None."""
+        table = self._tables.get(norm_header(tab))
+        if table is None or not (table.complete or any(s.end is None for s in table.read_spans)):
+            return None
+        return max(table.row_numbers, default=1)
 
     def _ranges(self, tab: str, marks: Sequence[str | int]) -> list[str | gg.Named]:
         if not marks:
@@ -255,22 +274,36 @@ class GoogleBackend:
     # ------------------------------------------------------------------ apply
 
     def apply(self, plan: WritePlan) -> ApplyResult:
+        outputs = next((t for t in plan.tabs if t.outputs), None)  # even unchanged: see gs
         tabs = [tab for tab in plan.tabs if not tab.is_empty]
-        if not tabs:
+        if outputs is None and not tabs:
             return ApplyResult()
-        grids = self._recheck(tabs)
+        tabs = [t for t in tabs if t is not outputs]
+        scores = self._outputs(outputs) if outputs is not None else gs.Outputs([], 0, [])
+        if not tabs and not scores.requests:
+            return ApplyResult(skipped=tuple(scores.skipped))
+        grids = self._recheck(tabs) if tabs else {}
         repaired: list[str] = []
-        skipped: list[str] = []
-        batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+        skipped: list[str] = list(scores.skipped)
+        batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
+                                                        scores.requests)
+        cells += scores.cells
         if len(batches) > 1 and any(t.delete_rows for t in tabs):
             # row deletions shift every row after them: only within one atomic batch; the
             # old rows go on a later, smaller sync
             repaired, skipped = [], []
             tabs = [replace(t, delete_rows=0) for t in tabs]
-            batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped)
+            batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
+                                                            scores.requests)
+            cells += scores.cells
+        plain = None
+        if len(batches) == 1 and batches[0].deletes:  # what a resend sends (see `_send`)
+            again, again_targets, _c, _a = self._build(
+                [replace(t, delete_rows=0) for t in tabs], grids, [], [], scores.requests)
+            plain = (again[0], again_targets) if len(again) == 1 else None
         after: dict[int, Grid] = {}
         for batch in batches:
-            after = self._send(batch, targets)
+            after, targets = self._send(batch, targets, plain)
             mismatched = self._verify(targets, after, batch.rows)
             for _round in range(REPAIR_ROUNDS):
                 if not mismatched:
@@ -282,7 +315,7 @@ class GoogleBackend:
                 repair = self._repair(targets, after, mismatched, repaired, skipped)
                 if not repair.requests:
                     break
-                after = self._send(repair, targets)
+                after, targets = self._send(repair, targets)
                 mismatched = self._verify(targets, after, repair.rows)
             if mismatched:
                 raise WriteConflictError(
@@ -303,6 +336,8 @@ class GoogleBackend:
                 return [""]  # a new header must not land on unlabelled notes: see used width
             if tab.add_headers and not tab.updates:
                 return ["1:1"]  # the used width is known from this sync's whole read
+            if tab.appends and self._tail(tab.tab) is None:
+                return [""]  # where new rows go: the tab's end was not seen by a read
             if not tab.updates:  # appends, bookmarks, deletions: the header row says where
                 return ["1:1"]
             letters = [gg.column_letters(c) for c in key_cols(tab, layout) if c is not None]
@@ -322,12 +357,25 @@ class GoogleBackend:
             grids.update(again)
         return grids
 
+    def _outputs(self, plan: TabPlan) -> gs.Outputs:
+        """Customers' outputs: the Scores rewrite and the lookups (`google_scores`)."""
+        norm = norm_header(T.CUSTOMERS)
+        if norm not in self._tables:
+            self.read([T.CUSTOMERS])  # a plan applied without this backend's read
+        grid = self._grids[norm]
+        used = {g.sheet_id for g in self._grids.values()}
+        scores = self._named.get(gs.SCORES_MARK)
+        new_id = next(i for i in range(1_000_001, 1_000_100) if i not in used)
+        return gs.plan_requests(plan, self._tables[norm], grid, grid.rules, scores, new_id,
+                                self._widths.get(norm, 0))
+
     def _build(self, tabs: Sequence[TabPlan], grids: Mapping[str, Grid], repaired: list[str],
-               skipped: list[str]) -> tuple[list[_Batch], dict[int, _Target], int, int]:
+               skipped: list[str], leading: Sequence[JSON] = ()
+               ) -> tuple[list[_Batch], dict[int, _Target], int, int]:
         problems: list[Problem] = []
-        structure: list[tuple[JSON, _Batch]] = []
+        structure: list[tuple[JSON, _Batch]] = [(r, _Batch()) for r in leading]
         cells_at: list[CellAt] = []
-        appends: list[tuple[JSON, int, list[dict[int, Any]]]] = []
+        appends: list[tuple[JSON, int, list[tuple[int, dict[int, Any]]]]] = []
         deletes: list[JSON] = []  # first in the batch: every row below moves up by `shift`
         named: list[JSON] = []  # last: bookmarks once the rows they point at exist
         targets: dict[int, _Target] = {}
@@ -372,20 +420,13 @@ class GoogleBackend:
                 if target.key_cols:
                     key = tuple(key_text(k) for k in update.key)
                     label = _label(tab.key_columns, key)
-                    rows = index.get(key, [])
-                    if not rows:
-                        skipped.append(f"{grid.title}: {label} (was row {update.row}) is no "
-                                       "longer there")
+                    found, moved, skip = rowmatch.find_row(
+                        grid.title, label, update.row, [r + 1 for r in index.get(key, [])])
+                    repaired.extend([moved] if moved else [])
+                    if found is None:
+                        skipped.extend([skip] if skip else [])
                         continue
-                    if row not in rows and len(rows) > 1:
-                        found = ", ".join(str(r + 1) for r in rows)
-                        skipped.append(f"{grid.title}: {label} is in several rows ({found}); "
-                                       "not written")
-                        continue
-                    if row not in rows:
-                        repaired.append(f"{grid.title}: {label} moved from row {update.row} to "
-                                        f"row {rows[0] + 1}")
-                        row = rows[0]
+                    row = found - 1
                     if row < 1 + shift:  # never: retention deletes only the oldest rows
                         skipped.append(f"{grid.title}: {label} is among the rows deleted")
                         continue
@@ -412,24 +453,31 @@ class GoogleBackend:
                                       for c in range(width)])
                     planned.append({c: w.value for c, w in by_col.items()})
                     cells += len(values)
-                # chunks, so one tab's appends never pass the payload limit on their own
+                # at rows fixed from the read, so a resent write lands on the same cells;
+                # in chunks, so one tab's new rows never pass the payload limit on their own
+                tail = self._tail(tab.tab)
+                first = (tail if tail is not None else _last_row(grid)) - shift
+                missing = first + len(rows_json) - (grid.row_count - shift)
+                if missing > 0:
+                    structure.append((gg.append_rows_request(grid.sheet_id, missing), _Batch()))
                 for start in range(0, len(rows_json), APPEND_CHUNK):
-                    request = gg.append_request(grid.sheet_id,
-                                                rows_json[start:start + APPEND_CHUNK])
+                    request = gg.rows_request(grid.sheet_id, first + start,
+                                              rows_json[start:start + APPEND_CHUNK])
                     appends.append((request, grid.sheet_id,
-                                    planned[start:start + APPEND_CHUNK]))
+                                    list(enumerate(planned[start:start + APPEND_CHUNK],
+                                                   start=first + start))))
                 appended += len(tab.appends)
         if problems:
             raise ContractError(problems)
-        requests: list[tuple[JSON, _Batch]] = [(d, _Batch()) for d in deletes]
+        requests: list[tuple[JSON, _Batch]] = [(d, _Batch(deletes=True)) for d in deletes]
         requests += structure
         for request in gg.update_requests(cells_at):
             rng = request["updateCells"]["range"]
             covered = {(int(rng["sheetId"]), r)
                        for r in range(rng["startRowIndex"], rng["endRowIndex"])}
             requests.append((request, _Batch(rows=covered)))
-        for request, sid, planned in appends:
-            requests.append((request, _Batch(appends={sid: planned})))
+        for request, sid, placed in appends:
+            requests.append((request, _Batch(placed={sid: placed})))
         requests += [(n, _Batch()) for n in named]
         return _split(requests), targets, cells, appended
 
@@ -454,58 +502,78 @@ class GoogleBackend:
         grids = self._fetch(wanted, gg.KEY_FIELDS, "repair-check")
         return {g.sheet_id: g for g in grids.values()}
 
-    def _send(self, batch: _Batch, targets: Mapping[int, _Target]) -> dict[int, Grid]:
-        """One batchUpdate; returns the key columns after it. Safe to retry: see below."""
-        ranges = self._response_ranges(batch, targets)
-        body: JSON = {"requests": batch.requests}
-        if ranges:
-            body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
-                        responseIncludeGridData=True)
-        fields = f"updatedSpreadsheet({gg.KEY_FIELDS})" if ranges else "spreadsheetId"
+    def _send(self, batch: _Batch, targets: Mapping[int, _Target],
+              plain: tuple[_Batch, dict[int, _Target]] | None = None
+              ) -> tuple[dict[int, Grid], dict[int, _Target]]:
+        """One batchUpdate; returns the key columns after it and the targets they answer.
+
+        Every cell it writes sits at a position fixed before sending (new History and Sync-log
+        rows included), so a resend lands on the same cells: nothing is added twice. A row
+        deletion is the exception: when a batch holding one failed in a way that may have
+        applied it, the rows are read back first, and if they are not there the batch is
+        resent without the deletion (``plain``), at the rows as they were read. Should the
+        first try land later after all, its deletion moves those rows up onto the very cells
+        it writes itself. Old rows then go on a later sync.
+        """
         attempts = self.http.policy.attempts
         for attempt in range(1, attempts + 1):
+            ranges = self._response_ranges(batch, targets)
+            body: JSON = {"requests": batch.requests}
+            if ranges:
+                body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
+                            responseIncludeGridData=True)
+            fields = f"updatedSpreadsheet({gg.KEY_FIELDS})" if ranges else "spreadsheetId"
             try:
                 answer = self._post(body, "write", fields)
                 grids = gg.parse_grids(answer.get("updatedSpreadsheet") or {})
-                return {g.sheet_id: g for g in grids}
+                return {g.sheet_id: g for g in grids}, dict(targets)
+            except GoogleRequestError as exc:
+                if "already exists" not in exc.google_message:
+                    raise
+                if attempt == 1:
+                    raise ContractError([Problem(
+                        T.SCORES, None, None, "a tab of that name exists but is not the tool's "
+                        f"(Google: {exc.google_message})",
+                        f"rename that tab: sheets-health keeps Customers' outputs in a tab "
+                        f"named '{T.SCORES}' it creates itself")]) from None
+                # a resend of the write that creates the Scores tab: the first one landed
+                log.info("the failed write had been applied; not sending it again")
+                return {}, dict(targets)
             except UncertainWriteError as exc:
                 if attempt == attempts:
                     raise OutageError(f"{exc.message}; gave up after {attempts} tries",
                                       "the next scheduled run will try again") from None
                 self.http.backoff_sleep(attempt, exc.message)
+                if not batch.deletes:
+                    continue  # the same cells again: safe whether or not it landed
                 landed = self._landed(batch, targets)
                 if landed is not None:
                     log.info("the failed write had been applied; not sending it again")
-                    return landed
+                    return landed, dict(targets)
+                if plain is not None:
+                    batch, targets, plain = plain[0], plain[1], None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _landed(self, batch: _Batch, targets: Mapping[int, _Target]) -> dict[int, Grid] | None:
-        """After a write failed mid-way: did Google apply it? (Appends must not repeat.)
-
-        Only appends and new headers are checked; updateCells at fixed rows are safe to send
-        again, so a batch of those is simply re-sent.
-        """
-        if not batch.appends and not batch.headers:
-            return None
+        """After a write holding a row deletion failed mid-way: did Google apply it? Its new
+        rows are read back where it put them (a batchUpdate applies whole or not at all)."""
         by_id = {t.grid.sheet_id: t for t in targets.values()}
         wanted: dict[str, list[str]] = {}
-        for sid in batch.appends:
-            wanted[by_id[sid].grid.title] = [""]
-        for sid in batch.headers:
-            wanted.setdefault(by_id[sid].grid.title, ["1:1"])
+        for sid, rows in batch.placed.items():
+            if sid in by_id and rows:
+                first, last = min(r for r, _ in rows), max(r for r, _ in rows)
+                wanted[by_id[sid].grid.title] = [f"{first + 1}:{last + 1}"]
+        if not wanted:
+            return None
         for target in targets.values():
             if target.key_cols and target.grid.title not in wanted:
                 letters = [gg.column_letters(c) for c in target.key_cols]
                 wanted[target.grid.title] = [f"{c}1:{c}" for c in letters]
         grids = {g.sheet_id: g for g in self._fetch(wanted, gg.KEY_FIELDS, "write-check").values()}
-        for sid, planned in batch.appends.items():
+        for sid, rows in batch.placed.items():
             grid = grids.get(sid)
-            if grid is None or not _tail_matches(grid, planned):
-                return None
-        for sid, headers in batch.headers.items():
-            grid = grids.get(sid)
-            if grid is None or any(gg.header_text(grid.values.get((0, c))) != h
-                                   for c, h in headers):
+            if grid is None or not all(gg.same_written(value, grid.values.get((row, col)))
+                                       for row, values in rows for col, value in values.items()):
                 return None
         return grids
 
@@ -606,8 +674,7 @@ class GoogleBackend:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _label(names: Sequence[str], key: Sequence[str]) -> str:
-    return ", ".join(f"{n} '{k}'" for n, k in zip(names, key, strict=False))
+_label = rowmatch.label
 
 
 def _column(cols: Mapping[str, int], header: str, title: str, problems: list[Problem]
@@ -620,24 +687,16 @@ def _column(cols: Mapping[str, int], header: str, title: str, problems: list[Pro
 
 
 def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], list[int]]:
-    index: dict[tuple[str, ...], list[int]] = {}
+    """Key -> 0-based rows, by the shared rule (`sheets_health.rowmatch`)."""
     if not key_cols:
-        return index
+        return {}
     rows = sorted({r for (r, c) in grid.values if r > 0 and c in key_cols})
-    for row in rows:
-        key = grid.row_key(row, key_cols)
-        if any(key):
-            index.setdefault(key, []).append(row)
-    return index
+    return rowmatch.key_index((row, grid.row_key(row, key_cols)) for row in rows)
 
 
-def _tail_matches(grid: Grid, planned: Sequence[Mapping[int, Any]]) -> bool:
-    used = sorted({r for (r, _c), v in grid.values.items() if r > 0 and v is not None})
-    if len(used) < len(planned):
-        return False
-    tail = used[-len(planned):] if planned else []
-    return all(gg.same_written(value, grid.values.get((row, col)))
-               for row, values in zip(tail, planned, strict=True) for col, value in values.items())
+def _last_row(grid: Grid) -> int:
+    """The last row (1-based) holding a value, from a whole read of the tab."""
+    return max((r + 1 for (r, _c), v in grid.values.items() if v is not None), default=1)
 
 
 def _restore(cache: Table | None, target: _Target, owner: tuple[str, ...], col: int,
@@ -677,8 +736,9 @@ def _split(requests: Sequence[tuple[JSON, _Batch]]) -> list[_Batch]:
         current.requests.append(request)
         current.size += size
         current.rows |= part.rows
-        for sid, rows in part.appends.items():
-            current.appends.setdefault(sid, []).extend(rows)
+        current.deletes |= part.deletes
+        for sid, rows in part.placed.items():
+            current.placed.setdefault(sid, []).extend(rows)
         for sid, headers in part.headers.items():
             current.headers.setdefault(sid, []).extend(headers)
     if current.requests:

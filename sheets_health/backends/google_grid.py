@@ -33,14 +33,16 @@ _PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRow
 # Colours come from userEnteredFormat: it is where the tool's fills (and a person's) live, and
 # unlike effectiveFormat.backgroundColor it is absent on the many unformatted cells, which
 # keeps the one read small as History grows.
+# Formula text only (a typed value's userEnteredValue stays out): the tool's lookup formulas
+# in Customers' output headers are checked against what they should be.
 CELL_FIELDS = ("effectiveValue,effectiveFormat(numberFormat(type)),"
-               "userEnteredFormat(backgroundColor)")
+               "userEnteredFormat(backgroundColor),userEnteredValue(formulaValue)")
 META_FIELDS = f"sheets({_PROPS})"
 # The sync's one read also brings the spreadsheet's time zone: the day its History rows are on.
 # …and the merges and protected ranges, for the pre-flight (`sheets_health.preflight`)
 BLOCK_FIELDS = "merges,protectedRanges(range,warningOnly,requestingUserCanEdit)"
 READ_FIELDS = ("properties(timeZone),"
-               f"sheets({_PROPS},{BLOCK_FIELDS},"
+               f"sheets({_PROPS},{BLOCK_FIELDS},conditionalFormats(ranges,booleanRule),"
                f"data(startRow,startColumn,rowData(values({CELL_FIELDS}))))")
 MERGED_FIX = "select them and choose Format → Merge cells → Unmerge"
 PROTECTED_FIX = ("ask the spreadsheet's owner to remove the protection (Data → Protect sheets "
@@ -137,6 +139,8 @@ class Grid:
     colors: dict[tuple[int, int], str] = field(default_factory=dict)
     raw: dict[tuple[int, int], JSON] = field(default_factory=dict)
     blocked: list[Blocked] = field(default_factory=list)  # merges, ranges protected from us
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # where read
+    rules: list[JSON] = field(default_factory=list)  # conditional formats, where read
 
     def headers(self) -> list[str]:
         """Row 1, trailing blanks trimmed."""
@@ -208,6 +212,7 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
             row_count=int(grid_props.get("rowCount", 0)),
             column_count=int(grid_props.get("columnCount", 0)),
             frozen_rows=int(grid_props.get("frozenRowCount", 0)),
+            rules=list(sheet.get("conditionalFormats") or []),
         )
         grid.blocked = [_blocked(m, "merged cells", MERGED_FIX)
                         for m in sheet.get("merges") or []]
@@ -223,6 +228,9 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
                         continue
                     at = (row0 + i, col0 + j)
                     grid.raw[at] = cell
+                    typed = (cell.get("userEnteredValue") or {}).get("formulaValue")
+                    if typed is not None:
+                        grid.formulas[at] = str(typed)
                     value = cell_value(cell)
                     if value is not None:
                         grid.values[at] = value
@@ -354,7 +362,26 @@ def _column_run(sheet_id: int, col: int, mask: frozenset[str], run: list[int],
     }}
 
 
+def rows_request(sheet_id: int, start_row: int,
+                 rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+    """New rows written at a fixed position (0-based ``start_row``), never appended: sent
+    twice, it writes the same cells twice. Cells of the range left out are cleared."""
+    mask: set[str] = {VALUE}
+    for row in rows:
+        for _data, parts in row:
+            mask |= parts
+    width = max((len(row) for row in rows), default=1)
+    return {"updateCells": {
+        "range": {"sheetId": sheet_id, "startRowIndex": start_row,
+                  "endRowIndex": start_row + len(rows), "startColumnIndex": 0,
+                  "endColumnIndex": width},
+        "rows": [{"values": [data for data, _parts in row]} for row in rows],
+        "fields": fields_of(mask),
+    }}
+
+
 def append_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[str]]]]) -> JSON:
+    """appendCells: what the benchmark's peers send (the sync itself places its rows)."""
     mask: set[str] = {VALUE}
     for row in rows:
         for _data, parts in row:
@@ -364,6 +391,10 @@ def append_request(sheet_id: int, rows: Sequence[Sequence[tuple[JSON, frozenset[
         "rows": [{"values": [data for data, _parts in row]} for row in rows],
         "fields": fields_of(mask),
     }}
+
+
+def append_rows_request(sheet_id: int, count: int) -> JSON:
+    return {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": count}}
 
 
 def header_request(sheet_id: int, start_col: int, headers: Sequence[str]) -> JSON:

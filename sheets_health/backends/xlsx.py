@@ -42,6 +42,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheets_health import rowmatch
 from sheets_health.backends.xlsx_print import (
     WRAP,
     apply_print_layout,
@@ -527,26 +528,18 @@ def _locate_updates(
             key_cols.append(col)
     if len(key_cols) != len(plan.key_columns):
         return
-    index: dict[tuple[str, ...], list[int]] = {}
-    for row in range(2, tab.ws.max_row + 1):
-        key = tuple(key_text(_value(tab.ws.cell(row=row, column=c), tab.cache))
-                    for c in key_cols)
-        if any(key):
-            index.setdefault(key, []).append(row)
+    index = rowmatch.key_index(
+        (row, tuple(key_text(_value(tab.ws.cell(row=row, column=c), tab.cache))
+                    for c in key_cols))
+        for row in range(2, tab.ws.max_row + 1))
     for update in plan.updates:
         key = tuple(key_text(k) for k in update.key)
-        label = ", ".join(f"{n} '{k}'" for n, k in zip(plan.key_columns, key, strict=True))
-        rows = index.get(key, [])
-        if update.row in rows:
-            yield update.row, update.cells
-        elif len(rows) == 1:
-            repaired.append(f"{plan.tab}: {label} moved from row {update.row} to row {rows[0]}")
-            yield rows[0], update.cells
-        elif not rows:
-            skipped.append(f"{plan.tab}: {label} (was row {update.row}) is no longer there")
-        else:
-            found = ", ".join(str(r) for r in rows)
-            skipped.append(f"{plan.tab}: {label} is in several rows ({found}); not written")
+        row, moved, skip = rowmatch.find_row(plan.tab, rowmatch.label(plan.key_columns, key),
+                                             update.row, index.get(key, []))
+        repaired.extend([moved] if moved else [])
+        skipped.extend([skip] if skip else [])
+        if row is not None:
+            yield row, update.cells
 
 
 def _write_row(

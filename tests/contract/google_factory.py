@@ -110,10 +110,31 @@ class GoogleUnderTest:
     def _sheet(self, tab: str) -> Any:
         return self.emulator.sheet(self.spreadsheet_id, tab)
 
+    def _shown(self, tab: str) -> dict[tuple[int, int], CellValue]:
+        """What array formulas show (Customers' outputs, by lookup), cell by cell."""
+        ss = self.emulator.spreadsheet(self.spreadsheet_id)
+        with self.emulator.lock:
+            ss.fresh_read()
+            sheet = self._sheet(tab)
+            spilled = dict(ss.spills(sheet))
+        out = {}
+        for at, effective in spilled.items():
+            effective = dict(effective)
+            number_format = effective.pop("_numberFormat", None)
+            cell = {"userEnteredValue": effective} if "errorValue" not in effective else {}
+            if number_format or (sheet.get(*at) or {}).get("userEnteredFormat"):
+                fmt = ((sheet.get(*at) or {}).get("userEnteredFormat") or {}).get(
+                    "numberFormat") or number_format
+                cell["userEnteredFormat"] = {"numberFormat": fmt}
+            out[at] = _plain(cell)
+        return out
+
     def cells(self, tab: str) -> list[list[CellValue]]:
+        """What a person sees: typed values, and what the tool's lookups show."""
         with self.emulator.lock:
             stored = dict(self._sheet(tab).cells)
         values = {at: _plain(cell) for at, cell in stored.items()}
+        values.update(self._shown(tab))
         values = {at: v for at, v in values.items() if v is not None}
         height = max((r for r, _ in values), default=-1) + 1
         width = max((c for _, c in values), default=-1) + 1
@@ -124,7 +145,15 @@ class GoogleUnderTest:
             return copy.deepcopy(self._sheet(tab).get(row - 1, col) or {})
 
     def fill(self, tab: str, row: int, col: int) -> str | None:
+        """The background a person sees: the cell's own, else a conditional-format rule's
+        (the tool colours Health through rules on Google)."""
         fmt = self._cell(tab, row, col).get("userEnteredFormat") or {}
+        if not (fmt.get("backgroundColor") or fmt.get("backgroundColorStyle")):
+            ss = self.emulator.spreadsheet(self.spreadsheet_id)
+            with self.emulator.lock:
+                ss.fresh_read()
+                fmt = ss.cell_data_at(self._sheet(tab), row - 1, col).get(
+                    "effectiveFormat") or {}
         color = fmt.get("backgroundColor") or (fmt.get("backgroundColorStyle") or {}).get(
             "rgbColor"
         )
@@ -154,9 +183,18 @@ class GoogleUnderTest:
         return list(self.emulator.spreadsheet(self.spreadsheet_id).titles())
 
     def edit(self, tab: str, rows: list[list[CellValue]]) -> None:
+        """Type ``rows`` over the tab; what the tool's lookups show stays theirs where the
+        new value is the same (a person edits inputs, not the formulas' results)."""
+        shown = self._shown(tab)
+        same = {at for at, v in shown.items()
+                if at[0] < len(rows) and at[1] < len(rows[at[0]]) and rows[at[0]][at[1]] == v}
+        rows = [[None if (r, c) in same else v for c, v in enumerate(row)]
+                for r, row in enumerate(rows)]
         with self.emulator.lock:
             sheet = self._sheet(tab)
             for at, cell in list(sheet.cells.items()):
+                if at in same:
+                    continue
                 kept = {k: v for k, v in cell.items() if k != "userEnteredValue"}
                 fmt = dict(kept.get("userEnteredFormat") or {})
                 fmt.pop("numberFormat", None)

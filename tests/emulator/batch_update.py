@@ -383,6 +383,27 @@ def delete_named_range(ss: Spreadsheet, req: JSON) -> JSON:
     return {}
 
 
+def add_conditional_format_rule(ss: Spreadsheet, req: JSON) -> JSON:
+    """Insert a rule at ``index`` (default 0: it is checked first); its ranges must be on
+    one sheet, which keeps it (``sheets[].conditionalFormats``)."""
+    rule = copy.deepcopy(req.get("rule") or {})
+    ranges = rule.get("ranges") or []
+    if not ranges:
+        raise GridError("Must specify at least one range.")
+    sheets = {int(g.get("sheetId", 0)) for g in ranges}
+    if len(sheets) != 1:
+        raise GridError("All ranges must be on the same sheet.")
+    for g in ranges:
+        ss.resolve_grid_range(g)
+    condition = ((rule.get("booleanRule") or {}).get("condition") or {}).get("type")
+    if condition not in ("TEXT_EQ", "NOT_BLANK", "BLANK"):
+        raise NotImplementedKind(f"addConditionalFormatRule with condition {condition}")
+    sheet = ss.sheet_by_id(sheets.pop())
+    rules = sheet.extra.setdefault("conditionalFormats", [])
+    rules.insert(min(int(req.get("index", 0)), len(rules)), rule)
+    return {}
+
+
 def no_op(ss: Spreadsheet, req: JSON) -> JSON:
     return {}
 
@@ -422,6 +443,7 @@ HANDLERS: dict[str, Handler] = {
     "updateNamedRange": update_named_range,
     "deleteNamedRange": delete_named_range,
     "autoResizeDimensions": no_op,
+    "addConditionalFormatRule": add_conditional_format_rule,
     "setBasicFilter": set_basic_filter,
     "clearBasicFilter": clear_basic_filter,
 }

@@ -20,6 +20,7 @@ class FaultKind(StrEnum):
     UNAVAILABLE = "unavailable"      # 503 UNAVAILABLE, nothing applied
     APPLY_THEN_503 = "apply_then_503"  # the write is applied, the answer is a 503
     STALL = "stall"                  # sleep `seconds` before handling normally
+    APPLY_THEN_STALL = "apply_then_stall"  # apply the request, answer `seconds` later
     DROP = "drop"                    # close the connection without an answer
 
 
@@ -44,7 +45,7 @@ class Fault:
     nth: int | None = None             # fire on the nth matching call only
     times: int | None = 1              # how many times it may fire (None = always)
     retry_after: int | None = 1        # seconds, for RATE_LIMIT (None: no Retry-After)
-    seconds: float = 1.0               # for STALL
+    seconds: float = 1.0               # for STALL and APPLY_THEN_STALL
     seen: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)
 

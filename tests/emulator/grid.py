@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cells as cv
-from .a1 import A1Error, format_range, parse_range
+from . import formulas
+from .a1 import A1Error, format_range, index_to_col, parse_range
 
 JSON = dict[str, Any]
 WRITABLE = ("userEnteredValue", "userEnteredFormat", "dataValidation", "note", "hyperlink",
@@ -197,6 +198,8 @@ class Spreadsheet:
     formula_results: dict[str, JSON] = field(default_factory=dict)
     next_ids: list[int] = field(default_factory=list)  # ids to hand out next (replays)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # array-formula results by sheet id, (row, col): computed once per read (see `spills`)
+    _spills: dict[int, dict[tuple[int, int], JSON]] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- lookups
     def titles(self) -> list[str]:
@@ -336,6 +339,124 @@ class Spreadsheet:
         number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
         return user, effective, cv.formatted_value(effective, number_format), number_format
 
+    # ------------------------------------------------------ computed cells
+    def fresh_read(self) -> None:
+        """Forget computed array results: the next read evaluates them again."""
+        self._spills = {}
+
+    def _range_values(self, sheet: Sheet, tab: str | None, r0: int, r1: int, c0: int,
+                      c1: int) -> formulas.Array:
+        source = self.sheet_by_title(tab) if tab is not None else sheet
+        r1 = source.row_count if r1 < 0 else min(r1, source.row_count)
+        c1 = min(c1, source.col_count)
+        out: formulas.Array = []
+        for r in range(r0, r1):
+            row: list[JSON | None] = []
+            for c in range(c0, c1):
+                cell = source.get(r, c)
+                _user, effective, _f, number_format = self.cell_parts(cell)
+                if effective is not None and number_format:
+                    effective = {**effective, "_numberFormat": number_format}
+                row.append(effective)
+            out.append(row)
+        return out
+
+    def spills(self, sheet: Sheet) -> dict[tuple[int, int], JSON]:
+        """What array formulas show, cell by cell: the anchor and the cells it spills into.
+
+        A spill that would cover a cell holding a value does not happen: the anchor shows
+        #REF! naming that cell, as Google does. A looked-up number keeps its source's number
+        format (Google infers a result's format from the cells it comes from)."""
+        if sheet.sheet_id in self._spills:
+            return self._spills[sheet.sheet_id]
+        out: dict[tuple[int, int], JSON] = {}
+        self._spills[sheet.sheet_id] = out
+        ranges: dict[tuple[Any, ...], formulas.Array] = {}  # the output formulas share them
+
+        def read(tab: str | None, r0: int, r1: int, c0: int, c1: int) -> formulas.Array:
+            at = (tab, r0, r1, c0, c1)
+            if at not in ranges:
+                ranges[at] = self._range_values(sheet, tab, r0, r1, c0, c1)
+            return ranges[at]
+
+        for (r, c), cell in sorted(sheet.cells.items()):
+            formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
+            if not isinstance(formula, str) or not formulas.is_array_formula(formula):
+                continue
+            try:
+                result = formulas.evaluate(formula, read)
+            except GridError as exc:
+                out[(r, c)] = formulas.error("REF", str(exc))
+                continue
+            if r + len(result) > sheet.row_count or c + len(result[0]) > sheet.col_count:
+                out[(r, c)] = formulas.error(
+                    "REF", "Result was not automatically expanded, please insert more rows "
+                    f"({r + len(result) - sheet.row_count}).")
+                continue
+            blocked = next(((r + i, c + j) for i, row in enumerate(result)
+                            for j in range(len(row)) if (i or j)
+                            and (sheet.get(r + i, c + j) or {}).get("userEnteredValue")), None)
+            if blocked is not None:
+                out[(r, c)] = formulas.error(
+                    "REF", "Array result was not expanded because it would overwrite data in "
+                    f"{index_to_col(blocked[1])}{blocked[0] + 1}.")
+                continue
+            for i, row in enumerate(result):
+                for j, value in enumerate(row):
+                    if value is not None:
+                        out[(r + i, c + j)] = value
+            out.setdefault((r, c), {"stringValue": ""})
+        return out
+
+    def cell_parts_at(self, sheet: Sheet, r: int, c: int
+                      ) -> tuple[JSON | None, JSON | None, str | None, JSON | None]:
+        """`cell_parts` of the cell at (r, c), array results included."""
+        cell = sheet.get(r, c)
+        spilled = self._spills.get(sheet.sheet_id)
+        computed = (spilled if spilled is not None else self.spills(sheet)).get((r, c))
+        if computed is None:
+            return self.cell_parts(cell)
+        effective = dict(computed)
+        inferred = effective.pop("_numberFormat", None)
+        user = (cell or {}).get("userEnteredValue")
+        number_format = (cell or {}).get("userEnteredFormat", {}).get("numberFormat") or inferred
+        return user, effective, cv.formatted_value(effective, number_format), number_format
+
+    def conditional_format(self, sheet: Sheet, r: int, c: int, effective: JSON | None
+                           ) -> JSON | None:
+        """The format of the first conditional-format rule that applies to the cell."""
+        for rule in sheet.extra.get("conditionalFormats") or []:
+            boolean = rule.get("booleanRule") or {}
+            inside = any(int(g.get("startRowIndex", 0)) <= r < int(g.get("endRowIndex", 1 << 30))
+                         and int(g.get("startColumnIndex", 0)) <= c
+                         < int(g.get("endColumnIndex", 1 << 30)) for g in rule.get("ranges", []))
+            if inside and _condition_holds(boolean.get("condition") or {}, effective):
+                return dict(boolean.get("format") or {})
+        return None
+
+    def cell_data_at(self, sheet: Sheet, r: int, c: int) -> JSON:
+        """`cell_data` of the cell at (r, c): array results and conditional formats in."""
+        cell = sheet.get(r, c)
+        computed = self.spills(sheet).get((r, c))
+        rules = sheet.extra.get("conditionalFormats")
+        out = self.cell_data(cell)
+        if computed is not None:
+            _user, effective, formatted, number_format = self.cell_parts_at(sheet, r, c)
+            out["effectiveValue"] = effective
+            out["formattedValue"] = formatted
+            fmt = self.effective_format(cell or {}, effective)
+            if number_format:
+                fmt["numberFormat"] = copy.deepcopy(number_format)
+            out["effectiveFormat"] = fmt
+        if rules:
+            effective = out.get("effectiveValue")
+            rule = self.conditional_format(sheet, r, c, effective)
+            if rule:
+                fmt = out.setdefault("effectiveFormat",
+                                     self.effective_format(cell or {}, effective))
+                fmt.update(cv.with_color_styles(copy.deepcopy(rule)))
+        return out
+
     def cell_data(self, cell: JSON | None) -> JSON:
         """A full CellData as spreadsheets.get returns it."""
         if not cell:
@@ -367,9 +488,12 @@ class Spreadsheet:
         return out
 
     def grid_data(self, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> JSON:
+        plain = not self.spills(sheet) and not sheet.extra.get("conditionalFormats")
+        computed = (lambda sh, r, c: self.cell_data(sh.get(r, c))) if plain else \
+            self.cell_data_at
         rows: list[JSON] = []
         for r in range(r0, r1):
-            values = [self.cell_data(sheet.get(r, c)) for c in range(c0, c1)]
+            values = [computed(sheet, r, c) for c in range(c0, c1)]
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
@@ -391,6 +515,7 @@ class Spreadsheet:
         return data
 
     def to_json(self, ranges: list[str] | None = None, grid: bool = False) -> JSON:
+        self.fresh_read()
         out: JSON = {"spreadsheetId": self.spreadsheet_id,
                      "properties": copy.deepcopy(self.properties), "sheets": []}
         if ranges:
@@ -417,6 +542,20 @@ class Spreadsheet:
             out["namedRanges"] = copy.deepcopy(self.named_ranges)
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
         return out
+
+
+def _condition_holds(condition: JSON, effective: JSON | None) -> bool:
+    """The conditions the sync's colour rules use; any other type is not emulated."""
+    kind = condition.get("type")
+    text = "" if effective is None else str(next(iter(effective.values()), ""))
+    if kind == "NOT_BLANK":
+        return effective is not None and text != ""
+    if kind == "BLANK":
+        return effective is None or text == ""
+    if kind == "TEXT_EQ":
+        wanted = [str(v.get("userEnteredValue") or "") for v in condition.get("values") or []]
+        return bool(wanted) and effective is not None and text.lower() == wanted[0].lower()
+    raise GridError(f"Condition type {kind} is not emulated.")
 
 
 def _after_delete(index: int, start: int, end: int) -> int:

@@ -41,6 +41,7 @@ NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <t
                   "(Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The "
                   "requested URL <code>{path}</code> was not found on this server.  <ins>That’s "
                   "all we know.</ins>\n")
+PAYLOAD_LIMIT = 10_485_760  # Google's limit on a request body, in bytes
 MUTATING = {"sheets.spreadsheets.batchUpdate", "sheets.spreadsheets.values.update",
             "sheets.spreadsheets.values.batchUpdate", "sheets.spreadsheets.values.append",
             "sheets.spreadsheets.values.clear", "sheets.spreadsheets.values.batchClear"}
@@ -212,7 +213,8 @@ class SheetsEmulator:
         ss = self.spreadsheet(spreadsheet_id)
         r, c = self._cell_index(a1)
         with self.lock:
-            return ss.cell_data(ss.sheet_by_title(tab).get(r, c))
+            ss.fresh_read()
+            return ss.cell_data_at(ss.sheet_by_title(tab), r, c)
 
     def set_value(self, spreadsheet_id: str, tab: str, a1: str, value: Any,
                   user_entered: bool = True) -> None:
@@ -526,9 +528,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == FaultKind.STALL:
                 time.sleep(fault.seconds)
-            elif fault.kind != FaultKind.APPLY_THEN_503:
+            elif fault.kind not in (FaultKind.APPLY_THEN_503, FaultKind.APPLY_THEN_STALL):
                 self._fault_reply(rec, fault)
                 return
+        if len(raw) > PAYLOAD_LIMIT:
+            self._send(rec, 400, ApiError(
+                400, f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes.").body())
+            return
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError as exc:
@@ -543,6 +549,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == FaultKind.APPLY_THEN_503:
             self._fault_reply(rec, fault)
             return
+        if fault is not None and fault.kind == FaultKind.APPLY_THEN_STALL:
+            # applied already; the answer comes after the client has given up on it
+            time.sleep(fault.seconds)
         self._send(rec, 200, result)
 
     def _fault_reply(self, rec: RecordedRequest, fault: Fault) -> None:

@@ -25,11 +25,12 @@ def render_range(ss: Spreadsheet, sheet: Sheet, r0: int, r1: int, c0: int, c1: i
                  major: str, value_render: str, dt_render: str) -> JSON:
     """A ValueRange with Google's trimming: no trailing empty cells or rows, no
     ``values`` key at all when nothing is left."""
+    ss.fresh_read()
     grid: list[list[Any]] = []
     for r in range(r0, r1):
         row = []
         for c in range(c0, c1):
-            user, effective, formatted, nf = ss.cell_parts(sheet.get(r, c))
+            user, effective, formatted, nf = ss.cell_parts_at(sheet, r, c)
             row.append(cv.render(user, effective, formatted, nf, value_render, dt_render))
         grid.append(row)
     if major == "COLUMNS":

@@ -12,11 +12,7 @@ from .harness import CUSTOMERS, DAY2, TIMEOUT, Scenario, Suite
 Arm = Callable[[Suite, str, random.Random], None]
 REQUESTS = (1, 2, 3)  # a steady sync: the read, the key re-check, the write
 EDITS_BEFORE = (2, 3)  # a person edits between the read and the re-check, or before the write
-LATE_WRITE = ("a write that lands after the client's timeout is sent again and lands twice "
-              "(History and Sync-log rows duplicated): fixed by the idempotent request flow")
-MISPLACED = ("a sort right before the write, then every request failing, leaves scores on "
-             "other customers' rows until the next run: fixed by sort-proof outputs")
-TWO_MACHINES = ("two machines syncing at once both write (History rows twice): fixed by the "
+TWO_MACHINES = ("two machines syncing at once both write (History rows twice): needs the "
                 "lease in the spreadsheet")
 
 
@@ -92,7 +88,7 @@ def scenarios() -> list[Scenario]:
             # the write is held long enough that the client's check and resend come first
             Scenario(f"slower than the timeout on request {n}",
                      _fault(FaultKind.STALL, n, seconds=TIMEOUT + (3.0 if n == 3 else 0.5)),
-                     xfail=LATE_WRITE if n == 3 else None, settle=3.5 if n == 3 else 0.0),
+                     settle=3.5 if n == 3 else 0.0),
             Scenario(f"token expired before request {n}", _before(n, _expire)),
             Scenario(f"permission lost before request {n}", _before(n, _unshare),
                      exits=frozenset({4})),
@@ -107,7 +103,7 @@ def scenarios() -> list[Scenario]:
         ]
     table += [
         Scenario("sorted before the write, then an outage", _sorted_then_outage,
-                 exits=frozenset({0, 3}), xfail=MISPLACED),
+                 exits=frozenset({0, 3})),
         Scenario("two syncs at once on one machine", _second_sync("a"), second_exit=6),
         Scenario("two syncs at once on two machines", _second_sync("b"), second_exit=6,
                  xfail=TWO_MACHINES),
