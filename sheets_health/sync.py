@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import tails
+from sheets_health import action, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -38,7 +38,7 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.ALERTS)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -75,6 +75,7 @@ class SyncReport:
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     changes: tuple[ColourChange, ...] = ()  # customers whose colour changes, in sheet order
+    alerts: tuple[str, ...] = ()  # the Alerts tab rows this sync adds, as keys
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +90,7 @@ class SyncReport:
             "rows_changed": self.rows_changed,
             "history_rows": self.history_rows,
             "changes": [c.as_dict() for c in self.changes],
+            "alerts": list(self.alerts),
             "repaired": list(self.result.repaired) if self.result else [],
             "skipped": list(self.result.skipped) if self.result else [],
             "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
@@ -290,6 +292,11 @@ def run_sync(
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
         warnings.extend(_growth_warnings(scored))
+        action_plan, action_warnings = action.plan_action(config, tables, model, scores,
+                                                          now.date())
+        warnings.extend(action_warnings)
+        if action_plan.alerts is not None:
+            tab_plans.append(action_plan.alerts.plan)
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         log = tables.get(T.SYNC_LOG)
@@ -298,6 +305,8 @@ def run_sync(
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
+        if not dry_run:  # after the sheet is written: never delays or loses it
+            warnings.extend(action.notify(config, backend, action_plan, now.date()))
     return SyncReport(
         run_at=run_at,
         dry_run=dry_run,
@@ -314,6 +323,7 @@ def run_sync(
         unknown_ids=scored.unknown_ids,
         warnings=tuple(warnings),
         changes=changes,
+        alerts=tuple(a.key for a in action_plan.new_alerts),
     )
 
 

@@ -137,6 +137,15 @@ class GoogleBackend:
         """The spreadsheet's File → Settings time zone, as the last `read` returned it."""
         return self._time_zone
 
+    def row_link(self, tab: str, row: int) -> str | None:
+        """A link that opens the sheet at a row (for the webhook's lines); None for a tab not
+        read yet."""
+        grid = self._grids.get(norm_header(tab))
+        if grid is None:
+            return None
+        return (f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+                f"#gid={grid.sheet_id}&range=A{row}")
+
     @property
     def records(self) -> list[RequestRecord]:
         """Every HTTP request sent (kind, path, status, sizes): for tests and benchmarks."""

@@ -1,0 +1,82 @@
+"""What a sync does beyond the scores, so a score leads to action: the Alerts tab rows (planned
+with the other writes, applied in the same atomic write), then — only after the sheet is
+written — the chat webhook and the Summary tab.
+
+The webhook comes last on purpose: a slow or failing chat service can never delay or lose the
+sheet writes; its alerts stay `pending` / `failed <date>` in the Alerts tab and the next sync
+sends them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sheets_health import alerts as A
+from sheets_health import template as T
+from sheets_health.backends import Backend
+from sheets_health.config import Config
+from sheets_health.model import CustomerScore, SheetModel, Table, WritePlan
+from sheets_health.roster import CustomerRow, Seen, read_roster, seen_from_points
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """The action part of one sync's plan; ``alerts`` None: no Alerts tab yet."""
+
+    roster: Mapping[str, CustomerRow]
+    seen: tuple[Seen, ...]
+    alerts: A.AlertPlan | None = None
+
+    @property
+    def new_alerts(self) -> tuple[A.Alert, ...]:
+        return self.alerts.new if self.alerts is not None else ()
+
+
+def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
+                scores: Mapping[str, CustomerScore], today: dt.date
+                ) -> tuple[ActionPlan, list[str]]:
+    """Alerts from the sheet as read (before this sync writes) and the new scores."""
+    roster = read_roster(tables[T.CUSTOMERS])
+    seen = seen_from_points(model.history, model.settings)
+    active = {cid: s for cid, s in scores.items() if not s.inactive}
+    table = tables.get(T.ALERTS)
+    settings, _problems = A.alert_settings(tables.get(T.SETTINGS))  # the contract checked them
+    if table is None:
+        warnings = [] if not settings.rules else [
+            "no Alerts tab: run `sheets-health init` to list colour changes as alerts"]
+        return ActionPlan(roster, seen), warnings
+    plan = A.plan_alerts(table=table, roster=roster, scores=active, seen=seen, today=today,
+                         window_days=model.settings.trend_days, settings=settings,
+                         notify=config.notify is not None)
+    return ActionPlan(roster, seen, plan), []
+
+
+def row_link(backend: Backend, tab: str, row: int) -> str | None:
+    """A link to a row where the backend has one (a Google Sheet; a workbook has none)."""
+    link = getattr(backend, "row_link", None)
+    return link(tab, row) if callable(link) else None
+
+
+def notify(config: Config, backend: Backend, plan: ActionPlan, today: dt.date) -> list[str]:
+    """Tell the webhook of the pending alerts (after the sheet write) and mark them in the
+    Alerts tab; returns warnings (a failed delivery), never raises for the chat service."""
+    if config.notify is None or plan.alerts is None or not plan.alerts.pending:
+        return []
+    from sheets_health import notify as N
+
+    rows = {cid: info.row for cid, info in plan.roster.items()}
+
+    def link_for(cid: str) -> str | None:
+        return row_link(backend, T.CUSTOMERS, rows[cid]) if cid in rows else None
+
+    delivery = N.send(config.notify, plan.alerts.pending, link_for, sheet=backend.description)
+    table = backend.read([T.ALERTS]).get(T.ALERTS)
+    if table is not None:
+        marks = A.plan_notified(table, delivery.outcome(), today)
+        if not marks.is_empty:
+            backend.apply(WritePlan((marks,)))
+    if delivery.error:
+        return [f"{len(delivery.failed)} alerts were not sent: {delivery.error}"]
+    return []
