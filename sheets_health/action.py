@@ -1,6 +1,6 @@
 """What a sync does beyond the scores, so a score leads to action: the Alerts tab rows (planned
 with the other writes, applied in the same atomic write), then — only after the sheet is
-written — the chat webhook and the Summary tab.
+written — the Summary tab and the chat webhook.
 
 The webhook comes last on purpose: a slow or failing chat service can never delay or lose the
 sheet writes; its alerts stay `pending` / `failed <date>` in the Alerts tab and the next sync
@@ -19,6 +19,8 @@ from sheets_health.backends import Backend
 from sheets_health.config import Config
 from sheets_health.model import CustomerScore, SheetModel, Table, WritePlan
 from sheets_health.roster import CustomerRow, Seen, read_roster, seen_from_points
+from sheets_health.summary import build_summary
+from sheets_health.summary_sheet import SummarySheet, layout, read_mix, unchanged
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,25 @@ def notify(config: Config, backend: Backend, plan: ActionPlan, today: dt.date) -
     if delivery.error:
         return [f"{len(delivery.failed)} alerts were not sent: {delivery.error}"]
     return []
+
+
+def summary_sheet(config: Config, tables: Mapping[str, Table], model: SheetModel,
+                  scores: Mapping[str, CustomerScore], plan: ActionPlan, today: dt.date
+                  ) -> SummarySheet:
+    """The Summary tab this sync shows: figures from the new scores and the Customers cells
+    as read; the colour mix from History's rows read and the series the last Summary held."""
+    active = {cid: s for cid, s in scores.items() if not s.inactive}
+    sources = {name: spec.source for name, spec in config.metrics.items()}
+    summary = build_summary(roster=plan.roster, scores=active, seen=plan.seen, today=today,
+                            window_days=model.settings.trend_days, sources=sources,
+                            earlier_mix=read_mix(tables.get(T.SUMMARY)))
+    return layout(summary)
+
+
+def write_summary(backend: Backend, tables: Mapping[str, Table], sheet: SummarySheet) -> bool:
+    """Rewrite the Summary tab unless it already shows exactly this; True when written."""
+    writer = getattr(backend, "write_summary", None)
+    if not callable(writer) or unchanged(tables.get(T.SUMMARY), sheet):
+        return False
+    writer(T.SUMMARY, sheet)
+    return True

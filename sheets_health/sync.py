@@ -38,7 +38,8 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.ALERTS)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.ALERTS,
+             T.SUMMARY)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -305,7 +306,9 @@ def run_sync(
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
+        summary = action.summary_sheet(config, tables, model, scores, action_plan, now.date())
         if not dry_run:  # after the sheet is written: never delays or loses it
+            action.write_summary(backend, tables, summary)
             warnings.extend(action.notify(config, backend, action_plan, now.date()))
     return SyncReport(
         run_at=run_at,

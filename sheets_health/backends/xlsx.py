@@ -64,6 +64,7 @@ from sheets_health.model import (
     WritePlan,
     norm_header,
 )
+from sheets_health.summary_sheet import SummarySheet
 from sheets_health.template import SCORING, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -170,6 +171,18 @@ class XlsxBackend:
             repaired=tuple(repaired),
             skipped=tuple(skipped),
         )
+
+    # ------------------------------------------------------------------------- summary
+
+    def write_summary(self, tab: str, sheet: SummarySheet) -> None:
+        """Replace the tool-owned Summary tab (cells and chart) in one atomic save."""
+        from sheets_health.backends.xlsx_summary import draw_summary
+
+        before = self._stat()
+        wb = self._load(data_only=False)
+        cache = _cached_formula_values(wb, self._load(data_only=True))
+        draw_summary(wb, tab, sheet)
+        self._save(wb, cache, before, [])
 
     # ------------------------------------------------------------------------- init
 
