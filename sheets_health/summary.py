@@ -218,7 +218,8 @@ def colour_mix(scores: Mapping[str, CustomerScore], seen: Sequence[Seen], today:
                days: int = MIX_DAYS, earlier: ColourMix | None = None) -> ColourMix:
     """One count per colour per day in the last ``days``, today from the new scores
     (History's row for today is what this sync replaces). ``earlier``: the series the last
-    Summary showed, for the days History was not read for (a sync reads only its tail)."""
+    Summary showed; its days win over History's, as a sync reads only History's tail (a
+    part of a day's rows) while the Summary counted each day whole when it was written."""
     first = today - dt.timedelta(days=days)
     per_day: dict[dt.date, dict[str, str]] = {}
     for point in seen:
@@ -228,7 +229,7 @@ def colour_mix(scores: Mapping[str, CustomerScore], seen: Sequence[Seen], today:
     counted = {d: {label: sum(1 for v in per_day[d].values() if v == label) for label in LABELS}
                for d in per_day}
     for i, day in enumerate(earlier.days if earlier is not None else ()):
-        if first <= day < today and day not in counted:
+        if first <= day < today:
             assert earlier is not None
             counted[day] = {label: earlier.counts[label][i] for label in LABELS}
     counted[today] = {label: sum(1 for s in scores.values() if _label(s) == label)

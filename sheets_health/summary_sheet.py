@@ -59,16 +59,35 @@ class SummarySheet:
         return self.chart.last_row >= self.chart.first_row > 0
 
 
+TITLE = "Customer health summary"
+OWNED_NOTE = "Rewritten by every sync: edits here are lost"
+_TITLE_WIDTH = 32.0
+
+
+def _top_row(summary: Summary, width: int) -> tuple[CellValue, ...]:
+    """Row 1 is the tab's header row as the backends read it: the title, the day, and a note
+    in the last column, so a read of the tab keeps every column (the mix table included)."""
+    day = summary.mix.days[-1] if summary.mix.days else None
+    row: list[CellValue] = [None] * max(width, 3)
+    row[0], row[1], row[-1] = TITLE, day, OWNED_NOTE
+    return tuple(row)
+
+
 def layout(summary: Summary) -> SummarySheet:
     grid, chart = summary.grid()
-    width = len(grid[0]) if grid else 0
+    width = max(len(grid[0]) if grid else 0, 3)
+    grid = tuple(tuple(r) + (None,) * (width - len(r)) for r in grid)
     blank: tuple[CellValue, ...] = (None,) * width
-    cells = (*grid[:2], *(blank,) * CHART_ROWS, *grid[2:])
+    cells = (_top_row(summary, width), grid[1], *(blank,) * CHART_ROWS, *grid[2:])
     shift = CHART_ROWS
     chart = ChartRange(chart.header_row + shift, chart.first_row + shift,
                        chart.last_row + shift, chart.category_column, chart.series_columns)
-    styles: dict[tuple[int, int], CellStyle] = {(0, 0): CellStyle(bold=True, size=14)}
+    styles: dict[tuple[int, int], CellStyle] = {
+        (0, 0): CellStyle(bold=True, size=14),
+        (0, 1): CellStyle(bold=True, size=14, number_format="yyyy-mm-dd"),
+        (0, width - 1): CellStyle(italic=True)}
     widths = [_MIN_WIDTH] * width
+    widths[0] = _TITLE_WIDTH
     row = 2 + CHART_ROWS  # 0-based: the first section's title
     for section in summary.sections:
         styles[(row, 0)] = CellStyle(bold=True, size=12)
@@ -141,8 +160,11 @@ def unchanged(table: Table | None, sheet: SummarySheet) -> bool:
     rewrites nothing). Read with row 1 as headers, as every tab is."""
     if table is None:
         return False
-    shown = {1: table.headers, **dict(zip(table.row_numbers, table.rows, strict=True))}
-    wanted = {r: v for r, v in enumerate(sheet.cells, start=1) if any(not is_blank(c) for c in v)}
+    if [_header(v) for v in sheet.cells[0]] != [_header(v) for v in table.headers]:
+        return False  # row 1 is read as header text
+    shown = dict(zip(table.row_numbers, table.rows, strict=True))
+    wanted = {r: v for r, v in enumerate(sheet.cells, start=1)
+              if r > 1 and any(not is_blank(c) for c in v)}
     shown = {r: v for r, v in shown.items() if any(not is_blank(c) for c in v)}
     if shown.keys() != wanted.keys():
         return False
@@ -155,3 +177,9 @@ def unchanged(table: Table | None, sheet: SummarySheet) -> bool:
         if any(not is_blank(v) for v in have[len(values):]):
             return False
     return True
+
+
+def _header(value: CellValue) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return "" if is_blank(value) else str(value).strip()
