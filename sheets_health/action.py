@@ -17,7 +17,7 @@ from sheets_health import alerts as A
 from sheets_health import template as T
 from sheets_health.backends import Backend
 from sheets_health.config import Config
-from sheets_health.model import CustomerScore, SheetModel, Table, WritePlan
+from sheets_health.model import CustomerScore, SheetModel, Table, WritePlan, norm_header
 from sheets_health.roster import CustomerRow, Seen, read_roster, seen_from_points
 from sheets_health.summary import build_summary
 from sheets_health.summary_sheet import SummarySheet, layout, read_mix, unchanged
@@ -45,14 +45,22 @@ def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
     active = {cid: s for cid, s in scores.items() if not s.inactive}
     table = tables.get(T.ALERTS)
     settings, _problems = A.alert_settings(tables.get(T.SETTINGS))  # the contract checked them
-    if table is None:
-        warnings = [] if not settings.rules else [
+    if table is None:  # a sheet from before alerts: warn only once someone asks for them
+        asked = _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON) and settings.rules
+        warnings = [] if not asked else [
             "no Alerts tab: run `sheets-health init` to list colour changes as alerts"]
         return ActionPlan(roster, seen), warnings
     plan = A.plan_alerts(table=table, roster=roster, scores=active, seen=seen, today=today,
                          window_days=model.settings.trend_days, settings=settings,
                          notify=config.notify is not None)
     return ActionPlan(roster, seen, plan), []
+
+
+def _has_setting(table: Table | None, key: str) -> bool:
+    if table is None:
+        return False
+    return any(norm_header(table.value(i, T.SETTING)) == norm_header(key)
+               for i in range(len(table.rows)))
 
 
 def row_link(backend: Backend, tab: str, row: int) -> str | None:

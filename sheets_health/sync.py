@@ -133,15 +133,15 @@ def _sheet_source_tabs(config: Config) -> list[str]:
 def _source_values(
     config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
     now: dt.datetime, force: bool, progress: Progress | None,
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
     """Metrics from the config's sources, one column per metric, keyed by customer id.
 
     Customers a source knows nothing about get the metric's `default` when it has one (no
     tickets in the export means 0 tickets), else no value: the missing-data policy decides.
     """
     if not config.metrics:
-        return pd.DataFrame(), {}
-    from sheets_health import sources
+        return pd.DataFrame(), {}, []
+    from sheets_health import sources, staleness
 
     run_at = now  # aware, in the sheet's zone: windows end at this instant
 
@@ -157,14 +157,17 @@ def _source_values(
         return found[tab]
 
     # An empty source raises EmptySourceError (exit 5) unless --force lets it through.
-    result = sources.load_metrics(config, run_at, read_tab=read_tab, progress=progress,
-                                  allow_empty=force)
+    result = sources.load_metrics(staleness.with_age_metrics(config), run_at,
+                                  read_tab=read_tab, progress=progress, allow_empty=force)
     ids = [c.id for c in model.customers]
     unknown = sources.unknown_ids(result, ids)
-    frame = result.frame.reindex(index=result.frame.index.union(pd.Index(ids)))
+    frame, stale = staleness.drop_stale(config, result.frame)
+    frame = frame.reindex(index=frame.index.union(pd.Index(ids)))
+    missing = {m for s in stale for m in s.metrics}
     for name, default in result.defaults.items():
-        frame[name] = frame[name].where(frame[name].notna(), default)
-    return frame, unknown
+        if name not in missing:  # a stale source's customers are not "no rows, so 0"
+            frame[name] = frame[name].where(frame[name].notna(), default)
+    return frame, unknown, [s.warning() for s in stale]
 
 
 def score(
@@ -180,7 +183,9 @@ def score(
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())
     model = replace(model, baselines=history.baselines)
-    metrics, unknown = _source_values(config, backend, tables, model, run_at, force, progress)
+    metrics, unknown, stale = _source_values(config, backend, tables, model, run_at, force,
+                                             progress)
+    warnings += stale
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
     sheet = sheet_frame(model)  # object dtype: cells keep their own types (no NaT, Percent)
