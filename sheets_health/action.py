@@ -108,6 +108,8 @@ def summary_sheet(config: Config, tables: Mapping[str, Table], model: SheetModel
 def write_summary(backend: Backend, tables: Mapping[str, Table], sheet: SummarySheet) -> bool:
     """Rewrite the Summary tab unless it already shows exactly this; True when written."""
     writer = getattr(backend, "write_summary", None)
+    if T.SUMMARY not in tables:  # a sheet from before the Summary: `init` adds the tab
+        return False
     if not callable(writer) or unchanged(tables.get(T.SUMMARY), sheet):
         return False
     writer(T.SUMMARY, sheet)

@@ -212,6 +212,9 @@ TEMPLATE: tuple[TabTemplate, ...] = (
                 print_layout=PrintLayout(fit_to_width=True, wrap=("Message",))),
     TabTemplate(ALERTS, ALERT_HEADERS,
                 print_layout=PrintLayout(wrap=("Top reason", NEXT_STEP))),
+    # tool-owned and rewritten by every sync (`sheets_health.summary_sheet`): no headers
+    TabTemplate(SUMMARY, (), frozen_rows=0,
+                print_layout=PrintLayout(fit_to_width=True, wrap=("Reasons", NEXT_STEP))),
 )
 
 

@@ -65,7 +65,7 @@ from sheets_health.model import (
     norm_header,
 )
 from sheets_health.summary_sheet import SummarySheet
-from sheets_health.template import SCORING, TEMPLATE, TabTemplate
+from sheets_health.template import SCORING, SUMMARY, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -181,7 +181,8 @@ class XlsxBackend:
         before = self._stat()
         wb = self._load(data_only=False)
         cache = _cached_formula_values(wb, self._load(data_only=True))
-        draw_summary(wb, tab, sheet)
+        layout = next(t for t in TEMPLATE if t.name == SUMMARY)
+        apply_print_layout(draw_summary(wb, tab, sheet), layout.print_layout, 0)
         self._save(wb, cache, before, [])
 
     # ------------------------------------------------------------------------- init

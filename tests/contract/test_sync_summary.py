@@ -35,6 +35,7 @@ def _tabs() -> Tabs:
              ("Ana", 50_000, dt.date(2027, 6, 1))]  # Initech, Yellow, renews later
     for row, cells in zip(tabs["Customers"][1:], extra, strict=True):
         row += list(cells)
+    tabs[T.SUMMARY] = []  # as `init` adds it
     return tabs
 
 
@@ -101,3 +102,11 @@ def test_the_summary_figures_match_the_customers_tab_and_the_chart_reads_the_mix
     assert {(first, last) for _t, _c, first, last in chart.series} == {
         (header_row + 1, header_row + 3)}
     assert sheet.fill(T.SUMMARY, header_row, 1) == "B7E1CD"  # the Green header, in green
+
+
+def test_a_sheet_without_a_summary_tab_gets_none(backend_factory: Make, tmp_path: Path) -> None:
+    tabs = _tabs()
+    del tabs[T.SUMMARY]
+    sheet = backend_factory(tabs)
+    run_sync(_config(tmp_path), backend=sheet.backend, now=DAY1)
+    assert T.SUMMARY not in sheet.tab_names()  # `sheets-health init` adds it
