@@ -176,13 +176,15 @@ class XlsxBackend:
 
     def write_summary(self, tab: str, sheet: SummarySheet) -> None:
         """Replace the tool-owned Summary tab (cells and chart) in one atomic save."""
-        from sheets_health.backends.xlsx_summary import draw_summary
+        from sheets_health.backends.xlsx_summary import draw_summary, fit_rows
 
         before = self._stat()
         wb = self._load(data_only=False)
         cache = _cached_formula_values(wb, self._load(data_only=True))
         layout = next(t for t in TEMPLATE if t.name == SUMMARY)
-        apply_print_layout(draw_summary(wb, tab, sheet), layout.print_layout, 0)
+        ws = draw_summary(wb, tab, sheet)
+        apply_print_layout(ws, layout.print_layout, 0)
+        fit_rows(ws, sheet)
         self._save(wb, cache, before, [])
 
     # ------------------------------------------------------------------------- init

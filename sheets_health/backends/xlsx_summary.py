@@ -3,6 +3,8 @@ of the colour mix (openpyxl), so Excel and LibreOffice show the same picture as 
 
 from __future__ import annotations
 
+import math
+
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.shapes import GraphicalProperties
@@ -10,6 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheets_health.backends.xlsx_print import POINTS_PER_LINE, wrapped_lines
 from sheets_health.model import CellValue
 from sheets_health.summary_sheet import SummarySheet
 
@@ -50,6 +53,21 @@ def draw_summary(wb: Workbook, tab: str, sheet: SummarySheet) -> Worksheet:
         ws.add_chart(_chart(ws, sheet), f"A{sheet.chart_row + 1}")
     ws.sheet_view.showGridLines = False
     return ws
+
+
+def fit_rows(ws: Worksheet, sheet: SummarySheet) -> None:
+    """Rows tall enough for their wrapped Reasons (spreadsheets do not grow rows on open);
+    after the print layout, which fits rows by the columns' own wrap style only."""
+    lines: dict[int, int] = {}
+    for (r, c), style in sheet.styles.items():
+        value = sheet.cells[r][c] if c < len(sheet.cells[r]) else None
+        if not style.wrap or not isinstance(value, str) or c >= len(sheet.widths):
+            continue
+        need = wrapped_lines(value, sheet.widths[c])
+        if need > 1:
+            lines[r + 1] = max(lines.get(r + 1, 1), need)
+    for row, count in lines.items():
+        ws.row_dimensions[row].height = math.ceil(count * 11 * POINTS_PER_LINE)
 
 
 def _plain(value: CellValue) -> CellValue:
