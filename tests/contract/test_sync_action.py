@@ -9,7 +9,7 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
-from sheets_health import action
+from sheets_health import action, commands
 from sheets_health import template as T
 from sheets_health.config import Config, config_from_dict
 from sheets_health.model import CellValue
@@ -112,3 +112,41 @@ def test_the_webhook_is_told_after_the_write_and_a_failure_is_retried(
     assert link is None or ("#gid=" in link and link.endswith("&range=A2"))
     run_sync(config, backend=sheet.backend, now=DAY1 + dt.timedelta(days=3))
     assert len(hook.payloads) == 2  # told once
+
+
+def test_a_score_drop_alerts_once_and_a_dry_run_writes_no_alert(backend_factory: Make,
+                                                                 tmp_path: Path) -> None:
+    tabs = _tabs()
+    tabs["Settings"][-1] = ["Alert on", "worse, drop"]
+    tabs["Settings"].append(["Alert drop points", 10])
+    sheet = backend_factory(tabs)
+    config = _config(tmp_path)
+    run_sync(config, backend=sheet.backend, now=DAY1)
+    _set_csm_score(sheet, "C001", 7)  # Acme: Green 100 → Green 90, a drop of 10
+    day2 = DAY1 + dt.timedelta(days=1)
+    dry = run_sync(config, backend=sheet.backend, now=day2, dry_run=True)
+    assert dry.alerts == ("C001|drop|2026-11-03",) and _alerts(sheet) == []
+    assert "1 new alert in the Alerts tab (not written)" in commands.describe_sync(dry)
+    report = run_sync(config, backend=sheet.backend, now=day2)
+    assert report.alerts == dry.alerts
+    assert "1 new alert in the Alerts tab\n" in commands.describe_sync(report) + "\n"
+    (row,) = _alerts(sheet)
+    assert (row["Kind"], row["From"], row["To"], row["Score"], row["Score change"]) == (
+        "drop", "Green", "Green", 90, -10)
+    assert run_sync(config, backend=sheet.backend, now=day2 + dt.timedelta(days=1)).alerts == ()
+
+
+def test_a_second_sync_with_nothing_changed_leaves_the_summary_alone(
+        backend_factory: Make, tmp_path: Path) -> None:
+    tabs = _tabs()
+    tabs[T.SUMMARY] = []
+    sheet = backend_factory(tabs)
+    config = _config(tmp_path)
+    run_sync(config, backend=sheet.backend, now=DAY1)
+    first = sheet.cells(T.SUMMARY)
+    records = getattr(sheet.backend, "records", None)  # Google: every request sent
+    sent = len(records) if records is not None else 0
+    run_sync(config, backend=sheet.backend, now=DAY1 + dt.timedelta(hours=1))
+    assert sheet.cells(T.SUMMARY) == first
+    if records is not None:
+        assert "summary-write" not in [r.kind for r in records[sent:]]
