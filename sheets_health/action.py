@@ -95,7 +95,8 @@ def notify(config: Config, backend: Backend, plan: ActionPlan, today: dt.date) -
         if not marks.is_empty:
             backend.apply(WritePlan((marks,)))
     if delivery.error:
-        return [f"{len(delivery.failed)} alerts were not sent: {delivery.error}"]
+        n = len(delivery.failed)
+        return [f"{n} {'alert was' if n == 1 else 'alerts were'} not sent: {delivery.error}"]
     return []
 
 

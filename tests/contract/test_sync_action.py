@@ -96,7 +96,10 @@ def test_the_webhook_is_told_after_the_write_and_a_failure_is_retried(
     hook.statuses = [500]
     report = run_sync(config, backend=sheet.backend, now=DAY1 + dt.timedelta(days=1))
     assert report.alerts == ("C001|worse|2026-11-03|Yellow",)
-    assert any("HTTP 500" in w and "retry" in w for w in report.warnings)
+    assert "1 alert was not sent: the webhook answered HTTP 500; will retry next sync" in \
+        report.warnings
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "`1 alert was not sent: the webhook answered HTTP 500; will retry next sync`" in readme
     assert [r["Notified"] for r in _alerts(sheet)] == ["failed 2026-11-03"]
     assert sheet.cells("Customers")[1][-1] is not None  # the sheet was written all the same
     # the next sync (nothing new) sends it again, and this time it is delivered
