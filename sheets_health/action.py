@@ -36,21 +36,14 @@ class ActionPlan:
         return self.alerts.new if self.alerts is not None else ()
 
 
-MARKS: Mapping[str, tuple[str, ...]] = {T.ALERTS: (A.MARK,)}  # a sync's bounded reads
-
-
-def plan_action(config: Config, backend: Backend, tables: Mapping[str, Table],
-                model: SheetModel, scores: Mapping[str, CustomerScore], today: dt.date
+def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
+                scores: Mapping[str, CustomerScore], today: dt.date
                 ) -> tuple[ActionPlan, list[str]]:
-    """Alerts from the sheet as read (before this sync writes) and the new scores. The Alerts
-    tab is read from its bookmark on; rows out of date order (it was sorted) or a missing
-    bookmark mean one whole read."""
+    """Alerts from the sheet as read (before this sync writes) and the new scores."""
     roster = read_roster(tables[T.CUSTOMERS])
     seen = seen_from_points(model.history, model.settings)
     active = {cid: s for cid, s in scores.items() if not s.inactive}
     table = tables.get(T.ALERTS)
-    if table is not None and not table.complete and not A.in_date_order(table):
-        table = backend.read([T.ALERTS]).get(T.ALERTS)
     settings, _problems = A.alert_settings(tables.get(T.SETTINGS))  # the contract checked them
     if table is None:  # a sheet from before alerts: warn only once someone asks for them
         asked = _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON) and settings.rules
@@ -89,7 +82,7 @@ def notify(config: Config, backend: Backend, plan: ActionPlan, today: dt.date) -
         return row_link(backend, T.CUSTOMERS, rows[cid]) if cid in rows else None
 
     delivery = N.send(config.notify, plan.alerts.pending, link_for, sheet=backend.description)
-    table = backend.read([T.ALERTS], marks=MARKS).get(T.ALERTS)  # the pending rows are in it
+    table = backend.read([T.ALERTS]).get(T.ALERTS)
     if table is not None:
         marks = A.plan_notified(table, delivery.outcome(), today)
         if not marks.is_empty:

@@ -10,17 +10,11 @@ so a customer flapping between Yellow and Red is not announced daily.
 The Alerts tab itself is the memory: episodes are read back from its rows by their `Episode`
 and `Alert key` cells, never by row order, so a person sorting or filtering the tab, a re-run,
 or a second sync the same day never repeats an alert.
-
-A sync reads the tab from the bookmark `alerts_open` on (a named range on Google): the first
-row of an open episode, of an alert still waiting for its notification, or of today. Rows out
-of date order in that span mean the tab was sorted: it is read whole once, and the bookmark
-placed again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,7 +28,6 @@ from sheets_health.model import (
     CellValue,
     CellWrite,
     CustomerScore,
-    Mark,
     Rag,
     RowUpdate,
     Table,
@@ -71,7 +64,6 @@ ALERT_HEADERS = (T.DATE, T.CUSTOMER_ID, T.CUSTOMER_NAME, "CSM", KIND, FROM, TO, 
                  TOP_REASON, T.NEXT_STEP, RENEWAL, EPISODE, KEY, NOTIFIED)
 assert ALERT_HEADERS == T.ALERT_HEADERS, "the template's Alerts headers are these"
 
-MARK = "alerts_open"  # bookmark: from the first row a sync still needs to the bottom
 NOTIFIED_YES = "yes"
 NOTIFIED_PENDING = "pending"  # written with a new alert when a webhook is configured
 RETRY_DAYS = 7  # an alert whose notification kept failing stops being retried after a week
@@ -284,38 +276,6 @@ def _new_episode(existing: Sequence[Episode], today: dt.date) -> str:
     return day if not same_day else f"{day}#{same_day + 1}"
 
 
-# ----------------------------------------------------------------------------- bounded read
-
-
-def in_date_order(table: Table) -> bool:
-    """A bounded read can be trusted while the rows are in the order syncs appended them
-    (by date); a person who sorted the tab moved rows across the bookmark: read it whole."""
-    days = [d for a, _row in read_alerts(table) if (d := a.day)]
-    return all(a <= b for a, b in itertools.pairwise(days))
-
-
-def _live(alert: Alert, open_episodes: set[tuple[str, str]], today: dt.date) -> bool:
-    """A row the next sync needs: an open episode's, one awaiting a notification, or
-    today's (a second episode the same day is numbered from them)."""
-    return ((alert.customer_id, alert.episode) in open_episodes or alert.day >= today
-            or (alert.day >= today - dt.timedelta(days=RETRY_DAYS)
-                and (not alert.notified or alert.notified.casefold().startswith(
-                    ("failed", NOTIFIED_PENDING)))))
-
-
-def _bookmark(table: Table, rows: Sequence[tuple[Alert, int]], new: Sequence[Alert],
-              today: dt.date, width: int) -> dict[str, Mark]:
-    everything = [a for a, _r in rows] + list(new)
-    open_eps = {(cid, ep.began) for cid, eps in episodes(everything).items()
-                for ep in eps if not ep.recovered}
-    live = [row for alert, row in rows if _live(alert, open_eps, today)]
-    # the row the next append lands on: below the rows read, or the bookmark of an empty span
-    last = max([*table.row_numbers, *(m.start - 1 for m in table.read_spans)], default=1)
-    start = min(live, default=last + 1)
-    mark = Mark(start, None, 0, width)
-    return {} if table.marks.get(MARK) == mark else {MARK: mark}
-
-
 # ----------------------------------------------------------------------------- the plan
 
 
@@ -404,8 +364,7 @@ def plan_alerts(
     before today, so a sync whose Alerts write failed after the Customers write is caught up
     by the next sync that day. A customer with no colour ("not enough data") is left alone.
     """
-    rows = read_alerts(table)
-    existing = [a for a, _row in rows]
+    existing = [a for a, _row in read_alerts(table)]
     keys = {a.key for a in existing}
     history = by_customer(seen)
     all_eps = episodes(existing)
@@ -427,14 +386,12 @@ def plan_alerts(
         if alert is not None and alert.key not in keys:
             keys.add(alert.key)
             new.append(replace(alert, notified=NOTIFIED_PENDING) if notify else alert)
-    add_headers = tuple(h for h in ALERT_HEADERS if table is None or table.column(h) is None)
-    width = (len(table.headers) if table is not None else 0) + len(add_headers)
     plan = TabPlan(
         tab=table.tab if table is not None else ALERTS,
         key_columns=(table.header_of(KEY) if table is not None else KEY,),
-        add_headers=add_headers,
+        add_headers=tuple(h for h in ALERT_HEADERS
+                          if table is None or table.column(h) is None),
         appends=tuple(a.cells() for a in new),
-        marks=_bookmark(table, rows, new, today, width) if table is not None else {},
     )
     return AlertPlan(plan, tuple(new), (*_pending(existing, today), *new))
 

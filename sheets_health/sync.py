@@ -178,8 +178,7 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)],
-                               marks={**tails.MARKS, **action.MARKS}))
+    tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())
@@ -299,8 +298,8 @@ def run_sync(
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
         warnings.extend(_growth_warnings(scored))
-        action_plan, action_warnings = action.plan_action(config, backend, tables, model,
-                                                          scores, now.date())
+        action_plan, action_warnings = action.plan_action(config, tables, model, scores,
+                                                          now.date())
         warnings.extend(action_warnings)
         if action_plan.alerts is not None:
             tab_plans.append(action_plan.alerts.plan)

@@ -153,30 +153,3 @@ def test_a_second_sync_with_nothing_changed_leaves_the_summary_alone(
     assert sheet.cells(T.SUMMARY) == first
     if records is not None:
         assert "summary-write" not in [r.kind for r in records[sent:]]
-
-
-def test_a_sync_reads_the_alerts_tab_from_its_first_open_row(backend_factory: Make,
-                                                             tmp_path: Path) -> None:
-    sheet = backend_factory(_tabs())
-    config = _config(tmp_path)
-
-    def sync(day: int) -> tuple[str, ...]:
-        return run_sync(config, backend=sheet.backend, now=DAY1 + dt.timedelta(days=day)).alerts
-
-    sync(0)
-    _set_csm_score(sheet, "C001", 3)
-    assert sync(1) == ("C001|worse|2026-11-03|Yellow",)
-    _set_csm_score(sheet, "C001", 9)
-    assert sync(2) == ("C001|recovered|2026-11-03",)
-    assert sync(12) == ()  # a closed episode, past the retry week: no longer needed
-    _set_csm_score(sheet, "00123", 3)
-    assert sync(13) == ("00123|worse|2026-11-15|Red",)
-    read = sheet.backend.read([T.ALERTS], marks=action.MARKS)[T.ALERTS]
-    keys = [r[read.column("Alert key")] for r in read.rows]  # type: ignore[index]
-    if read.complete:  # a workbook is read whole anyway
-        assert len(keys) == 3
-    else:  # Google: the bookmark starts at the open episode's row
-        assert keys == ["00123|worse|2026-11-15|Red"]
-    assert sync(14) == () and len(_alerts(sheet)) == 3
-    _set_csm_score(sheet, "00123", 6)
-    assert sync(15) == ("00123|recovered|2026-11-15",)
