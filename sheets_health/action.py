@@ -36,6 +36,15 @@ class ActionPlan:
         return self.alerts.new if self.alerts is not None else ()
 
 
+ACTION_TABS = (T.ALERTS, T.SUMMARY)
+
+
+def wanted(tables: Mapping[str, Table]) -> bool:
+    """Alerts and the Summary are read (a second request) only on a sheet whose Settings has
+    an `Alert on` row, as `init` writes: a sheet from before them costs nothing more."""
+    return _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON)
+
+
 def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
                 scores: Mapping[str, CustomerScore], today: dt.date
                 ) -> tuple[ActionPlan, list[str]]:

@@ -38,8 +38,7 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.ALERTS,
-             T.SUMMARY)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -179,6 +178,8 @@ def score(
     progress: Progress | None = None,
 ) -> Scored:
     tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
+    if action.wanted(tables):  # a sheet with an `Alert on` setting: its Alerts and Summary
+        tables.update(backend.read(list(action.ACTION_TABS)))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())

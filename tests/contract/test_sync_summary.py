@@ -35,7 +35,8 @@ def _tabs() -> Tabs:
              ("Ana", 50_000, dt.date(2027, 6, 1))]  # Initech, Yellow, renews later
     for row, cells in zip(tabs["Customers"][1:], extra, strict=True):
         row += list(cells)
-    tabs[T.SUMMARY] = []  # as `init` adds it
+    tabs[T.SUMMARY] = []  # as `init` adds it, with the setting that turns it on
+    tabs["Settings"].append(["Alert on", "worse"])
     return tabs
 
 
