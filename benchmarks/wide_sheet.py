@@ -71,8 +71,8 @@ def wide_tabs(customers: int, measures: int, today: dt.date, seed: int = 7) -> T
     card: list[list[Any]] = [[*scorecard, *(f"{T.WEIGHT_PREFIX} {o}" for o in OUTCOMES)]]
     for j, (name, (kind, red, green)) in enumerate(zip(names, kinds, strict=True)):
         card.append([name, "Usage", kind, red, green, 1 + j % 3, "", 1 + j % 3,
-                     "yes" if j % 2 else "no", f"Act on {name.lower()}", "",
-                     1 + j % 2, 2 - j % 2, 1])
+                     "yes" if j % 2 else "no", f"Act on {name.lower()}", "", "",
+                     1 + j % 2, 2 - j % 2, 1])  # Action when green and Notes blank
     settings: list[list[Any]] = [list(T.tab_template(T.SETTINGS).headers),
                 *(list(r) for r in T.tab_template(T.SETTINGS).rows)]
     return {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sheets_health import template as T
@@ -44,10 +44,10 @@ from sheets_health.roster import (
     rag_of,
 )
 
-ALERTS = "Alerts"
+ALERTS = T.ALERTS
 
-SET_ALERT_ON = "Alert on"
-SET_ALERT_DROP = "Alert drop points"
+SET_ALERT_ON = T.SET_ALERT_ON
+SET_ALERT_DROP = T.SET_ALERT_DROP
 ALERT_SETTING_KEYS = (SET_ALERT_ON, SET_ALERT_DROP)
 
 KIND = "Kind"
@@ -62,8 +62,10 @@ KEY = "Alert key"
 NOTIFIED = "Notified"
 ALERT_HEADERS = (T.DATE, T.CUSTOMER_ID, T.CUSTOMER_NAME, "CSM", KIND, FROM, TO, SCORE, CHANGE,
                  TOP_REASON, T.NEXT_STEP, RENEWAL, EPISODE, KEY, NOTIFIED)
+assert ALERT_HEADERS == T.ALERT_HEADERS, "the template's Alerts headers are these"
 
 NOTIFIED_YES = "yes"
+NOTIFIED_PENDING = "pending"  # written with a new alert when a webhook is configured
 RETRY_DAYS = 7  # an alert whose notification kept failing stops being retried after a week
 
 
@@ -287,7 +289,8 @@ class AlertPlan:
 def _pending(existing: Sequence[Alert], today: dt.date) -> list[Alert]:
     oldest = today - dt.timedelta(days=RETRY_DAYS)
     return [a for a in existing
-            if (not a.notified or a.notified.casefold().startswith("failed")) and a.day >= oldest]
+            if (not a.notified or a.notified.casefold().startswith(("failed", NOTIFIED_PENDING)))
+            and a.day >= oldest]
 
 
 @dataclass(frozen=True)
@@ -352,8 +355,10 @@ def plan_alerts(
     today: dt.date,
     window_days: int,
     settings: AlertSettings,
+    notify: bool = False,
 ) -> AlertPlan:
-    """The rows to append to the Alerts tab (``table`` None: the tab does not exist yet).
+    """The rows to append to the Alerts tab (``table`` None: the tab does not exist yet);
+    with ``notify`` (a webhook is configured) new rows say `pending` until it has been told.
 
     "Before" is the healthier of the Customers `Health` cell as read and the last History day
     before today, so a sync whose Alerts write failed after the Customers write is caught up
@@ -380,7 +385,7 @@ def plan_alerts(
         alert = _decide(customer, all_eps.get(cid, []), today, window_days, settings)
         if alert is not None and alert.key not in keys:
             keys.add(alert.key)
-            new.append(alert)
+            new.append(replace(alert, notified=NOTIFIED_PENDING) if notify else alert)
     plan = TabPlan(
         tab=table.tab if table is not None else ALERTS,
         key_columns=(table.header_of(KEY) if table is not None else KEY,),

@@ -165,6 +165,10 @@ def describe_sync(report: SyncReport) -> str:
         lines.extend(f"    {change}" for change in report.changes)
     else:
         lines.append("  no colour changes")
+    if report.alerts:
+        n = len(report.alerts)
+        lines.append(f"  {n} new {'alert' if n == 1 else 'alerts'} in the Alerts tab"
+                     f"{' (not written)' if report.dry_run else ''}")
     if report.result is not None:
         for line in (*report.result.repaired, *report.result.skipped):
             lines.append(f"  note: {line}")

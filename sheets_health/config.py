@@ -17,10 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheets_health.errors import ConfigError
 from sheets_health.sources.spec import MetricSpec, SourceSpec, parse_specs
+
+if TYPE_CHECKING:
+    from sheets_health.notify import NotifySpec
 
 DEFAULT_CONFIG = "sheets-health.toml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -53,6 +56,7 @@ class Config:
     sheet: SheetConfig
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)  # in config order
     metrics: Mapping[str, MetricSpec] = field(default_factory=dict)  # in config order
+    notify: NotifySpec | None = None  # [notify]: the chat webhook told of new alerts
 
 
 class ConfigProblemsError(ConfigError):
@@ -154,11 +158,11 @@ def config_from_dict(
     """The config from parsed TOML; raises `ConfigProblemsError` listing every problem with
     the sources and metrics (files are not looked for: that is `sources.check_config`)."""
     name = str(path) if path else "config"
-    unknown = set(raw) - {"sheet", "sources", "metrics"}
+    unknown = set(raw) - {"sheet", "sources", "metrics", "notify"}
     if unknown:
         raise ConfigError(
             f"{name}: unknown section(s) {', '.join(sorted(unknown))}",
-            "the sections are [sheet], [sources.<name>] and [metrics.\"<measure>\"]",
+            "the sections are [sheet], [sources.<name>], [metrics.\"<measure>\"] and [notify]",
         )
     expanded = expand_env(dict(raw), name, env)
     sheet_raw = expanded.get("sheet")
@@ -175,5 +179,10 @@ def config_from_dict(
     specs, problems = parse_specs(sources, metrics, base_dir, sheet.backend)
     if problems:
         raise ConfigProblemsError(problems, name)
+    notify = None
+    if "notify" in expanded:  # imported only then: it brings requests in
+        from sheets_health.notify import notify_spec
+
+        notify = notify_spec(expanded["notify"], f"{name} [notify]")
     return Config(path=path, base_dir=base_dir, sheet=sheet, sources=specs.sources,
-                  metrics=specs.metrics)
+                  metrics=specs.metrics, notify=notify)

@@ -209,12 +209,14 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
         elif key == norm_header(T.SET_STAGES):
             values["stages"] = problems.parse(journey.parse_stages, value, tab, row, col,
                                               journey.STAGES_FIX + " (or clear the value)")
+        elif key in (norm_header(T.SET_ALERT_ON), norm_header(T.SET_ALERT_DROP)):
+            pass  # checked by `alerts.alert_settings` (read_model adds its problems)
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
                  T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS, T.SET_STAGES,
-                 T.SET_MAX_COLOUR_CHANGES)
+                 T.SET_MAX_COLOUR_CHANGES, T.SET_ALERT_ON, T.SET_ALERT_DROP)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -377,6 +379,7 @@ def _measures(
             "row": row,
             "dimension": key_text(table.value(index, T.DIMENSION)),
             "action_when_red": key_text(table.value(index, T.ACTION_WHEN_RED)),
+            "action_when_green": key_text(table.value(index, T.ACTION_WHEN_GREEN)),
         }
         scol = table.header_of(T.SCORING)
         scoring_text = key_text(table.value(index, T.SCORING))
@@ -662,6 +665,9 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
         if name in tables:
             problems.items += header_problems(tables[name])
     settings = _settings(tables.get(T.SETTINGS), problems)
+    from sheets_health.alerts import alert_settings  # alerts builds on this module's callers
+
+    problems.items += alert_settings(tables.get(T.SETTINGS))[1]
     sheet_measures = customer_measure_columns(customers_table) if customers_table else []
     measures: tuple[Measure, ...] = ()
     scorecards: tuple[str, ...] = ()

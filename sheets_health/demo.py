@@ -40,7 +40,8 @@ _SUFFIXES = ("Corp", "Labs", "GmbH", "Ltd", "Group")
 _CSMS = ("Ana Lopez", "Ben Okafor", "Chloe Martin")
 
 # Scorecard rows: Measure, Dimension, Scoring, Red at, Green at, Weight, Missing,
-# Value degree, Proactive, Action when red, Notes, then one weight per outcome.
+# Value degree, Proactive, Action when red, Notes, then one weight per outcome (the
+# template's `Action when green` is added by `_with_green_action`).
 _SHEET_MEASURES: tuple[tuple[CellValue, ...], ...] = (
     ("CSM score", "CSM", "linear", 3, 8, 1, "", 3, "no",
      "Ask the CSM what is behind the low score and agree a plan", "CSM's 1–10 gut feel",
@@ -55,6 +56,22 @@ _SHEET_MEASURES: tuple[tuple[CellValue, ...], ...] = (
      "Book a success-plan review with the champion", "Reviewed with the customer this half",
      1, 1, 2),
 )
+
+
+# `Action when green` (the template's column after `Action when red`): the next step for a
+# Green customer, from its strongest driver.
+_GREEN_ACTIONS = {
+    "Exec sponsor": "Ask the sponsor for a reference or a case study",
+    "Success plan reviewed": "Agree the next outcome in the success plan",
+    "Workflows run 30d": "Propose the next team to automate (expansion)",
+    "Seat utilisation": "Offer more seats: they use what they bought",
+    "NPS": "Invite the promoters to a review or a customer story",
+}
+
+
+def _with_green_action(row: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+    """A demo row in the template's column order (the green action after the red one)."""
+    return (*row[:10], _GREEN_ACTIONS.get(str(row[0]), ""), *row[10:])
 
 
 def _customers(
@@ -134,7 +151,8 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     XlsxBackend(workbook).init(T.TEMPLATE)
     book = openpyxl.load_workbook(workbook)
     _fill_customers(book[T.CUSTOMERS], customers)
-    _fill_scorecard(book[T.SCORECARD], [*_SHEET_MEASURES, *metric_rows])
+    _fill_scorecard(book[T.SCORECARD],
+                    [_with_green_action(r) for r in (*_SHEET_MEASURES, *metric_rows)])
     for tab in T.TEMPLATE:  # the template's print layout, over the demo's own columns
         apply_print_layout(book[tab.name], tab.print_layout, tab.frozen_rows)
     book.save(workbook)

@@ -236,6 +236,7 @@ class Measure:
     value_degree: int | None = None
     proactive: bool | None = None
     action_when_red: str = ""
+    action_when_green: str = ""  # optional: advocacy, expansion… for a Green customer
     missing: MissingPolicy | None = None
     lower_is_better: bool = False
     row: int = 0

@@ -379,7 +379,8 @@ def _customer_result(
         computed = settings.rag(score)
         weakest = min(outcomes, key=lambda o: (o.score, outcomes.index(o)))
         reasons = _reasons(weakest, measures, settings, computed, len(outcomes) > 1)
-        next_step = "" if computed is Rag.GREEN else _next_step(weakest, measures)
+        next_step = _green_step(outcomes, measures, settings) if computed is Rag.GREEN \
+            else _next_step(weakest, measures)
     else:
         target = lacking[0] if lacking else None
         reasons = _not_enough(target, settings, len(outcomes) > 1)
@@ -406,7 +407,7 @@ def _customer_result(
             reasons = f"Overridden to {override.rag}{until}: {clip(override.reason)}. " \
                       f"Computed {shown}: {reasons}"
             if rag is Rag.GREEN:
-                next_step = ""
+                next_step = _green_step(outcomes, measures, settings)
             elif not next_step:
                 weakest_drag = _next_step(min(outcomes, key=lambda o: o.score or 0), measures)
                 next_step = weakest_drag or f"Follow up: {clip(override.reason)}"
@@ -534,6 +535,20 @@ def _next_step(outcome: OutcomeScore, measures: Mapping[str, Measure]) -> str:
     card, i = card_row(outcome.measures, measures)
     for j in card.most_lost(i):
         action = card.measures[j].action_when_red
+        if action:
+            return action
+    return ""
+
+
+def _green_step(outcomes: Sequence[OutcomeScore], measures: Mapping[str, Measure],
+                settings: Settings) -> str:
+    """A Green customer's next step: the `Action when green` of its strongest driver (the
+    measure in its own green zone adding the most points), so a healthy account still leads
+    to action (advocacy, expansion) — never one built on a weak measure."""
+    details = [d for o in outcomes for d in o.measures
+               if d.sub_score is not None and d.sub_score >= settings.green_at]
+    for detail in sorted(details, key=lambda d: -d.points):
+        action = measures[detail.measure].action_when_green
         if action:
             return action
     return ""

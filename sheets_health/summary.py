@@ -215,20 +215,28 @@ MIX_TITLE = "Colour mix over time"
 
 
 def colour_mix(scores: Mapping[str, CustomerScore], seen: Sequence[Seen], today: dt.date,
-               days: int = MIX_DAYS) -> ColourMix:
-    """One count per colour per History day in the last ``days``, today from the new scores
-    (History's row for today is what this sync replaces)."""
+               days: int = MIX_DAYS, earlier: ColourMix | None = None) -> ColourMix:
+    """One count per colour per day in the last ``days``, today from the new scores
+    (History's row for today is what this sync replaces). ``earlier``: the series the last
+    Summary showed; its days win over History's, as a sync reads only History's tail (a
+    part of a day's rows) while the Summary counted each day whole when it was written."""
     first = today - dt.timedelta(days=days)
     per_day: dict[dt.date, dict[str, str]] = {}
     for point in seen:
         if first <= point.day < today:
             label = point.rag.value if point.rag is not None else NO_DATA
             per_day.setdefault(point.day, {})[point.customer_id] = label
-    per_day[today] = {cid: _label(s) for cid, s in scores.items()}
-    ordered = tuple(sorted(per_day))
-    counts = {label: tuple(sum(1 for v in per_day[d].values() if v == label) for d in ordered)
-              for label in LABELS}
-    return ColourMix(ordered, counts)
+    counted = {d: {label: sum(1 for v in per_day[d].values() if v == label) for label in LABELS}
+               for d in per_day}
+    for i, day in enumerate(earlier.days if earlier is not None else ()):
+        if first <= day < today:
+            assert earlier is not None
+            counted[day] = {label: earlier.counts[label][i] for label in LABELS}
+    counted[today] = {label: sum(1 for s in scores.values() if _label(s) == label)
+                      for label in LABELS}
+    ordered = tuple(sorted(counted))
+    return ColourMix(ordered, {label: tuple(counted[d][label] for d in ordered)
+                               for label in LABELS})
 
 
 def build_summary(
@@ -240,10 +248,11 @@ def build_summary(
     window_days: int,
     sources: Mapping[str, str] | None = None,
     renewal_days: int = RENEWAL_DAYS,
+    earlier_mix: ColourMix | None = None,
 ) -> Summary:
     """``scores``: the customers this sync scored (inactive ones are left out);
     ``sources``: measure → the source that feeds it (Customers columns need none)."""
-    mix = colour_mix(scores, seen, today)
+    mix = colour_mix(scores, seen, today, earlier=earlier_mix)
     mix_rows: tuple[tuple[CellValue, ...], ...] = tuple(
         (day, *(mix.counts[label][i] for label in LABELS)) for i, day in enumerate(mix.days))
     sections = (

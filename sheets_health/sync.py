@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import journey, tails
+from sheets_health import action, journey, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -77,6 +77,7 @@ class SyncReport:
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     changes: tuple[ColourChange, ...] = ()  # customers whose colour changes, in sheet order
+    alerts: tuple[str, ...] = ()  # the Alerts tab rows this sync adds, as keys
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -91,6 +92,7 @@ class SyncReport:
             "rows_changed": self.rows_changed,
             "history_rows": self.history_rows,
             "changes": [c.as_dict() for c in self.changes],
+            "alerts": list(self.alerts),
             "repaired": list(self.result.repaired) if self.result else [],
             "skipped": list(self.result.skipped) if self.result else [],
             "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
@@ -132,15 +134,15 @@ def _sheet_source_tabs(config: Config) -> list[str]:
 def _source_values(
     config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
     now: dt.datetime, force: bool, progress: Progress | None,
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
     """Metrics from the config's sources, one column per metric, keyed by customer id.
 
     Customers a source knows nothing about get the metric's `default` when it has one (no
     tickets in the export means 0 tickets), else no value: the missing-data policy decides.
     """
     if not config.metrics:
-        return pd.DataFrame(), {}
-    from sheets_health import sources
+        return pd.DataFrame(), {}, []
+    from sheets_health import sources, staleness
 
     run_at = now  # aware, in the sheet's zone: windows end at this instant
 
@@ -156,14 +158,17 @@ def _source_values(
         return found[tab]
 
     # An empty source raises EmptySourceError (exit 5) unless --force lets it through.
-    result = sources.load_metrics(config, run_at, read_tab=read_tab, progress=progress,
-                                  allow_empty=force)
+    result = sources.load_metrics(staleness.with_age_metrics(config), run_at,
+                                  read_tab=read_tab, progress=progress, allow_empty=force)
     ids = [c.id for c in model.customers]
     unknown = sources.unknown_ids(result, ids)
-    frame = result.frame.reindex(index=result.frame.index.union(pd.Index(ids)))
+    frame, stale = staleness.drop_stale(config, result.frame)
+    frame = frame.reindex(index=frame.index.union(pd.Index(ids)))
+    missing = {m for s in stale for m in s.metrics}
     for name, default in result.defaults.items():
-        frame[name] = frame[name].where(frame[name].notna(), default)
-    return frame, unknown
+        if name not in missing:  # a stale source's customers are not "no rows, so 0"
+            frame[name] = frame[name].where(frame[name].notna(), default)
+    return frame, unknown, [s.warning() for s in stale]
 
 
 def score(
@@ -175,11 +180,15 @@ def score(
     progress: Progress | None = None,
 ) -> Scored:
     tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
+    if action.wanted(tables):  # a sheet with an `Alert on` setting: its Alerts and Summary
+        tables.update(backend.read(list(action.ACTION_TABS)))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())
     model = replace(model, baselines=history.baselines)
-    metrics, unknown = _source_values(config, backend, tables, model, run_at, force, progress)
+    metrics, unknown, stale = _source_values(config, backend, tables, model, run_at, force,
+                                             progress)
+    warnings += stale
     ids = [c.id for c in model.customers]
     names = [m.name for m in model.measures]
     sheet = sheet_frame(model)  # object dtype: cells keep their own types (no NaT, Percent)
@@ -294,6 +303,11 @@ def run_sync(
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
         warnings.extend(_growth_warnings(scored))
+        action_plan, action_warnings = action.plan_action(config, tables, model, scores,
+                                                          now.date())
+        warnings.extend(action_warnings)
+        if action_plan.alerts is not None:
+            tab_plans.append(action_plan.alerts.plan)
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         log = tables.get(T.SYNC_LOG)
@@ -303,6 +317,10 @@ def run_sync(
         plan = WritePlan(tuple(tab_plans))
         check_before_write(plan, tables)
         result = None if dry_run else backend.apply(plan)
+        summary = action.summary_sheet(config, tables, model, scores, action_plan, now.date())
+        if not dry_run:  # after the sheet is written: never delays or loses it
+            action.write_summary(backend, tables, summary)
+            warnings.extend(action.notify(config, backend, action_plan, now.date()))
     return SyncReport(
         run_at=run_at,
         dry_run=dry_run,
@@ -319,6 +337,7 @@ def run_sync(
         unknown_ids=scored.unknown_ids,
         warnings=tuple(warnings),
         changes=changes,
+        alerts=tuple(a.key for a in action_plan.new_alerts),
     )
 
 

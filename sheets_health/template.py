@@ -17,6 +17,8 @@ SCORECARD = "Scorecard"
 SETTINGS = "Settings"
 HISTORY = "History"
 SYNC_LOG = "Sync log"
+ALERTS = "Alerts"
+SUMMARY = "Summary"
 
 # Customers: the key, the human-owned inputs the tool reads, and the tool-owned outputs.
 CUSTOMER_ID = "Customer ID"
@@ -73,6 +75,7 @@ MISSING = "Missing"
 VALUE_DEGREE = "Value degree"
 PROACTIVE = "Proactive"
 ACTION_WHEN_RED = "Action when red"
+ACTION_WHEN_GREEN = "Action when green"  # optional: the next step for a Green customer
 NOTES = "Notes"
 
 # Settings (key/value rows)
@@ -91,6 +94,8 @@ SET_SYNC_LOG_ROWS = "Sync log rows kept"
 SET_HISTORY_DAYS = "History days kept"
 SET_STAGES = "Stages"
 SET_MAX_COLOUR_CHANGES = "Max colour changes"
+SET_ALERT_ON = "Alert on"
+SET_ALERT_DROP = "Alert drop points"
 
 # History and Sync log
 DATE = "Date"
@@ -107,6 +112,10 @@ SYNC_LOG_HEADERS = (
     "Message",
     "Exit code",  # 0 on ok rows; the CLI's exit code on error rows
 )
+# Alerts: one row per colour change a sync announced (`sheets_health.alerts`)
+ALERT_HEADERS = (DATE, CUSTOMER_ID, CUSTOMER_NAME, "CSM", "Kind", "From", "To", "Score",
+                 "Score change", "Top reason", NEXT_STEP, "Renewal date", "Episode",
+                 "Alert key", "Notified")
 
 
 @dataclass(frozen=True)
@@ -160,14 +169,16 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             VALUE_DEGREE,
             PROACTIVE,
             ACTION_WHEN_RED,
+            ACTION_WHEN_GREEN,
             NOTES,
         ),
         rows=(
             ("CSM score", "CSM", "linear", 3, 8, 1, "", 3, "no",
-             "Ask the CSM what drives the low score", "CSM's 1–10 gut score"),
+             "Ask the CSM what drives the low score", "", "CSM's 1–10 gut score"),
             ("Exec sponsor", "Relationship", "category: none=0, single-threaded=30, "
              "multi-threaded=70, exec sponsor=100", "", "", 1, "", 2, "yes",
-             "Find a second contact and an executive sponsor", ""),
+             "Find a second contact and an executive sponsor",
+             "Ask the sponsor for a reference or a case study", ""),
         ),
         dropdowns={
             MISSING: tuple(p.value for p in MissingPolicy),
@@ -176,7 +187,7 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             SCORING: tuple(k.value for k in ScoringKind),
         },
         print_layout=PrintLayout(repeat_columns=(MEASURE,),
-                                 wrap=(SCORING, ACTION_WHEN_RED, NOTES)),
+                                 wrap=(SCORING, ACTION_WHEN_RED, ACTION_WHEN_GREEN, NOTES)),
     ),
     TabTemplate(
         SETTINGS,
@@ -200,6 +211,10 @@ TEMPLATE: tuple[TabTemplate, ...] = (
             (SET_MAX_COLOUR_CHANGES, Percent(0.5),
              "A sync that would change the colour of more of the customers is refused "
              "unless --force (a broken source looks like that)"),
+            (SET_ALERT_ON, "worse", "Alerts tab rows: worse (colour), drop (score), "
+             "'worse, drop' or none"),
+            (SET_ALERT_DROP, 10, "A drop alert: the score fell this many points within the "
+             "trend window"),
         ),
         print_layout=PrintLayout(landscape=False, fit_to_width=True, wrap=(NOTES,)),
     ),
@@ -207,6 +222,11 @@ TEMPLATE: tuple[TabTemplate, ...] = (
                 print_layout=PrintLayout(landscape=False, fit_to_width=True)),
     TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS,
                 print_layout=PrintLayout(fit_to_width=True, wrap=("Message",))),
+    TabTemplate(ALERTS, ALERT_HEADERS,
+                print_layout=PrintLayout(wrap=("Top reason", NEXT_STEP))),
+    # tool-owned and rewritten by every sync (`sheets_health.summary_sheet`): no headers
+    TabTemplate(SUMMARY, (), frozen_rows=0,
+                print_layout=PrintLayout(fit_to_width=True, wrap=("Reasons", NEXT_STEP))),
 )
 
 

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -18,49 +12,10 @@ from sheets_health.errors import ConfigError
 from sheets_health.notify import NotifySpec, build_message, notify_spec, send
 from sheets_health.roster import read_roster
 from tests.action_sheet import Sheet, score
+from tests.hook import SECRET_PATH, Hook
+from tests.hook import hook as hook  # the fixture
 
 DAY0 = dt.date(2026, 3, 1)
-SECRET_PATH = "/services/T000/B000/s3cr3t-token"
-
-
-@dataclass
-class Hook:
-    """A local webhook: answers with ``statuses`` in turn (then 200) and keeps the payloads."""
-
-    url: str
-    statuses: list[int]
-    payloads: list[dict[str, Any]] = field(default_factory=list)
-    hold: threading.Event = field(default_factory=threading.Event)
-    stall: bool = False
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    state = Hook("", [])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if state.stall:
-                state.hold.wait(5)
-                return
-            state.payloads.append(json.loads(body))
-            status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b"ok" if status == 200 else b"server error")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    state.hold.set()
-    server.shutdown()
-    server.server_close()
 
 
 def link_for(cid: str) -> str | None:

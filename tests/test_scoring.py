@@ -446,3 +446,35 @@ def test_trend_from_history_in_a_full_score() -> None:
 @pytest.mark.parametrize(("value", "expected"), [(69.5, 70), (68.5, 69), (0.49, 0), (99.5, 100)])
 def test_round_half_up(value: float, expected: int) -> None:
     assert round_score(value) == expected
+
+
+GREEN_ACTIONS = [
+    Measure("Logins", "Usage", ScoringKind.LINEAR, red_at=0, green_at=20, weights={"": 1},
+            action_when_red="Run an adoption workshop"),
+    Measure("Seats used", "Outcomes", ScoringKind.LINEAR, red_at=0, green_at=10,
+            weights={"": 2}, action_when_green="Offer more seats"),
+    Measure("Sponsor", "Relationship", ScoringKind.LINEAR, red_at=0, green_at=10,
+            weights={"": 1}, action_when_green="Ask for a reference"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "rag", "next_step"),
+    [
+        # Green: the `Action when green` of the strongest driver (Seats adds the most points)
+        ({"Logins": 20, "Seats used": 10, "Sponsor": 10}, Rag.GREEN, "Offer more seats"),
+        # the strongest driver has no green action: the next one that has
+        ({"Logins": 40, "Seats used": 10, "Sponsor": 10}, Rag.GREEN, "Offer more seats"),
+        # Seats below its own green zone is no ground for an upsell: the sponsor's action
+        ({"Logins": 20, "Seats used": 6, "Sponsor": 10}, Rag.GREEN, "Ask for a reference"),
+        # Green, but no measure with a green action in its green zone: no next step
+        ({"Logins": 20, "Seats used": 6, "Sponsor": 6}, Rag.GREEN, ""),
+        # Red and Yellow keep the `Action when red` of the biggest drag
+        ({"Logins": 0, "Seats used": 2, "Sponsor": 2}, Rag.RED, "Run an adoption workshop"),
+    ],
+)
+def test_action_when_green_is_the_next_step_of_a_green_customer(
+        values: dict[str, object], rag: Rag, next_step: str) -> None:
+    result = score_one(GREEN_ACTIONS, values)
+    assert result.rag is rag
+    assert result.next_step == next_step

@@ -53,6 +53,7 @@ from sheets_health.model import (
     WritePlan,
     norm_header,
 )
+from sheets_health.summary_sheet import SummarySheet
 from sheets_health.template import TabTemplate
 
 log = logging.getLogger("sheets_health.backends.google")
@@ -143,6 +144,15 @@ class GoogleBackend:
     def time_zone(self) -> str | None:
         """The spreadsheet's File → Settings time zone, as the last `read` returned it."""
         return self._time_zone
+
+    def row_link(self, tab: str, row: int) -> str | None:
+        """A link that opens the sheet at a row (for the webhook's lines); None for a tab not
+        read yet."""
+        grid = self._grids.get(norm_header(tab))
+        if grid is None:
+            return None
+        return (f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+                f"#gid={grid.sheet_id}&range=A{row}")
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -636,6 +646,36 @@ class GoogleBackend:
         return batch
 
     # ------------------------------------------------------------------ init
+
+    def write_summary(self, tab: str, sheet: SummarySheet) -> None:
+        """Replace the Summary tab (cells, widths, chart) in one batchUpdate; a retry of an
+        uncertain write is rebuilt from a fresh look at the tabs, so it lands once."""
+        from sheets_health.backends.google_summary import summary_requests
+
+        attempts = self.http.policy.attempts
+        for attempt in range(1, attempts + 1):
+            body = self._get({"fields": "sheets.properties(sheetId,title,index)"},
+                             "summary-titles")
+            props = [s.get("properties") or {} for s in body.get("sheets") or []]
+            found = next((p for p in props if norm_header(p.get("title")) == norm_header(tab)),
+                         None)
+            ids = [int(p.get("sheetId", 0)) for p in props]
+            if found is not None:
+                sid, title, index = int(found.get("sheetId", 0)), str(found["title"]), int(
+                    found.get("index", 0))
+            else:
+                sid, title, index = max(ids, default=0) + 1, tab, len(props)
+            requests = summary_requests(sid, title, index, found is not None, sheet)
+            try:
+                self._post({"requests": requests}, "summary-write", "spreadsheetId")
+            except UncertainWriteError as exc:
+                if attempt == attempts:
+                    raise OutageError(f"{exc.message}; gave up after {attempts} tries") from None
+                self.http.backoff_sleep(attempt, exc.message)
+                continue
+            finally:
+                self._titles = None
+            return
 
     def init(self, template: Sequence[TabTemplate]) -> list[str]:
         """Missing tabs, headers, frozen header rows and dropdowns; a second run sends nothing."""

@@ -71,7 +71,8 @@ from sheets_health.model import (
     WritePlan,
     norm_header,
 )
-from sheets_health.template import SCORING, TEMPLATE, TabTemplate
+from sheets_health.summary_sheet import SummarySheet
+from sheets_health.template import SCORING, SUMMARY, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -206,6 +207,21 @@ class XlsxBackend:
             repaired=tuple(repaired),
             skipped=tuple(skipped),
         )
+
+    # ------------------------------------------------------------------------- summary
+
+    def write_summary(self, tab: str, sheet: SummarySheet) -> None:
+        """Replace the tool-owned Summary tab (cells and chart) in one atomic save."""
+        from sheets_health.backends.xlsx_summary import draw_summary, fit_rows
+
+        book = self._open()
+        self._book = None  # edited below: never read again, saved or not
+        before, wb, cache = book.stat, book.wb, dict(book.cache)
+        layout = next(t for t in TEMPLATE if t.name == SUMMARY)
+        ws = draw_summary(wb, tab, sheet)
+        apply_print_layout(ws, layout.print_layout, 0)
+        fit_rows(ws, sheet)
+        self._save(wb, cache, before, [])
 
     # ------------------------------------------------------------------------- init
 

@@ -96,6 +96,7 @@ class SourceSpec:
     delimiter: str = ","
     encoding: str = "utf-8-sig"
     timeout: float = DEFAULT_SQL_TIMEOUT
+    max_age_days: float | None = None  # newest row older than this: its metrics are missing
 
     @property
     def zone(self) -> ZoneInfo:
@@ -130,7 +131,7 @@ class Specs:
     metrics: Mapping[str, MetricSpec]
 
 
-_COMMON_KEYS = {"kind", "id_column", "time_column", "timezone"}
+_COMMON_KEYS = {"kind", "id_column", "time_column", "timezone", "max_age_days"}
 _SOURCE_KEYS: dict[SourceKind, set[str]] = {
     SourceKind.CSV: _COMMON_KEYS | {"path", "time_format", "delimiter", "encoding"},
     SourceKind.PARQUET: _COMMON_KEYS | {"path", "time_format"},
@@ -224,6 +225,16 @@ def parse_source(
         )
         timeout = DEFAULT_SQL_TIMEOUT
 
+    max_age = raw.get("max_age_days")
+    if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int | float)
+                                or not 0 < max_age <= 36_600):
+        problems.append(f"{where}: max_age_days must be a positive number of days. "
+                        "Fix: max_age_days = 7")
+        max_age = None
+    if max_age is not None and time_column is None:
+        problems.append(f"{where}: max_age_days needs time_column (the age of a source is "
+                        'its newest row\'s). Fix: add time_column = "<timestamp column>"')
+        max_age = None
     if kind in _PATH_EXAMPLES and path is None:
         example = _PATH_EXAMPLES[kind]
         problems.append(
@@ -265,6 +276,7 @@ def parse_source(
         id_column=id_column,
         time_column=time_column,
         timezone=timezone,
+        max_age_days=None if max_age is None else float(max_age),
         time_format=time_format,
         path=path,
         tab=tab,

@@ -21,7 +21,7 @@ from sheets_health.cells import Percent
 from sheets_health.config import SheetConfig
 from sheets_health.model import CellValue
 
-from .under_test import BackendFactory, Dropdown, Tabs
+from .under_test import BackendFactory, Chart, Dropdown, Tabs
 
 try:
     from ..emulator import SheetsEmulator, make_service_account_key, write_key_file
@@ -139,6 +139,29 @@ class GoogleUnderTest:
         height = max((r for r, _ in values), default=-1) + 1
         width = max((c for _, c in values), default=-1) + 1
         return [[values.get((r, c)) for c in range(width)] for r in range(height)]
+
+    def charts(self, tab: str) -> list[Chart]:
+        with self.emulator.lock:
+            stored = list(self._sheet(tab).extra.get("charts", []))
+        found = []
+        for chart in stored:
+            basic = chart["spec"]["basicChart"]
+            header = basic.get("headerCount", 0)
+
+            def span(source: dict[str, Any]) -> tuple[int, int, int]:
+                gr = source["sourceRange"]["sources"][0]
+                return gr["startColumnIndex"], gr["startRowIndex"] + 1, gr["endRowIndex"]
+
+            series = []
+            for s in basic["series"]:
+                col, top, last = span(s["series"])
+                series.append((top, col, top + header, last))
+            col, top, last = span(basic["domains"][0]["domain"])
+            stacked = "stacked " if basic.get("stackedType") == "STACKED" else ""
+            anchor = chart["position"]["overlayPosition"]["anchorCell"]
+            found.append(Chart(f"{stacked}{basic['chartType'].lower()}", tuple(series),
+                               (col, top + header, last), anchor.get("rowIndex", 0) + 1))
+        return found
 
     def _cell(self, tab: str, row: int, col: int) -> dict[str, Any]:
         with self.emulator.lock:

@@ -25,6 +25,17 @@ class Dropdown:
     strict: bool  # False: other text is accepted (the Scoring column)
 
 
+@dataclass(frozen=True)
+class Chart:
+    """An embedded chart: its kind, and per series the (1-based row, 0-based column) of the
+    header cell naming it and the rows its values span; the categories' column and rows."""
+
+    kind: str  # "stacked column", "column", …
+    series: tuple[tuple[int, int, int, int], ...]  # (header row, column, first row, last row)
+    categories: tuple[int, int, int]  # (column, first row, last row)
+    anchor_row: int  # 1-based row of the top-left corner
+
+
 class BackendUnderTest(Protocol):
     """A seeded sheet: the backend, plus ways to look at and edit it behind the backend's back.
 
@@ -56,6 +67,10 @@ class BackendUnderTest(Protocol):
         ...
 
     def set_fill(self, tab: str, row: int, col: int, rgb: str) -> None: ...
+
+    def charts(self, tab: str) -> list[Chart]:
+        """The tab's embedded charts as stored, read independently of the backend."""
+        ...
 
 
 @dataclass(frozen=True)

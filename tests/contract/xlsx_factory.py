@@ -16,7 +16,7 @@ from sheets_health.backends.xlsx import XlsxBackend
 from sheets_health.cells import Percent
 from sheets_health.model import CellValue
 
-from .under_test import BackendFactory, Dropdown, Tabs
+from .under_test import BackendFactory, Chart, Dropdown, Tabs
 
 
 def write_xlsx_cell(ws: object, row: int, col: int, value: CellValue) -> None:
@@ -64,6 +64,24 @@ class XlsxUnderTest:
             grid.pop()
         width = max((i + 1 for row in grid for i, v in enumerate(row) if v is not None), default=0)
         return [row[:width] for row in grid]
+
+    def charts(self, tab: str) -> list[Chart]:
+        from openpyxl.utils.cell import range_boundaries
+
+        found = []
+        for chart in self._book()[tab]._charts:
+            series = []
+            for s in chart.series:
+                _c, top, _c2, _r = range_boundaries(s.tx.strRef.f.split("!")[1].replace("$", ""))
+                col, first, _c3, last = range_boundaries(
+                    s.val.numRef.f.split("!")[1].replace("$", ""))
+                series.append((top, col - 1, first, last))
+            ref = chart.series[0].cat.numRef or chart.series[0].cat.strRef
+            col, first, _c4, last = range_boundaries(ref.f.split("!")[1].replace("$", ""))
+            kind = f"{chart.grouping} column" if chart.type == "col" else chart.type
+            found.append(Chart(kind.replace("clustered ", ""), tuple(series),
+                               (col - 1, first, last), chart.anchor._from.row + 1))
+        return found
 
     def fill(self, tab: str, row: int, col: int) -> str | None:
         fill = self._book()[tab].cell(row=row, column=col + 1).fill

@@ -423,7 +423,43 @@ def clear_basic_filter(ss: Spreadsheet, req: JSON) -> JSON:
     return {}
 
 
+def _chart_ids(ss: Spreadsheet) -> set[int]:
+    return {int(c["chartId"]) for sheet in ss.sheets for c in sheet.extra.get("charts", [])}
+
+
+def add_chart(ss: Spreadsheet, req: JSON) -> JSON:
+    """An embedded chart: every source range and the anchor must be on this spreadsheet
+    and inside its grid, as Google checks; the chart is stored on its anchor's sheet
+    (``sheets[].charts``) and goes with it when the sheet is deleted."""
+    chart = copy.deepcopy(req.get("chart") or {})
+    spec = chart.get("spec") or {}
+    basic = spec.get("basicChart")
+    if not basic:
+        raise GridError("Invalid chart spec: exactly one chart type must be set.")
+    ranges = [d.get("domain", {}).get("sourceRange", {}) for d in basic.get("domains", [])]
+    ranges += [s.get("series", {}).get("sourceRange", {}) for s in basic.get("series", [])]
+    if not basic.get("series"):
+        raise GridError("Invalid chart spec: a chart needs at least one series.")
+    for source in ranges:
+        for gr in source.get("sources") or []:
+            ss.resolve_grid_range(gr)
+    anchor = ((chart.get("position") or {}).get("overlayPosition") or {}).get("anchorCell")
+    if anchor is None:
+        raise GridError("Invalid chart position: an overlay position with an anchor cell "
+                        "is required.")
+    sheet = ss.sheet_by_id(int(anchor.get("sheetId", 0)))
+    if int(anchor.get("rowIndex", 0)) >= sheet.row_count:
+        raise GridError("Invalid anchor cell: the row is outside the grid.")
+    used = _chart_ids(ss)
+    if "chartId" in chart and int(chart["chartId"]) in used:
+        raise GridError(f"An object with the id {chart['chartId']} already exists.")
+    chart.setdefault("chartId", max(used, default=100_000) + 1)
+    sheet.extra.setdefault("charts", []).append(chart)
+    return {"addChart": {"chart": copy.deepcopy(chart)}}
+
+
 HANDLERS: dict[str, Handler] = {
+    "addChart": add_chart,
     "updateCells": update_cells,
     "appendCells": append_cells,
     "repeatCell": repeat_cell,
