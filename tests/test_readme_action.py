@@ -79,7 +79,7 @@ def test_a_bad_alert_setting_is_refused_as_the_readme_says(tmp_path: Path) -> No
     config.write_text('[sheet]\nbackend = "xlsx"\npath = "customers.xlsx"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["--config", str(config), "sync"])
     assert result.exit_code == EXIT_BAD_INPUT, result.output
-    message = ("tab 'Settings', row 12, column 'Value': 'sometimes' is not worse, drop, "
+    message = (f"tab 'Settings', row {row}, column 'Value': 'sometimes' is not worse, drop, "
                "'worse, drop' or none")
     assert message in result.output and f"`{message}`" in flat(section(
         "Alerts and the Summary tab"))
