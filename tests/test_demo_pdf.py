@@ -88,18 +88,24 @@ def customers_column(workbook: Path, header: str) -> list[str]:
     return [str(r[col]) for r in rows[1:] if r[col]]
 
 
-def fill_pixels(ppm: bytes) -> dict[Fill, int]:
-    """Pixels of exactly each fill colour in a binary PPM image."""
+def colour_pixels(ppm: bytes, colours: tuple[str, ...]) -> dict[str, int]:
+    """Pixels of exactly each colour (hex RGB) in a binary PPM image."""
     magic, size, _maxval, pixels = ppm.split(b"\n", 3)
     assert magic == b"P6"
     width, height = map(int, size.split())
-    colours = {bytes.fromhex(f.value): f for f in Fill}
-    counts = dict.fromkeys(Fill, 0)
+    wanted = {bytes.fromhex(c): c for c in colours}
+    counts = dict.fromkeys(colours, 0)
     for i in range(0, width * height * 3, 3):
-        fill = colours.get(pixels[i:i + 3])
-        if fill is not None:
-            counts[fill] += 1
+        found = wanted.get(pixels[i:i + 3])
+        if found is not None:
+            counts[found] += 1
     return counts
+
+
+def fill_pixels(ppm: bytes) -> dict[Fill, int]:
+    """Pixels of exactly each fill colour in a binary PPM image."""
+    counts = colour_pixels(ppm, tuple(f.value for f in Fill))
+    return {f: counts[f.value] for f in Fill}
 
 
 def test_customers_text_is_legible_at_100_percent(printed: Printed) -> None:

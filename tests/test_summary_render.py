@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sheets_health import commands
 from sheets_health import template as T
 from sheets_health.summary_sheet import SERIES_COLOURS
-from tests.test_demo_pdf import pdf_words
+from tests.test_demo_pdf import colour_pixels, pdf_words
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("libreoffice") and shutil.which("pdftoppm") and shutil.which("pdftotext")),
@@ -25,19 +25,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
-
-
-def colour_pixels(ppm: bytes, colours: tuple[str, ...]) -> dict[str, int]:
-    magic, size, _maxval, pixels = ppm.split(b"\n", 3)
-    assert magic == b"P6"
-    width, height = map(int, size.split())
-    wanted = {bytes.fromhex(c): c for c in colours}
-    counts = dict.fromkeys(colours, 0)
-    for i in range(0, width * height * 3, 3):
-        found = wanted.get(pixels[i:i + 3])
-        if found is not None:
-            counts[found] += 1
-    return counts
 
 
 def test_the_demo_summary_prints_its_chart_and_figures(tmp_path: Path) -> None:
