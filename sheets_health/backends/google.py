@@ -550,10 +550,7 @@ class GoogleBackend:
                 log.info("the failed write had been applied; not sending it again")
                 return {}, dict(targets)
             except UncertainWriteError as exc:
-                if attempt == attempts:
-                    raise OutageError(f"{exc.message}; gave up after {attempts} tries",
-                                      "the next scheduled run will try again") from None
-                self.http.backoff_sleep(attempt, exc.message)
+                self._wait_or_give_up(attempt, exc, "the next scheduled run will try again")
                 if not batch.deletes:
                     continue  # the same cells again: safe whether or not it landed
                 landed = self._landed(batch, targets)
@@ -669,13 +666,19 @@ class GoogleBackend:
             try:
                 self._post({"requests": requests}, "summary-write", "spreadsheetId")
             except UncertainWriteError as exc:
-                if attempt == attempts:
-                    raise OutageError(f"{exc.message}; gave up after {attempts} tries") from None
-                self.http.backoff_sleep(attempt, exc.message)
+                self._wait_or_give_up(attempt, exc)
                 continue
             finally:
                 self._titles = None
             return
+
+    def _wait_or_give_up(self, attempt: int, exc: UncertainWriteError,
+                         hint: str | None = None) -> None:
+        """After a write whose outcome is unknown: wait before the next try, or give up (exit
+        3) when this was the last one."""
+        if attempt == self.http.policy.attempts:
+            raise OutageError(f"{exc.message}; gave up after {attempt} tries", hint) from None
+        self.http.backoff_sleep(attempt, exc.message)
 
     def init(self, template: Sequence[TabTemplate]) -> list[str]:
         """Missing tabs, headers, frozen header rows and dropdowns; a second run sends nothing."""
@@ -692,9 +695,7 @@ class GoogleBackend:
             try:
                 self._post({"requests": requests}, "init-write", "spreadsheetId")
             except UncertainWriteError as exc:
-                if attempt == attempts:
-                    raise OutageError(f"{exc.message}; gave up after {attempts} tries") from None
-                self.http.backoff_sleep(attempt, exc.message)
+                self._wait_or_give_up(attempt, exc)
                 continue  # recomputed from a fresh read: nothing is added twice
             finally:
                 self._titles = None
