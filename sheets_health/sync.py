@@ -187,12 +187,16 @@ def score(
             raw[name] = sheet[name].astype(object)
         elif name in metrics.columns:
             raw[name] = metrics[name].reindex(ids).map(unitless).astype(object)
+        elif name == T.TENURE_DAYS:
+            raw[name] = tenure_days(model, run_at.date())
     customers = tables[T.CUSTOMERS]
     rows = {c.id: c.row for c in model.customers}
 
     def locate(cid: str, measure: str) -> tuple[str, int | None, str | None]:
         if customers.column(measure) is not None:
             return customers.tab, rows[cid], customers.header_of(measure)
+        if measure == T.TENURE_DAYS and measure not in config.metrics:
+            return customers.tab, rows[cid], customers.header_of(T.START_DATE)
         metric = config.metrics.get(measure)
         source = metric.source if metric is not None else measure
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
@@ -201,6 +205,13 @@ def score(
     check_values(model.measures, values, locate)
     scores = score_customers(model, raw, run_at.date())
     return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings), history)
+
+
+def tenure_days(model: SheetModel, today: dt.date) -> pd.Series:
+    """`Tenure days`: days since each customer's Start date (None without one)."""
+    return pd.Series([None if c.start_date is None else (today - c.start_date).days
+                      for c in model.customers], index=[c.id for c in model.customers],
+                     dtype=object)
 
 
 def _read_enough(backend: Backend, tables: dict[str, Table], model: SheetModel,

@@ -69,6 +69,14 @@ VALUE_DEGREE = "Value degree"
 PROACTIVE = "Proactive"
 ACTION_WHEN_RED = "Action when red"
 NOTES = "Notes"
+# written by `calibrate --suggest` beside the team's own columns, for a person to adopt
+WEIGHT_SUGGESTED = "Weight: suggested"
+SCORING_SUGGESTED = "Scoring: suggested"
+RED_AT_SUGGESTED = "Red at: suggested"
+GREEN_AT_SUGGESTED = "Green at: suggested"
+SUGGESTED_COLUMNS = (WEIGHT_SUGGESTED, SCORING_SUGGESTED, RED_AT_SUGGESTED, GREEN_AT_SUGGESTED)
+# a measure the tool derives from Start date (days since it), unless Customers has the column
+TENURE_DAYS = "Tenure days"
 
 # Settings (key/value rows)
 SETTING = "Setting"
