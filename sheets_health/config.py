@@ -53,6 +53,8 @@ class Config:
     sheet: SheetConfig
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)  # in config order
     metrics: Mapping[str, MetricSpec] = field(default_factory=dict)  # in config order
+    # [history] url: measure snapshots go to this SQL database instead of the Snapshots tab
+    history_url: str | None = None
 
 
 class ConfigProblemsError(ConfigError):
@@ -154,11 +156,12 @@ def config_from_dict(
     """The config from parsed TOML; raises `ConfigProblemsError` listing every problem with
     the sources and metrics (files are not looked for: that is `sources.check_config`)."""
     name = str(path) if path else "config"
-    unknown = set(raw) - {"sheet", "sources", "metrics"}
+    unknown = set(raw) - {"sheet", "sources", "metrics", "history"}
     if unknown:
         raise ConfigError(
             f"{name}: unknown section(s) {', '.join(sorted(unknown))}",
-            "the sections are [sheet], [sources.<name>] and [metrics.\"<measure>\"]",
+            "the sections are [sheet], [sources.<name>], [metrics.\"<measure>\"] and "
+            "[history]",
         )
     expanded = expand_env(dict(raw), name, env)
     sheet_raw = expanded.get("sheet")
@@ -176,4 +179,23 @@ def config_from_dict(
     if problems:
         raise ConfigProblemsError(problems, name)
     return Config(path=path, base_dir=base_dir, sheet=sheet, sources=specs.sources,
-                  metrics=specs.metrics)
+                  metrics=specs.metrics,
+                  history_url=_history_url(expanded.get("history"), base_dir, name))
+
+
+def _history_url(raw: Any, base_dir: Path, name: str) -> str | None:
+    """`[history] url = "${HISTORY_URL}"`: any SQLAlchemy URL; a relative SQLite path is
+    relative to the config file, like every other path in it."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"url"} or not isinstance(raw.get("url"), str) \
+            or not raw["url"].strip():
+        raise ConfigError(f"{name}: [history] takes one key, url, a database URL",
+                          'write [history] url = "${HISTORY_URL}" (any SQLAlchemy URL, e.g. '
+                          'sqlite:///history.db)')
+    url = str(raw["url"]).strip()
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:" \
+            and not Path(url[len(prefix):]).is_absolute():
+        url = prefix + str(base_dir / url[len(prefix):])
+    return url

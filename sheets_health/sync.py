@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import tails
+from sheets_health import snapshots, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -75,6 +75,7 @@ class SyncReport:
     unknown_ids: Mapping[str, list[str]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     changes: tuple[ColourChange, ...] = ()  # customers whose colour changes, in sheet order
+    snapshots: int = 0  # customers whose measure snapshot for the day is written
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -93,6 +94,7 @@ class SyncReport:
             "skipped": list(self.result.skipped) if self.result else [],
             "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
             "warnings": list(self.warnings),
+            "snapshots": self.snapshots,
         }
 
 
@@ -172,7 +174,10 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
+    # the Snapshots tab only through its bookmarks (today's keys and fingerprints)
+    own = [T.SNAPSHOTS] if config.history_url is None else []
+    tables = dict(backend.read([*READ_TABS, *own, *_sheet_source_tabs(config)],
+                               marks={**tails.MARKS, **snapshots.MARKS}))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())
@@ -303,12 +308,23 @@ def run_sync(
         warnings.extend(_growth_warnings(scored))
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
+        snaps = snapshots.take(model, scored.raw, now.date())
+        if config.history_url is None:
+            if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
+                tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
+            else:
+                warnings.append("no Snapshots tab, so `calibrate` cannot see the measures as "
+                                "they were: run `sheets-health init` to add it")
         log = tables.get(T.SYNC_LOG)
         if log is not None:
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         result = None if dry_run else backend.apply(plan)
+        if config.history_url is not None and not dry_run:
+            from sheets_health.snapshot_store import SnapshotStore
+
+            SnapshotStore(config.history_url).write(now.date(), snaps)
     return SyncReport(
         run_at=run_at,
         dry_run=dry_run,
@@ -325,7 +341,15 @@ def run_sync(
         unknown_ids=scored.unknown_ids,
         warnings=tuple(warnings),
         changes=changes,
+        snapshots=_snapshot_count(plan, len(snaps), config.history_url is not None),
     )
+
+
+def _snapshot_count(plan: WritePlan, taken: int, to_sql: bool) -> int:
+    if to_sql:
+        return taken
+    tab = next((t for t in plan.tabs if t.tab == T.SNAPSHOTS), None)
+    return 0 if tab is None else len(tab.updates) + len(tab.appends)
 
 
 def _mode(force: bool) -> str:

@@ -97,6 +97,15 @@ SET_HISTORY_DAYS = "History days kept"
 DATE = "Date"
 TREND_BASELINE = "Trend baseline"  # the score that day's Trend was measured against
 HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH, TREND_BASELINE)
+# Snapshots: each sync's raw value and sub-score of every Scorecard measure, one row per
+# customer per day; `Measures` is one JSON cell, so a Scorecard change never moves columns
+SNAPSHOTS = "Snapshots"
+FINGERPRINT = "Fingerprint"  # a digest of Measures: a later sync the same day compares it
+MEASURES = "Measures"
+SNAPSHOT_HEADERS = (DATE, CUSTOMER_ID, FINGERPRINT, MEASURES)
+# Calibration: each `calibrate` run appends its dated report (rows a CS lead reads)
+CALIBRATION = "Calibration"
+CALIBRATION_HEADERS = ("Calibrated at", "Scorecard", "Section", "Item", "Value", "Detail")
 SYNC_LOG_HEADERS = (
     "Run at",
     "Mode",
@@ -203,6 +212,10 @@ TEMPLATE: tuple[TabTemplate, ...] = (
                 print_layout=PrintLayout(landscape=False, fit_to_width=True)),
     TabTemplate(SYNC_LOG, SYNC_LOG_HEADERS,
                 print_layout=PrintLayout(fit_to_width=True, wrap=("Message",))),
+    TabTemplate(SNAPSHOTS, SNAPSHOT_HEADERS,
+                print_layout=PrintLayout(landscape=False, fit_to_width=True)),
+    TabTemplate(CALIBRATION, CALIBRATION_HEADERS,
+                print_layout=PrintLayout(wrap=("Item", "Detail"))),
 )
 
 
