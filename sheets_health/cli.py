@@ -259,6 +259,20 @@ def explain(state: _State, customer_id: str) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Print the report; write nothing.")
+@click.option("--suggest", is_flag=True,
+              help="Also write supported suggested weights (and scorings) into Scorecard's "
+                   "'Weight: suggested' columns; the team's own weights are never changed.")
+@global_options
+@click.pass_obj
+@_handled
+def calibrate(state: _State, dry_run: bool, suggest: bool) -> None:
+    """Check the score against Gut RAG and against who churned or renewed."""
+    payload, text = commands.calibrate(state.config, dry_run=dry_run, suggest=suggest)
+    _emit(state, payload, text)
+
+
+@main.command()
 @click.argument("directory", default="sheets-health-demo", type=click.Path(file_okay=False))
 @global_options
 @click.pass_obj

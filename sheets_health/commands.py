@@ -69,6 +69,18 @@ def check(config_path: Path) -> dict[str, Any]:
     }
 
 
+def calibrate(
+    config_path: Path, *, dry_run: bool = False, suggest: bool = False,
+    now: dt.datetime | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Score against Gut RAG and against what happened; append the Calibration report."""
+    from sheets_health.calibrate_run import run_calibrate
+    from sheets_health.calibration_sheet import describe, payload
+
+    result = run_calibrate(load_config(config_path), now=now, dry_run=dry_run, suggest=suggest)
+    return payload(result), describe(result)
+
+
 def explain(
     config_path: Path, customer_id: str, now: dt.datetime | None = None
 ) -> tuple[dict[str, Any], str]:

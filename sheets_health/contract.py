@@ -196,11 +196,14 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
                 "an IANA time zone name such as Europe/Berlin or America/New_York "
                 "(or clear the value to use the spreadsheet's or this computer's zone)",
             )
+        elif key == norm_header(T.SET_CALIBRATION_LEAD_DAYS):
+            pass  # read by `calibrate` (sheets_health.calibrate_run.lead_days)
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
-                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS)
+                 T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS,
+                 T.SET_CALIBRATION_LEAD_DAYS)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),

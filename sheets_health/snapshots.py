@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,6 +31,7 @@ from sheets_health.cells import is_blank, key_text, parse_date, unitless
 from sheets_health.model import (
     CellValue,
     CellWrite,
+    Customer,
     Mark,
     RowUpdate,
     ScoringKind,
@@ -79,12 +80,14 @@ def _plain(value: CellValue) -> str | int | float | bool | None:
     return str(value)  # pragma: no cover - cells hold only the types above
 
 
-def take(model: SheetModel, raw: pd.DataFrame, today: dt.date) -> list[Snapshot]:
+def take(model: SheetModel, raw: pd.DataFrame, today: dt.date,
+         customers: Sequence[Customer] | None = None) -> list[Snapshot]:
     """Today's snapshot of every active customer (inactive ones have left: their values
     after the outcome are exactly what a backtest must not see). Every measure is kept,
     weight 0 included, so a suggestion can weigh it; sub-scores before any missing-data
     fill (missing stays missing)."""
-    active = [c for c in model.customers if not c.inactive]
+    active = ([c for c in model.customers if not c.inactive] if customers is None
+              else list(customers))
     ids = [c.id for c in active]
     columns: dict[str, list[Entry]] = {}
     for m in model.measures:

@@ -92,6 +92,7 @@ SET_INACTIVE = "Inactive statuses"
 SET_TIME_ZONE = "Time zone"
 SET_SYNC_LOG_ROWS = "Sync log rows kept"
 SET_HISTORY_DAYS = "History days kept"
+SET_CALIBRATION_LEAD_DAYS = "Calibration lead days"
 
 # History and Sync log
 DATE = "Date"
