@@ -242,9 +242,10 @@ def sync(state: _State, dry_run: bool, force: bool) -> None:
 def check(state: _State) -> None:
     """Validate the sheet and the config without writing anything."""
     summary = commands.check(state.config)
-    _emit(state, {"ok": True, **summary},
-          f"OK: {summary['customers']} customers, {summary['measures']} measures, "
-          f"{len(summary['scorecards'])} outcome scorecards")
+    lines = [f"OK: {summary['customers']} customers, {summary['measures']} measures, "
+             f"{len(summary['scorecards'])} outcome scorecards"]
+    lines += [f"  warning: {w}" for w in summary["warnings"]]
+    _emit(state, {"ok": True, **summary}, "\n".join(lines))
 
 
 @main.command()

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from sheets_health import template as T
-from sheets_health.backends import open_backend
+from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import format_number, is_blank, key_text
 from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
 from sheets_health.starter import write_starter_config
-from sheets_health.sync import SyncReport, run_sync, score
+from sheets_health.sync import Scored, SyncReport, run_sync, score
 
 
 def init(config_path: Path) -> list[str]:
@@ -59,14 +59,33 @@ def check(config_path: Path) -> dict[str, Any]:
         if problems:
             raise ConfigError("the config's sources have problems:\n" +
                               "\n".join(f"  - {p}" for p in problems))
-    scored = score(config, open_backend(config.sheet), dt.datetime.now())
+    backend = open_backend(config.sheet)
+    scored = score(config, backend, dt.datetime.now())
     model = scored.model
     return {
         "customers": len(model.customers),
         "measures": len(model.measures),
         "scorecards": list(model.scorecards),
         "unknown_ids": dict(scored.unknown_ids),
+        "warnings": practice_warnings(scored, backend),
     }
+
+
+def practice_warnings(scored: Scored, backend: Backend) -> list[str]:
+    """Where the Scorecard goes against CS practice (`calibration.lint`): warnings only."""
+    import pandas as pd
+
+    from sheets_health.calibration import lint_scorecard
+    from sheets_health.calibration_sheet import last_calibration
+
+    model = scored.model
+    active = [c.id for c in model.customers if not c.inactive]
+    values = scored.raw.reindex(index=active).apply(pd.to_numeric, errors="coerce")
+    calibration = backend.read([T.CALIBRATION]).get(T.CALIBRATION)
+    assert scored.run_at is not None
+    return [w.message for w in lint_scorecard(model.measures, model.scorecards,
+                                              scored.run_at.date(), values,
+                                              last_calibration(calibration))]
 
 
 def calibrate(

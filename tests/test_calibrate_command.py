@@ -167,3 +167,18 @@ def test_a_bad_lead_days_setting_is_named(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "tab 'Settings', row 2, column 'Value': 'three months' is not a whole number of " \
            "days" in result.stderr
+
+
+def test_check_warns_about_practice_until_the_score_is_calibrated(tmp_path: Path) -> None:
+    measures, raw, churned = random_churn(n=40)
+    config = workbook(tmp_path, measures, raw, churned, leak=False)
+    first = CliRunner().invoke(main, ["--config", str(config), "--json", "check"])
+    assert first.exit_code == 0, first.output
+    warnings = json.loads(first.stdout)["warnings"]
+    assert any("never been calibrated" in w for w in warnings)
+    # five measures on Usage, each with an Action when red, value degree 2, proactive: no
+    # practice warning other than calibration
+    assert len(warnings) == 1
+    run(config)
+    again = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert again.exit_code == 0 and "warning:" not in again.stdout
