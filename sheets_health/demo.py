@@ -138,6 +138,7 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     for tab in T.TEMPLATE:  # the template's print layout, over the demo's own columns
         apply_print_layout(book[tab.name], tab.print_layout, tab.frozen_rows)
     book.save(workbook)
+    _add_history(workbook, customers, [str(r[0]) for r in metric_rows], today)
     config = directory / "sheets-health.toml"
     config.write_text(
         "# sheets-health demo config: a local workbook and the demo's source files.\n"
@@ -146,6 +147,27 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
         encoding="utf-8",
     )
     return config
+
+
+def _add_history(workbook: Path, customers: list[dict[str, CellValue]],
+                 metrics: list[str], today: dt.date) -> None:
+    """Former customers, outcomes and six months of snapshots (`demo_history`)."""
+    from sheets_health.contract import read_model
+    from sheets_health.demo_history import former_customers, history
+
+    former = former_customers(today, random.Random(SEED + 7))
+    everyone = [*customers, *former]
+    backend = XlsxBackend(workbook)
+    measures = read_model(backend.read([T.CUSTOMERS, T.SCORECARD, T.SETTINGS]),
+                          metrics).measures
+    rows = history(everyone, measures, today, SEED)
+    book = openpyxl.load_workbook(workbook)
+    _fill_customers(book[T.CUSTOMERS], everyone)
+    sheet = book[T.SNAPSHOTS]
+    for row in rows:
+        sheet.append(row)
+        sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
+    book.save(workbook)
 
 
 _MEASURE_COLUMNS = ("CSM score", "Exec sponsor", "Onboarding done", "Success plan reviewed")

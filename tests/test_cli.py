@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["check", "demo", "explain", "init", "sync"]
+    assert COMMANDS == ["calibrate", "check", "demo", "explain", "init", "sync"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
