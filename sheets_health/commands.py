@@ -14,6 +14,7 @@ from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
+from sheets_health.model import CellValue
 from sheets_health.starter import write_starter_config
 from sheets_health.sync import Scored, SyncReport, run_sync, score
 
@@ -142,6 +143,18 @@ def explain(
             rows.append({"measure": m.measure, "raw": raw, "sub_score": m.sub_score,
                          "weight": m.weight, "points": m.points, "points_lost": m.points_lost,
                          "note": m.note})
+        for zero in scored.model.measures:  # weight 0 here: shown, but it does not count
+            if zero.weight(outcome.scorecard) > 0:
+                continue
+            cell: CellValue = (scored.raw.at[customer.id, zero.name]  # type: ignore[assignment]
+                               if zero.name in scored.raw.columns else None)
+            shown = "" if is_blank(cell) else (
+                format_number(cell) if isinstance(cell, int | float)
+                and not isinstance(cell, bool) else key_text(cell))
+            lines.append(f"  {zero.name:<28} {shown:>14} {'':>9} {0:>7.0%} {0:>7.1f} "
+                         f"{0:>6.1f}  weight 0: does not count")
+            rows.append({"measure": zero.name, "raw": shown, "sub_score": None, "weight": 0.0,
+                         "points": 0.0, "points_lost": 0.0, "note": "weight 0: does not count"})
         outcomes.append({"scorecard": outcome.scorecard, "score": outcome.score,
                          "coverage": outcome.coverage, "measures": rows})
     payload = {

@@ -62,6 +62,8 @@ def test_a_measure_with_weight_zero_everywhere_is_valid_and_does_not_count(
     check = CliRunner().invoke(main, ["--config", str(after), "check"])
     assert check.exit_code == 0, check.output
     assert "3 measures" in check.stdout
+    shown = _measure(_explain(after, "C001"), "Tenure days")
+    assert shown["weight"] == 0.0 and shown["note"] == "weight 0: does not count"
     _sync(after)
     scores_after = rows_by_id(XlsxUnderTest(tmp_path / "b" / "sheet.xlsx").cells("Customers"))
     assert {c: r["Health score"] for c, r in scores_after.items()} == \
