@@ -27,6 +27,14 @@ SNAPSHOT_DAYS = [TODAY - dt.timedelta(days=d) for d in (300, 200, 125, 60, 10)]
 
 def workbook(tmp_path: Path, measures: list[Any], raw: np.ndarray, churned: np.ndarray,
              leak: bool = True) -> Path:
+    make_xlsx(tmp_path, sheet_tabs(measures, raw, churned, leak))
+    config = tmp_path / "sheets-health.toml"
+    config.write_text('[sheet]\nbackend = "xlsx"\npath = "sheet.xlsx"\n', encoding="utf-8")
+    return config
+
+
+def sheet_tabs(measures: list[Any], raw: np.ndarray, churned: np.ndarray,
+               leak: bool = True) -> dict[str, list[list[Any]]]:
     """Customers whose snapshots hold ``raw`` (the values before the outcome); today's values
     of churned customers are zero usage (``leak``), as after a customer leaves."""
     names = [m.name for m in measures]
@@ -66,10 +74,7 @@ def workbook(tmp_path: Path, measures: list[Any], raw: np.ndarray, churned: np.n
             "Sync log": [["Run at", "Result"]], "Snapshots": snapshots,
             "Calibration": [["Calibrated at", "Scorecard", "Section", "Item", "Value",
                              "Detail"]]}
-    make_xlsx(tmp_path, tabs)
-    config = tmp_path / "sheets-health.toml"
-    config.write_text('[sheet]\nbackend = "xlsx"\npath = "sheet.xlsx"\n', encoding="utf-8")
-    return config
+    return tabs
 
 
 def run(config: Path, *args: str) -> dict[str, Any]:
@@ -182,3 +187,43 @@ def test_check_warns_about_practice_until_the_score_is_calibrated(tmp_path: Path
     run(config)
     again = CliRunner().invoke(main, ["--config", str(config), "check"])
     assert again.exit_code == 0 and "warning:" not in again.stdout
+
+
+def test_calibrate_on_google_writes_the_report_and_the_suggestion(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """The same run through gspread + google-auth + requests against the emulator."""
+    from sheets_health.backends.google import GoogleBackend
+    from sheets_health.calibrate_run import run_calibrate
+    from sheets_health.config import config_from_dict
+    from tests.contract.google_factory import seed_cell
+    from tests.emulator import SheetsEmulator, make_service_account_key
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    measures, raw, churned = driven(n=300)
+    tabs = sheet_tabs(measures, raw, churned)
+    with SheetsEmulator() as emulator:
+        sid = emulator.create_spreadsheet("Health", {name: [] for name in tabs})
+        with emulator.lock:
+            for name, rows in tabs.items():
+                sheet = emulator.sheet(sid, name)
+                sheet.resize(rows=max(1000, len(rows) + 10))
+                for r, values in enumerate(rows):
+                    for c, value in enumerate(values):
+                        if (cell := seed_cell(value)) is not None:
+                            sheet.put(r, c, cell)
+        key = tmp_path / "key.json"
+        key.write_text(json.dumps(make_service_account_key(emulator)), encoding="utf-8")
+        config = config_from_dict({"sheet": {"backend": "google", "spreadsheet": sid,
+                                             "credentials": str(key),
+                                             "api_url": emulator.url}}, tmp_path)
+        backend = GoogleBackend.from_config(config.sheet, sleep=lambda _s: None)
+        result = run_calibrate(config, backend=backend, suggest=True)
+        assert result.suggested_written
+        scorecard = emulator.values(sid, "Scorecard", render="UNFORMATTED_VALUE")
+        col = scorecard[0].index("Weight: suggested")
+        got = {r[0]: r[col] for r in scorecard[1:]}
+        assert got == {m.measure: m.weight for m in result.report.overall.suggestion.measures}
+        report = emulator.values(sid, "Calibration", render="UNFORMATTED_VALUE")
+        assert len(report) - 1 == sum(len(t.appends) for t in result.plan.tabs
+                                      if t.tab == "Calibration")
+        assert any(r[2] == "Backtest" and r[3] == "ROC AUC" for r in report[1:])
