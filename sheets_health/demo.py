@@ -115,10 +115,13 @@ def _customers(
     return rows
 
 
-def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) -> Path:
+def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100,
+               past: bool = True) -> Path:
     """Write the workbook, sources and config; return the config path.
 
-    ``customers_count`` scales the same mix of profiles up for benchmarks.
+    ``customers_count`` scales the same mix of profiles up for benchmarks; ``past`` adds the
+    former customers, outcomes and months of snapshots that `calibrate` learns from
+    (benchmarks of a first sync leave them out).
     """
     directory.mkdir(parents=True, exist_ok=True)
     now = now.astimezone()  # the sync's view: a naive time is this machine's, like its days
@@ -138,7 +141,8 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     for tab in T.TEMPLATE:  # the template's print layout, over the demo's own columns
         apply_print_layout(book[tab.name], tab.print_layout, tab.frozen_rows)
     book.save(workbook)
-    _add_history(workbook, customers, [str(r[0]) for r in metric_rows], today)
+    if past:
+        _add_history(workbook, customers, [str(r[0]) for r in metric_rows], today)
     config = directory / "sheets-health.toml"
     config.write_text(
         "# sheets-health demo config: a local workbook and the demo's source files.\n"
@@ -164,9 +168,11 @@ def _add_history(workbook: Path, customers: list[dict[str, CellValue]],
     book = openpyxl.load_workbook(workbook)
     _fill_customers(book[T.CUSTOMERS], everyone)
     sheet = book[T.SNAPSHOTS]
-    for row in rows:
-        sheet.append(row)
-        sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c, value=value)
+            if c == 1:
+                cell.number_format = "yyyy-mm-dd"
     book.save(workbook)
 
 

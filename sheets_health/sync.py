@@ -38,7 +38,7 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.SNAPSHOTS)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -174,9 +174,10 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    # the Snapshots tab only through its bookmarks (today's keys and fingerprints)
-    own = [T.SNAPSHOTS] if config.history_url is None else []
-    tables = dict(backend.read([*READ_TABS, *own, *_sheet_source_tabs(config)],
+    # the Snapshots tab only through its bookmarks (today's keys and fingerprints), and not
+    # at all when snapshots go to the [history] database
+    tabs = [t for t in READ_TABS if t != T.SNAPSHOTS or config.history_url is None]
+    tables = dict(backend.read([*tabs, *_sheet_source_tabs(config)],
                                marks={**tails.MARKS, **snapshots.MARKS}))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from sheets_health.sync import READ_TABS
 from sheets_health.template import SYNC_LOG_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +53,10 @@ def test_side_by_side_counts_every_request_and_marks_projections() -> None:
     assert ours["detail"]["cells_written"] > 20 * 5  # every customer's outputs, History rows
     assert ours["detail"]["unchanged"]["cells_written"] == len(SYNC_LOG_HEADERS)  # its log row
     # gspread-dataframe: open + worksheets + one values.get per tab read
-    assert frame["reads"] == 2 + 5
+    assert frame["reads"] == 2 + len(READ_TABS)
     # naive: open, worksheet() and get_all_values() per tab, then one request per call;
     # 5 of 20 customers measured, the rest projected (and so marked)
-    assert naive["reads"] == 1 + 5 + 5 and naive["projected"] is True
+    assert naive["reads"] == 1 + 2 * len(READ_TABS) and naive["projected"] is True
     assert naive["detail"]["measured_calls"] + naive["detail"]["projected_calls"] == \
         naive["writes"]
     assert naive["writes"] > 60 and naive["quota_wait"] > 0  # past the minute's write quota
