@@ -1,9 +1,9 @@
-"""The demo's past: six months of weekly measure snapshots and a share of customers with an
+"""The demo's past: six months of fortnightly measure snapshots and a share of customers with an
 outcome, so `sheets-health calibrate` on the demo has something real to learn from.
 
 Thirty former customers churned in the last 75 days (Status churned, not scored now), and
-about a third of the current ones renewed or expanded. Each customer's measures drift week by
-week around its profile; who churned is drawn from the measures as they were 90 days before
+about a third of the current ones renewed or expanded. Each customer's measures drift snapshot
+by snapshot around its profile; who churned is drawn from the measures as they were 90 days before
 the outcome (Workflows run 30d, Open tickets and NPS drive it; the rest is noise), so the
 calibration finds a genuine — and imperfect — signal. Deterministic for a given date.
 """
@@ -20,7 +20,8 @@ from sheets_health.model import CellValue, Measure
 from sheets_health.scoring import sub_score
 from sheets_health.snapshots import Snapshot
 
-WEEKS = 26
+WEEKS = 13  # fortnightly snapshots over six months: the workbook stays quick to load
+STEP_DAYS = 14
 FORMER = 30
 # profile → measure → (mean, spread) of the weekly value
 _LEVELS: Mapping[str, Mapping[str, tuple[float, float]]] = {
@@ -85,7 +86,7 @@ def history(customers: Sequence[dict[str, CellValue]], measures: Sequence[Measur
     sets Status and Status date on the customers (in place) that renewed or expanded."""
     rng = random.Random(seed + 1)
     rows: list[list[CellValue]] = []
-    days = [today - dt.timedelta(days=7 * w) for w in range(WEEKS, 0, -1)]
+    days = [today - dt.timedelta(days=STEP_DAYS * w) for w in range(WEEKS, 0, -1)]
     for customer in customers:
         profile = str(customer["_profile"])
         if profile == "new":

@@ -144,8 +144,11 @@ def test_demo_scores_every_customer_with_colours(tmp_path: Path) -> None:
     grid = under.cells("Customers")
     headers = grid[0]
     health, reasons, step = (headers.index(h) for h in ("Health", "Reasons", "Next step"))
-    rows = grid[1:]
-    assert 90 <= len(rows) <= 110
+    status = headers.index("Status")
+    former = [r for r in grid[1:] if r[status] == "churned"]  # what `calibrate` learns from
+    rows = [r for r in grid[1:] if r[status] != "churned"]
+    assert 90 <= len(rows) <= 110 and former
+    assert {r[health] for r in former} == {"Churned"}
     assert {r[health] for r in rows} == {"Green", "Yellow", "Red", "Not enough data"}
     fills = {under.fill("Customers", i, health) for i in range(2, len(rows) + 2)}
     assert fills == {f.value for f in Fill}
