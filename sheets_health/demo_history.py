@@ -63,13 +63,14 @@ def _churn_chance(values: Mapping[str, float]) -> float:
     return 1 / (1 + math.exp(logit))
 
 
-def former_customers(today: dt.date, rng: random.Random) -> list[dict[str, CellValue]]:
+def former_customers(today: dt.date, rng: random.Random, first: int
+                     ) -> list[dict[str, CellValue]]:
     """Customers who churned recently: not scored now, exactly what calibration learns from."""
     rows: list[dict[str, CellValue]] = []
     for i in range(FORMER):
         start = today - dt.timedelta(days=rng.randint(300, 900))
         rows.append({
-            T.CUSTOMER_ID: f"F{i + 1:03d}", T.CUSTOMER_NAME: f"Former customer {i + 1}",
+            T.CUSTOMER_ID: f"C{first + i:03d}", T.CUSTOMER_NAME: f"Former customer {i + 1}",
             "CSM": ("Ana Lopez", "Ben Okafor", "Chloe Martin")[i % 3],
             T.OUTCOMES: "", T.START_DATE: start, "ARR": rng.choice((12, 24, 36)) * 1000,
             T.STATUS: "churned", T.STATUS_DATE: today - dt.timedelta(days=rng.randint(5, 75)),

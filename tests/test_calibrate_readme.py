@@ -26,6 +26,7 @@ def _shape(text: str) -> list[str]:
 def test_the_walkthrough_runs_and_prints_what_it_shows(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["demo"]).exit_code == 0  # the "Try it" line's demo
     [commands] = [b for b in blocks(TEXT, "bash") if "calibrate" in b]
     outputs = []
     for line in commands.strip().splitlines():
@@ -41,7 +42,9 @@ def test_the_walkthrough_runs_and_prints_what_it_shows(tmp_path: Path,
     payload = json.loads(outputs[-1][1])
     assert "suggestion" in payload and (payload["suggestion"] is not None or payload["why"])
     # the real run appended one dated block to the Calibration tab
-    report = XlsxUnderTest(tmp_path / "my-demo" / "customers.xlsx").cells("Calibration")
+    report = XlsxUnderTest(tmp_path / "sheets-health-demo" / "customers.xlsx").cells(
+        "Calibration")
     assert len(report) > 20 and len({str(r[0]) for r in report[1:]}) == 1
-    check = CliRunner().invoke(main, ["--config", "my-demo/sheets-health.toml", "check"])
+    check = CliRunner().invoke(main, ["--config", "sheets-health-demo/sheets-health.toml",
+                                      "check"])
     assert check.exit_code == 0 and "never been calibrated" not in check.stdout
