@@ -45,7 +45,7 @@ class Demo:
 def make_demo(customers: int, workdir: Path, now: dt.datetime = NOW) -> Demo:
     directory = workdir / f"demo-{customers}"
     started = time.perf_counter()
-    config = write_demo(directory, now, customers_count=customers)
+    config = write_demo(directory, now, customers_count=customers, past=False)
     seconds = time.perf_counter() - started
     return Demo(customers, directory, config, read_workbook(directory / WORKBOOK), seconds)
 

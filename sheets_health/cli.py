@@ -242,9 +242,10 @@ def sync(state: _State, dry_run: bool, force: bool) -> None:
 def check(state: _State) -> None:
     """Validate the sheet and the config without writing anything."""
     summary = commands.check(state.config)
-    _emit(state, {"ok": True, **summary},
-          f"OK: {summary['customers']} customers, {summary['measures']} measures, "
-          f"{len(summary['scorecards'])} outcome scorecards")
+    lines = [f"OK: {summary['customers']} customers, {summary['measures']} measures, "
+             f"{len(summary['scorecards'])} outcome scorecards"]
+    lines += [f"  warning: {w}" for w in summary["warnings"]]
+    _emit(state, {"ok": True, **summary}, "\n".join(lines))
 
 
 @main.command()
@@ -255,6 +256,20 @@ def check(state: _State) -> None:
 def explain(state: _State, customer_id: str) -> None:
     """Show how one customer's score is made: every measure's value, sub-score and points."""
     payload, text = commands.explain(state.config, customer_id)
+    _emit(state, payload, text)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Print the report; write nothing.")
+@click.option("--suggest", is_flag=True,
+              help="Also write supported suggested weights (and scorings) into Scorecard's "
+                   "'Weight: suggested' columns; the team's own weights are never changed.")
+@global_options
+@click.pass_obj
+@_handled
+def calibrate(state: _State, dry_run: bool, suggest: bool) -> None:
+    """Check the score against Gut RAG and against who churned or renewed."""
+    payload, text = commands.calibrate(state.config, dry_run=dry_run, suggest=suggest)
     _emit(state, payload, text)
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheets_health import template as T
-from sheets_health.backends import open_backend
+from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import format_number, is_blank, key_text
 from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config, load_config
 from sheets_health.errors import ConfigError, NotFoundError
 from sheets_health.lock import sheet_lock
+from sheets_health.model import CellValue
 from sheets_health.starter import write_starter_config
 
 if TYPE_CHECKING:  # the data stack (pandas, numpy) loads only for commands that score
@@ -75,14 +76,45 @@ def check(config_path: Path) -> dict[str, Any]:
         if problems:
             raise ConfigError("the config's sources have problems:\n" +
                               "\n".join(f"  - {p}" for p in problems))
-    scored = score(config, open_backend(config.sheet), dt.datetime.now())
+    backend = open_backend(config.sheet)
+    scored = score(config, backend, dt.datetime.now())
     model = scored.model
     return {
         "customers": len(model.customers),
         "measures": len(model.measures),
         "scorecards": list(model.scorecards),
         "unknown_ids": dict(scored.unknown_ids),
+        "warnings": practice_warnings(scored, backend),
     }
+
+
+def practice_warnings(scored: Scored, backend: Backend) -> list[str]:
+    """Where the Scorecard goes against CS practice (`calibration.lint`): warnings only."""
+    import pandas as pd
+
+    from sheets_health.calibration import lint_scorecard
+    from sheets_health.calibration_sheet import last_calibration
+
+    model = scored.model
+    active = [c.id for c in model.customers if not c.inactive]
+    values = scored.raw.reindex(index=active).apply(pd.to_numeric, errors="coerce")
+    calibration = backend.read([T.CALIBRATION]).get(T.CALIBRATION)
+    assert scored.run_at is not None
+    return [w.message for w in lint_scorecard(model.measures, model.scorecards,
+                                              scored.run_at.date(), values,
+                                              last_calibration(calibration))]
+
+
+def calibrate(
+    config_path: Path, *, dry_run: bool = False, suggest: bool = False,
+    now: dt.datetime | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Score against Gut RAG and against what happened; append the Calibration report."""
+    from sheets_health.calibrate_run import run_calibrate
+    from sheets_health.calibration_sheet import describe, payload
+
+    result = run_calibrate(load_config(config_path), now=now, dry_run=dry_run, suggest=suggest)
+    return payload(result), describe(result)
 
 
 def explain(
@@ -129,6 +161,18 @@ def explain(
             rows.append({"measure": m.measure, "raw": raw, "sub_score": m.sub_score,
                          "weight": m.weight, "points": m.points, "points_lost": m.points_lost,
                          "note": m.note})
+        for zero in scored.model.measures:  # weight 0 here: shown, but it does not count
+            if zero.weight(outcome.scorecard) > 0:
+                continue
+            cell: CellValue = (scored.raw.at[customer.id, zero.name]  # type: ignore[assignment]
+                               if zero.name in scored.raw.columns else None)
+            shown = "" if is_blank(cell) else (
+                format_number(cell) if isinstance(cell, int | float)
+                and not isinstance(cell, bool) else key_text(cell))
+            lines.append(f"  {zero.name:<28} {shown:>14} {'':>9} {0:>7.0%} {0:>7.1f} "
+                         f"{0:>6.1f}  weight 0: does not count")
+            rows.append({"measure": zero.name, "raw": shown, "sub_score": None, "weight": 0.0,
+                         "points": 0.0, "points_lost": 0.0, "note": "weight 0: does not count"})
         outcomes.append({"scorecard": outcome.scorecard, "score": outcome.score,
                          "coverage": outcome.coverage, "measures": rows})
     payload = {

@@ -57,6 +57,8 @@ class Config:
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)  # in config order
     metrics: Mapping[str, MetricSpec] = field(default_factory=dict)  # in config order
     notify: NotifySpec | None = None  # [notify]: the chat webhook told of new alerts
+    # [history] url: measure snapshots go to this SQL database instead of the Snapshots tab
+    history_url: str | None = None
 
 
 class ConfigProblemsError(ConfigError):
@@ -158,11 +160,12 @@ def config_from_dict(
     """The config from parsed TOML; raises `ConfigProblemsError` listing every problem with
     the sources and metrics (files are not looked for: that is `sources.check_config`)."""
     name = str(path) if path else "config"
-    unknown = set(raw) - {"sheet", "sources", "metrics", "notify"}
+    unknown = set(raw) - {"sheet", "sources", "metrics", "notify", "history"}
     if unknown:
         raise ConfigError(
             f"{name}: unknown section(s) {', '.join(sorted(unknown))}",
-            "the sections are [sheet], [sources.<name>], [metrics.\"<measure>\"] and [notify]",
+            "the sections are [sheet], [sources.<name>], [metrics.\"<measure>\"], [notify] "
+            "and [history]",
         )
     expanded = expand_env(dict(raw), name, env)
     sheet_raw = expanded.get("sheet")
@@ -185,4 +188,23 @@ def config_from_dict(
 
         notify = notify_spec(expanded["notify"], f"{name} [notify]")
     return Config(path=path, base_dir=base_dir, sheet=sheet, sources=specs.sources,
-                  metrics=specs.metrics, notify=notify)
+                  metrics=specs.metrics, notify=notify,
+                  history_url=_history_url(expanded.get("history"), base_dir, name))
+
+
+def _history_url(raw: Any, base_dir: Path, name: str) -> str | None:
+    """`[history] url = "${HISTORY_URL}"`: any SQLAlchemy URL; a relative SQLite path is
+    relative to the config file, like every other path in it."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"url"} or not isinstance(raw.get("url"), str) \
+            or not raw["url"].strip():
+        raise ConfigError(f"{name}: [history] takes one key, url, a database URL",
+                          'write [history] url = "${HISTORY_URL}" (any SQLAlchemy URL, e.g. '
+                          'sqlite:///history.db)')
+    url = str(raw["url"]).strip()
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:" \
+            and not Path(url[len(prefix):]).is_absolute():
+        url = prefix + str(base_dir / url[len(prefix):])
+    return url

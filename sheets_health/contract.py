@@ -46,6 +46,7 @@ from sheets_health.zones import parse_zone
 V = TypeVar("V")
 
 _KIND_HELP = ", ".join(k.value for k in ScoringKind)
+SUGGESTED_HEADERS = frozenset(norm_header(h) for h in T.SUGGESTED_COLUMNS)
 
 
 class _Problems:
@@ -211,12 +212,15 @@ def _settings(table: Table | None, problems: _Problems) -> Settings:
                                               journey.STAGES_FIX + " (or clear the value)")
         elif key in (norm_header(T.SET_ALERT_ON), norm_header(T.SET_ALERT_DROP)):
             pass  # checked by `alerts.alert_settings` (read_model adds its problems)
+        elif key == norm_header(T.SET_CALIBRATION_LEAD_DAYS):
+            pass  # read by `calibrate` (sheets_health.calibrate_run.lead_days)
         else:
             known = ", ".join(
                 (T.SET_GREEN_AT, T.SET_RED_BELOW, T.SET_MISSING, T.SET_MIN_COVERAGE,
                  T.SET_TREND_DAYS, T.SET_ROLLUP, T.SET_MAX_REASONS, T.SET_INACTIVE,
                  T.SET_TIME_ZONE, T.SET_SYNC_LOG_ROWS, T.SET_HISTORY_DAYS, T.SET_STAGES,
-                 T.SET_MAX_COLOUR_CHANGES, T.SET_ALERT_ON, T.SET_ALERT_DROP)
+                 T.SET_MAX_COLOUR_CHANGES, T.SET_ALERT_ON, T.SET_ALERT_DROP,
+                 T.SET_CALIBRATION_LEAD_DAYS)
             )
             problems.add(
                 tab, row, table.header_of(T.SETTING),
@@ -325,7 +329,7 @@ def _scoring(
             problems.add(tab, row, col, f"'{params}' is a percent, not a number of days", fix)
         elif due is not None:
             measure["green_at"] = due
-    elif params and kind in (ScoringKind.LINEAR, ScoringKind.BOOLEAN):
+    elif params and kind in (ScoringKind.LINEAR, ScoringKind.LOG, ScoringKind.BOOLEAN):
         problems.add(tab, row, col, f"'{kind.value}' takes no parameters after ':'",
                      f"write just '{kind.value}' and use '{T.RED_AT}'/'{T.GREEN_AT}'")
     return True
@@ -344,6 +348,8 @@ def _measures(
         n = norm_header(header)
         if n == norm_header(T.WEIGHT):
             weight_cols[DEFAULT_SCORECARD] = header
+        elif n in SUGGESTED_HEADERS:
+            continue  # `calibrate --suggest` writes it for a person to adopt: not a scorecard
         elif n.startswith(norm_header(T.WEIGHT_PREFIX)):
             outcome = header.split(":", 1)[1].strip()
             if not outcome:
@@ -395,7 +401,7 @@ def _measures(
             good = problems.parse(parse_bool, green_raw, tab, row, green_col,
                                   "write yes (the default) or no: which answer is healthy")
             fields["good_value"] = True if good is None else good
-        elif kind in (ScoringKind.LINEAR, ScoringKind.MILESTONE):
+        elif kind in (ScoringKind.LINEAR, ScoringKind.LOG, ScoringKind.MILESTONE):
             days = " of days after Start date" if kind is ScoringKind.MILESTONE else ""
             fix = f"a number{days}"
             red = problems.parse(parse_number, red_raw, tab, row, red_col, fix)
@@ -408,10 +414,10 @@ def _measures(
                 green = None if isinstance(green, Percent) else green
             fields["red_at"] = red
             fields["green_at"] = green if green is not None else fields.get("green_at")
-            if kind is ScoringKind.LINEAR:
+            if kind in (ScoringKind.LINEAR, ScoringKind.LOG):
                 if is_blank(red_raw) or is_blank(green_raw):
                     problems.add(tab, row, red_col if is_blank(red_raw) else green_col,
-                                 "linear scoring needs both 'Red at' and 'Green at'",
+                                 f"{kind.value} scoring needs both 'Red at' and 'Green at'",
                                  "fill in the value that is fully red and the one fully green")
                 elif red is not None and green is not None and red == green:
                     problems.add(tab, row, green_col,
@@ -419,6 +425,12 @@ def _measures(
                                  "make them differ (Green at < Red at means lower is better)")
                 elif clash := units.threshold_clash(red, green):
                     problems.add(tab, row, green_col, *clash)
+                elif kind is ScoringKind.LOG and red is not None and green is not None \
+                        and min(red, green) < 0:
+                    problems.add(tab, row, red_col if red < 0 else green_col,
+                                 "log scoring is for counts: 'Red at' and 'Green at' must be "
+                                 "0 or more",
+                                 "use thresholds of 0 or more, or the 'linear' scoring")
                 elif red is not None and green is not None:
                     fields["lower_is_better"] = green < red
                     fields["percent"] = bool(units.unit_of(red) or units.unit_of(green))
@@ -442,12 +454,8 @@ def _measures(
             if w:
                 weights[scorecard] = float(w)
                 typed_weights[header].append((f"row {row}", raw))
-        if not weights and not any(
-            p.row == row and p.column in weight_cols.values() for p in problems.items
-        ):
-            problems.add(tab, row, table.header_of(T.WEIGHT) if weight_cols else T.WEIGHT,
-                         f"measure '{name}' has no weight in any scorecard",
-                         "give it a weight above 0, or delete the row")
+        # a weight of 0 everywhere is allowed: the measure is shown but does not count
+        # (adopting a suggestion that drops a measure must not make the sheet invalid)
         fields["weights"] = weights
         missing_raw = table.value(index, T.MISSING)
         if not is_blank(missing_raw):
@@ -673,7 +681,9 @@ def read_model(tables: Mapping[str, Table], metrics: Collection[str] = ()) -> Sh
     scorecards: tuple[str, ...] = ()
     has_default = True
     if scorecard_table is not None:
-        measures, scorecards = _measures(scorecard_table, [*sheet_measures, *metrics], problems)
+        derived = [] if T.TENURE_DAYS in metrics else [T.TENURE_DAYS]
+        measures, scorecards = _measures(scorecard_table, [*sheet_measures, *metrics, *derived],
+                                         problems)
         if settings.stages or not _has_setting(tables.get(T.SETTINGS), T.SET_STAGES):
             _stage_columns(scorecard_table, scorecards, measures, settings, problems)
         has_default = scorecard_table.column(T.WEIGHT) is not None

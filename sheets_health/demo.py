@@ -132,10 +132,13 @@ def _customers(
     return rows
 
 
-def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) -> Path:
+def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100,
+               past: bool = True) -> Path:
     """Write the workbook, sources and config; return the config path.
 
-    ``customers_count`` scales the same mix of profiles up for benchmarks.
+    ``customers_count`` scales the same mix of profiles up for benchmarks; ``past`` adds the
+    former customers, outcomes and months of snapshots that `calibrate` learns from
+    (benchmarks of a first sync leave them out).
     """
     directory.mkdir(parents=True, exist_ok=True)
     now = now.astimezone()  # the sync's view: a naive time is this machine's, like its days
@@ -156,6 +159,8 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
     for tab in T.TEMPLATE:  # the template's print layout, over the demo's own columns
         apply_print_layout(book[tab.name], tab.print_layout, tab.frozen_rows)
     book.save(workbook)
+    if past:
+        _add_history(workbook, customers, [str(r[0]) for r in metric_rows], today)
     config = directory / "sheets-health.toml"
     config.write_text(
         "# sheets-health demo config: a local workbook and the demo's source files.\n"
@@ -164,6 +169,31 @@ def write_demo(directory: Path, now: dt.datetime, customers_count: int = 100) ->
         encoding="utf-8",
     )
     return config
+
+
+def _add_history(workbook: Path, customers: list[dict[str, CellValue]],
+                 metrics: list[str], today: dt.date) -> None:
+    """Former customers, outcomes and six months of snapshots (`demo_history`)."""
+    from sheets_health.contract import read_model
+    from sheets_health.demo_history import former_customers, history
+
+    former = former_customers(today, random.Random(SEED + 7), len(customers) + 1)
+    everyone = [*customers, *former]
+    backend = XlsxBackend(workbook)
+    measures = read_model(backend.read([T.CUSTOMERS, T.SCORECARD, T.SETTINGS]),
+                          metrics).measures
+    rows = history(everyone, measures, today, SEED)
+    book = openpyxl.load_workbook(workbook)
+    _fill_customers(book[T.CUSTOMERS], everyone)
+    customers_tab = next(t for t in T.TEMPLATE if t.name == T.CUSTOMERS)  # fresh columns again
+    apply_print_layout(book[T.CUSTOMERS], customers_tab.print_layout, customers_tab.frozen_rows)
+    sheet = book[T.SNAPSHOTS]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c, value=value)
+            if c == 1:
+                cell.number_format = "yyyy-mm-dd"
+    book.save(workbook)
 
 
 _MEASURE_COLUMNS = ("CSM score", "Exec sponsor", "Onboarding done", "Success plan reviewed")

@@ -38,6 +38,7 @@ class Fill(StrEnum):
 
 class ScoringKind(StrEnum):
     LINEAR = "linear"
+    LOG = "log"  # linear on log(1 + x): counts with a long tail
     BANDS = "bands"
     BOOLEAN = "boolean"
     CATEGORY = "category"

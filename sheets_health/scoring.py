@@ -65,6 +65,18 @@ def _linear(measure: Measure, value: CellValue) -> float:
     return 100.0 * min(1.0, max(0.0, share))
 
 
+def _log(measure: Measure, value: CellValue) -> float:
+    """Linear on log(1 + x) between the thresholds: counts with a long tail (logins) no
+    longer saturate at Green at. A negative count is an error, never clamped."""
+    from sheets_health.calibration.transforms import log_sub_score
+
+    assert measure.red_at is not None and measure.green_at is not None
+    x = parse_number(value)
+    if x < 0:
+        raise ValueError(f"{format_number(x)} is negative; log scoring is for counts (0 or more)")
+    return log_sub_score(x, measure.red_at, measure.green_at)
+
+
 def _bands(measure: Measure, value: CellValue) -> float:
     x = parse_number(value)
     points = measure.points[0][1]
@@ -136,6 +148,8 @@ def sub_score(
         return math.nan
     if measure.kind is ScoringKind.LINEAR:
         return _linear(measure, value)
+    if measure.kind is ScoringKind.LOG:
+        return _log(measure, value)
     if measure.kind is ScoringKind.BANDS:
         return _bands(measure, value)
     if measure.kind is ScoringKind.BOOLEAN:
@@ -453,7 +467,7 @@ def _fmt(value: CellValue) -> str:
 
 def _target(measure: Measure, sub: float | None) -> str:
     kind = measure.kind
-    if kind is ScoringKind.LINEAR:
+    if kind in (ScoringKind.LINEAR, ScoringKind.LOG):
         assert measure.green_at is not None
         return f"target {'≤' if measure.lower_is_better else '≥'} {_fmt(measure.green_at)}"
     if kind is ScoringKind.BANDS:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import action, journey, tails
+from sheets_health import action, journey, snapshots, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -40,7 +40,7 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.SNAPSHOTS)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -78,6 +78,7 @@ class SyncReport:
     warnings: tuple[str, ...] = ()
     changes: tuple[ColourChange, ...] = ()  # customers whose colour changes, in sheet order
     alerts: tuple[str, ...] = ()  # the Alerts tab rows this sync adds, as keys
+    snapshots: int = 0  # customers whose measure snapshot for the day is written
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -97,6 +98,7 @@ class SyncReport:
             "skipped": list(self.result.skipped) if self.result else [],
             "unknown_ids": {k: list(v) for k, v in self.unknown_ids.items()},
             "warnings": list(self.warnings),
+            "snapshots": self.snapshots,
         }
 
 
@@ -179,7 +181,11 @@ def score(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Scored:
-    tables = dict(backend.read([*READ_TABS, *_sheet_source_tabs(config)], marks=tails.MARKS))
+    # the Snapshots tab only through its bookmarks (today's keys and fingerprints), and not
+    # at all when snapshots go to the [history] database
+    tabs = [t for t in READ_TABS if t != T.SNAPSHOTS or config.history_url is None]
+    tables = dict(backend.read([*tabs, *_sheet_source_tabs(config)],
+                               marks={**tails.MARKS, **snapshots.MARKS}))
     if action.wanted(tables):  # a sheet with an `Alert on` setting: its Alerts and Summary
         tables.update(backend.read(list(action.ACTION_TABS)))
     model = read_model(tables, list(config.metrics))
@@ -198,12 +204,16 @@ def score(
             raw[name] = sheet[name].astype(object)
         elif name in metrics.columns:
             raw[name] = metrics[name].reindex(ids).map(unitless).astype(object)
+        elif name == T.TENURE_DAYS:
+            raw[name] = tenure_days(model, run_at.date())
     customers = tables[T.CUSTOMERS]
     rows = {c.id: c.row for c in model.customers}
 
     def locate(cid: str, measure: str) -> tuple[str, int | None, str | None]:
         if customers.column(measure) is not None:
             return customers.tab, rows[cid], customers.header_of(measure)
+        if measure == T.TENURE_DAYS and measure not in config.metrics:
+            return customers.tab, rows[cid], customers.header_of(T.START_DATE)
         metric = config.metrics.get(measure)
         source = metric.source if metric is not None else measure
         return f"[sources.{source}]", None, f"metric '{measure}' of customer {cid}"
@@ -213,6 +223,13 @@ def score(
     scores = score_customers(model, raw, run_at.date())
     warnings.extend(journey.start_date_warnings(model.customers, model.settings.stages))
     return Scored(model, scores, raw, tables, unknown, run_at, tuple(warnings), history)
+
+
+def tenure_days(model: SheetModel, today: dt.date) -> pd.Series:
+    """`Tenure days`: days since each customer's Start date (None without one)."""
+    return pd.Series([None if c.start_date is None else (today - c.start_date).days
+                      for c in model.customers], index=[c.id for c in model.customers],
+                     dtype=object)
 
 
 def _read_enough(backend: Backend, tables: dict[str, Table], model: SheetModel,
@@ -310,6 +327,13 @@ def run_sync(
             tab_plans.append(action_plan.alerts.plan)
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
+        snaps = snapshots.take(model, scored.raw, now.date())
+        add_snapshots = False  # an older sheet: the tab is added after the write, once
+        if config.history_url is None:
+            if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
+                tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
+            elif not dry_run:
+                add_snapshots = True
         log = tables.get(T.SYNC_LOG)
         if log is not None:
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
@@ -317,6 +341,14 @@ def run_sync(
         plan = WritePlan(tuple(tab_plans))
         check_before_write(plan, tables)
         result = None if dry_run else backend.apply(plan)
+        if config.history_url is not None and not dry_run:
+            from sheets_health.snapshot_store import SnapshotStore
+
+            SnapshotStore(config.history_url).write(now.date(), snaps)
+        if add_snapshots:  # empty: the next sync keeps the day's measures in it
+            backend.init([t for t in T.TEMPLATE if t.name == T.SNAPSHOTS])
+            warnings.append("added the Snapshots tab: from the next sync on, each sync keeps "
+                            "the day's measures there for `sheets-health calibrate`")
         summary = action.summary_sheet(config, tables, model, scores, action_plan, now.date())
         if not dry_run:  # after the sheet is written: never delays or loses it
             action.write_summary(backend, tables, summary)
@@ -338,7 +370,15 @@ def run_sync(
         warnings=tuple(warnings),
         changes=changes,
         alerts=tuple(a.key for a in action_plan.new_alerts),
+        snapshots=_snapshot_count(plan, len(snaps), config.history_url is not None),
     )
+
+
+def _snapshot_count(plan: WritePlan, taken: int, to_sql: bool) -> int:
+    if to_sql:
+        return taken
+    tab = next((t for t in plan.tabs if t.tab == T.SNAPSHOTS), None)
+    return 0 if tab is None else len(tab.updates) + len(tab.appends)
 
 
 def _mode(force: bool) -> str:

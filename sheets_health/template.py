@@ -77,6 +77,14 @@ PROACTIVE = "Proactive"
 ACTION_WHEN_RED = "Action when red"
 ACTION_WHEN_GREEN = "Action when green"  # optional: the next step for a Green customer
 NOTES = "Notes"
+# written by `calibrate --suggest` beside the team's own columns, for a person to adopt
+WEIGHT_SUGGESTED = "Weight: suggested"
+SCORING_SUGGESTED = "Scoring: suggested"
+RED_AT_SUGGESTED = "Red at: suggested"
+GREEN_AT_SUGGESTED = "Green at: suggested"
+SUGGESTED_COLUMNS = (WEIGHT_SUGGESTED, SCORING_SUGGESTED, RED_AT_SUGGESTED, GREEN_AT_SUGGESTED)
+# a measure the tool derives from Start date (days since it), unless Customers has the column
+TENURE_DAYS = "Tenure days"
 
 # Settings (key/value rows)
 SETTING = "Setting"
@@ -96,11 +104,21 @@ SET_STAGES = "Stages"
 SET_MAX_COLOUR_CHANGES = "Max colour changes"
 SET_ALERT_ON = "Alert on"
 SET_ALERT_DROP = "Alert drop points"
+SET_CALIBRATION_LEAD_DAYS = "Calibration lead days"
 
 # History and Sync log
 DATE = "Date"
 TREND_BASELINE = "Trend baseline"  # the score that day's Trend was measured against
 HISTORY_HEADERS = (DATE, CUSTOMER_ID, HEALTH_SCORE, HEALTH, TREND_BASELINE)
+# Snapshots: each sync's raw value and sub-score of every Scorecard measure, one row per
+# customer per day; `Measures` is one JSON cell, so a Scorecard change never moves columns
+SNAPSHOTS = "Snapshots"
+FINGERPRINT = "Fingerprint"  # a digest of Measures: a later sync the same day compares it
+MEASURES = "Measures"
+SNAPSHOT_HEADERS = (DATE, CUSTOMER_ID, FINGERPRINT, MEASURES)
+# Calibration: each `calibrate` run appends its dated report (rows a CS lead reads)
+CALIBRATION = "Calibration"
+CALIBRATION_HEADERS = ("Calibrated at", "Scorecard", "Section", "Item", "Value", "Detail")
 SYNC_LOG_HEADERS = (
     "Run at",
     "Mode",
@@ -227,6 +245,10 @@ TEMPLATE: tuple[TabTemplate, ...] = (
     # tool-owned and rewritten by every sync (`sheets_health.summary_sheet`): no headers
     TabTemplate(SUMMARY, (), frozen_rows=0,
                 print_layout=PrintLayout(fit_to_width=True, wrap=("Reasons", NEXT_STEP))),
+    TabTemplate(SNAPSHOTS, SNAPSHOT_HEADERS,
+                print_layout=PrintLayout(landscape=False, fit_to_width=True)),
+    TabTemplate(CALIBRATION, CALIBRATION_HEADERS,
+                print_layout=PrintLayout(wrap=("Item", "Detail"))),
 )
 
 

@@ -139,14 +139,15 @@ def needs_one_unit(measure: Measure, has_percents: bool, has_plains: bool) -> bo
     """Would `value_clash` find something? (Cheap, so the cells are located only then.)"""
     if measure.kind is ScoringKind.PERCENTILE:
         return has_percents and has_plains
-    if measure.kind in (ScoringKind.LINEAR, ScoringKind.BANDS):
+    if measure.kind in (ScoringKind.LINEAR, ScoringKind.LOG, ScoringKind.BANDS):
         return has_plains if measure.percent else has_percents
     return False
 
 
 def value_clash(measure: Measure, values: Sequence[Located]) -> Finding | None:
     """A measure's values against its thresholds (or, for percentile, against each other)."""
-    if measure.kind not in (ScoringKind.LINEAR, ScoringKind.BANDS, ScoringKind.PERCENTILE):
+    if measure.kind not in (ScoringKind.LINEAR, ScoringKind.LOG, ScoringKind.BANDS,
+                            ScoringKind.PERCENTILE):
         return None
     percents = [v for v in values if unit_of(v[1]) is True]
     plains = [v for v in values if unit_of(v[1]) is False]
@@ -164,7 +165,7 @@ def value_clash(measure: Measure, values: Sequence[Located]) -> Finding | None:
         return None
     count = f"{len(wrong)} value is" if len(wrong) == 1 else f"{len(wrong)} values are"
     first = parse_number(wrong[0][1])
-    where = "'Red at' and 'Green at'" if measure.kind is ScoringKind.LINEAR else \
+    where = "'Red at' and 'Green at'" if measure.kind is not ScoringKind.BANDS else \
         "the band thresholds"
     others = ", ".join(as_other_unit(t, measure.percent) for t in _thresholds(measure))
     if measure.percent:

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from sheets_health.model import CellValue
+from sheets_health.template import SNAPSHOT_HEADERS
 from tests.contract.factories import Tabs, make_xlsx
 
 CUSTOMER_HEADERS = ["Customer ID", "Customer", "Outcomes", "Start date", "Override",
@@ -38,6 +39,7 @@ def valid_tabs() -> Tabs:
         "History": [["Date", "Customer ID", "Health score", "Health"]],
         "Sync log": [["Run at", "Mode", "Customers", "Scored", "Not enough data",
                       "Cells changed", "Result", "Message"]],
+        "Snapshots": [list(SNAPSHOT_HEADERS)],
     }
 
 

@@ -81,11 +81,17 @@ BAD_SHEETS: dict[str, tuple[Callable[[Tabs], None], str, str]] = {
         "tab 'Scorecard', row 4, column 'Measure'",
         "unknown measure 'Logins 30d'",
     ),
-    "measure_without_weight": (
-        lambda t: (set_cell("Scorecard", 2, "Weight", 0)(t),
-                   set_cell("Scorecard", 2, "Weight: Grow", None)(t)),
-        "tab 'Scorecard', row 2, column 'Weight'",
-        "measure 'CSM score' has no weight in any scorecard",
+    "log_scoring_with_a_negative_threshold": (
+        lambda t: (set_cell("Scorecard", 2, "Scoring", "log")(t),
+                   set_cell("Scorecard", 2, "Red at", -1)(t)),
+        "tab 'Scorecard', row 2, column 'Red at'",
+        "log scoring is for counts: 'Red at' and 'Green at' must be 0 or more",
+    ),
+    "negative_count_under_log_scoring": (
+        lambda t: (set_cell("Scorecard", 2, "Scoring", "log")(t),
+                   set_cell("Customers", 3, "CSM score", -4)(t)),
+        "tab 'Customers', row 3, column 'CSM score'",
+        "-4 is negative; log scoring is for counts (0 or more)",
     ),
     "negative_weight": (
         set_cell("Scorecard", 3, "Weight: Grow", -2),

@@ -23,7 +23,7 @@ from sheets_health.model import HistoryPoint
 from sheets_health.scoring import trend_baseline, trend_text
 from sheets_health.sync import SyncReport, run_sync
 from sheets_health.template import HISTORY_HEADERS as T_HISTORY
-from sheets_health.template import SYNC_LOG_HEADERS
+from sheets_health.template import SNAPSHOT_HEADERS, SYNC_LOG_HEADERS
 from tests.contract.google_factory import seed_cell
 from tests.emulator import Fault, SheetsEmulator, make_service_account_key, write_key_file
 
@@ -127,6 +127,7 @@ def make_sheet(emulator: SheetsEmulator, tmp_path: Path, customers: int, window:
                      ["Max colour changes", Percent(1)], *settings],
         "History": history or [list(HISTORY_HEADERS)],
         "Sync log": [list(SYNC_LOG_HEADERS)],
+        "Snapshots": [list(SNAPSHOT_HEADERS)],  # as `init` makes it
     }
     sid = emulator.create_spreadsheet("Health", {name: [] for name in tabs})
     with emulator.lock:
@@ -195,14 +196,16 @@ def test_the_key_recheck_reads_only_what_the_write_needs(emulator: SheetsEmulato
     sheet.sync(DAY0 + dt.timedelta(days=1))  # the Trend column fills in
     sheet.sync(DAY0 + dt.timedelta(days=2))  # appends only: header rows of History/Sync log
     first_of_day = sheet.emulator.api_requests()[-2].query.get("ranges", [])
-    assert first_of_day == ["'History'!1:1", "'Sync log'!1:1"]  # Customers did not change
+    # Customers did not change; History and Snapshots get the day's rows
+    assert first_of_day == ["'History'!1:1", "'Snapshots'!1:1", "'Sync log'!1:1"]
     sheet.set_score("C0003", 1)
     sheet.sync(DAY0 + dt.timedelta(days=2, hours=2))  # updates C0003 and its row of today
     assert [r.kind for r in sheet.runs[-1]] == ["read", "recheck", "write"]
     ranges = sheet.emulator.api_requests()[-2].query.get("ranges", [])
-    # Customers: nothing (its outputs live in the Scores tab, looked up by key); History: the
-    # keys from the first row written (row 45: day 2's rows start at 42), never those above
-    assert ranges == ["'History'!1:1", "'History'!A45:A", "'History'!B45:B", "'Sync log'!1:1"]
+    # Customers: nothing (its outputs live in the Scores tab, looked up by key); History and
+    # Snapshots: the keys from the first row written (row 45: day 2's rows start at 42)
+    assert ranges == ["'History'!1:1", "'History'!A45:A", "'History'!B45:B", "'Snapshots'!1:1",
+                      "'Snapshots'!A45:A", "'Snapshots'!B45:B", "'Sync log'!1:1"]
 
 
 # ----------------------------------------------------------------------------- correctness
@@ -260,7 +263,8 @@ def test_first_sync_on_an_old_sheet_reads_it_whole_once(emulator: SheetsEmulator
     named = {n["name"] for n in emulator.spreadsheet(sheet.sid).named_ranges}
     assert named == {"sheets_health_history_latest", "sheets_health_history_day",
                      "sheets_health_history_trend", "sheets_health_history_head",
-                     "sheets_health_sync_log_tail", "sheets_health_scores"}
+                     "sheets_health_sync_log_tail", "sheets_health_scores",
+                     "sheets_health_snapshots_latest", "sheets_health_snapshots_day"}
     assert sheet.values("History")[0][-1] == "Trend baseline"
     assert sheet.trends() == sheet.expected_trends(today.date(), 30)
     sheet.sync(today + dt.timedelta(days=1))
@@ -393,7 +397,7 @@ def test_a_spreadsheet_near_googles_cell_limit_is_warned_about(emulator: SheetsE
         emulator.sheet(sheet.sid, "History").resize(rows=330_000)  # × 26 columns
     report = sheet.sync(DAY0)
     warning = next(w for w in report.warnings if "cell limit" in w)
-    assert "8,6" in warning and "History days kept" in warning
+    assert "8,7" in warning and "History days kept" in warning  # History + the other tabs
     sheet.runs.clear()
     with emulator.lock:
         emulator.sheet(sheet.sid, "History").resize(rows=1000)

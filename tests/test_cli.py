@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["check", "demo", "explain", "init", "sync"]
+    assert COMMANDS == ["calibrate", "check", "demo", "explain", "init", "sync"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -144,8 +144,11 @@ def test_demo_scores_every_customer_with_colours(tmp_path: Path) -> None:
     grid = under.cells("Customers")
     headers = grid[0]
     health, reasons, step = (headers.index(h) for h in ("Health", "Reasons", "Next step"))
-    rows = grid[1:]
-    assert 90 <= len(rows) <= 110
+    status = headers.index("Status")
+    former = [r for r in grid[1:] if r[status] == "churned"]  # what `calibrate` learns from
+    rows = [r for r in grid[1:] if r[status] != "churned"]
+    assert 90 <= len(rows) <= 110 and former
+    assert {r[health] for r in former} == {"Churned"}
     assert {r[health] for r in rows} == {"Green", "Yellow", "Red", "Not enough data"}
     fills = {under.fill("Customers", i, health) for i in range(2, len(rows) + 2)}
     assert fills == {f.value for f in Fill}

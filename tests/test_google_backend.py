@@ -474,5 +474,5 @@ def test_init_retried_after_write_then_503_adds_nothing_twice(env: Env) -> None:
     assert "added tab Scorecard" in changes
     titles = env.emulator.spreadsheet(env.spreadsheet_id).titles()
     assert sorted(titles) == sorted({"Customers", "History", "Sync log", "Scorecard", "Settings",
-                                     "Alerts", "Summary"})
+                                     "Alerts", "Summary", "Snapshots", "Calibration"})
     assert env.values("Customers")[0].count("Gut RAG") == 1

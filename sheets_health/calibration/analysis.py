@@ -35,7 +35,7 @@ from sheets_health.model import Measure, Rag, ScoringKind, Settings
 
 # raw values whose order the Scorecard fixes (higher or lower is better); other kinds map a
 # value to points, so their own evidence is read from the sub-score
-_RAW_KINDS = (ScoringKind.LINEAR, ScoringKind.PERCENTILE)
+_RAW_KINDS = (ScoringKind.LINEAR, ScoringKind.LOG, ScoringKind.PERCENTILE)
 
 
 # ----------------------------------------------------------------------------- agreement
