@@ -510,6 +510,7 @@ def _customers(
     id_col = table.header_of(T.CUSTOMER_ID)
     by_norm = {norm_header(s): s for s in scorecards}
     seen: dict[str, int] = {}
+    folded: dict[str, str] = {}  # casefolded id -> the id as first seen
     customers: list[Customer] = []
     for index, row in enumerate(table.row_numbers):
         cid = key_text(table.value(index, T.CUSTOMER_ID))
@@ -521,7 +522,17 @@ def _customers(
             problems.add(tab, row, id_col, f"Customer ID '{cid}' is also on row {seen[cid]}",
                          "give each customer one row with a unique id")
             continue
+        other = folded.get(cid.casefold())
+        if other is not None:  # a Google Sheet's lookup (VLOOKUP, MATCH) ignores case
+            problems.add(tab, row, id_col,
+                         f"Customer ID '{cid}' differs only in upper/lower case from "
+                         f"'{other}' on row {seen[other]}: Google Sheets' lookups take them "
+                         "for one id",
+                         "give each customer an id that differs by more than case, or correct "
+                         "the case if they are the same customer")
+            continue
         seen[cid] = row
+        folded[cid.casefold()] = cid
 
         def cell(header: str, _index: int = index) -> CellValue:
             return table.value(_index, header)

@@ -71,6 +71,11 @@ BAD_SHEETS: dict[str, tuple[Callable[[Tabs], None], str, str]] = {
         "tab 'Customers', row 3, column 'Customer ID'",
         "Customer ID 'C001' is also on row 2",
     ),
+    "customer_ids_differ_only_in_case": (
+        set_cell("Customers", 3, "Customer ID", "c001"),
+        "tab 'Customers', row 3, column 'Customer ID'",
+        "Customer ID 'c001' differs only in upper/lower case from 'C001' on row 2",
+    ),
     "blank_customer_id": (
         set_cell("Customers", 3, "Customer ID", None),
         "tab 'Customers', row 3, column 'Customer ID'",
