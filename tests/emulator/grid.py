@@ -488,12 +488,21 @@ class Spreadsheet:
         return out
 
     def grid_data(self, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> JSON:
-        plain = not self.spills(sheet) and not sheet.extra.get("conditionalFormats")
+        spilled = self.spills(sheet)
+        rules = sheet.extra.get("conditionalFormats") or []
+        plain = not spilled and not rules
         computed = (lambda sh, r, c: self.cell_data(sh.get(r, c))) if plain else \
             self.cell_data_at
+        # past the last cell holding anything every cell is empty, as Google leaves it out,
+        # unless a conditional-format rule colours empty cells
+        r_end, c_end = r1, c1
+        if not any(_colours_blank(rule) for rule in rules):
+            used = [*sheet.cells, *spilled]
+            r_end = min(r1, max((r for r, _ in used), default=-1) + 1)
+            c_end = min(c1, max((c for _, c in used), default=-1) + 1)
         rows: list[JSON] = []
-        for r in range(r0, r1):
-            values = [computed(sheet, r, c) for c in range(c0, c1)]
+        for r in range(r0, r_end):
+            values = [computed(sheet, r, c) for c in range(c0, c_end)]
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
@@ -542,6 +551,14 @@ class Spreadsheet:
             out["namedRanges"] = copy.deepcopy(self.named_ranges)
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
         return out
+
+
+def _colours_blank(rule: JSON) -> bool:
+    """Whether a conditional-format rule may colour an empty cell (unknown types: maybe)."""
+    try:
+        return _condition_holds((rule.get("booleanRule") or {}).get("condition") or {}, None)
+    except GridError:
+        return True
 
 
 def _condition_holds(condition: JSON, effective: JSON | None) -> bool:
