@@ -196,4 +196,5 @@ def test_the_workbook_reopens_after_sync(tmp_path: Path) -> None:
     config = write_sheet(tmp_path)
     commands.sync(config, now=NOW)
     book = load_workbook(tmp_path / "sheet.xlsx")
-    assert book.sheetnames == ["Customers", "Scorecard", "Settings", "History", "Sync log"]
+    assert book.sheetnames == ["Customers", "Scorecard", "Settings", "History", "Sync log",
+                               "Snapshots"]

@@ -45,13 +45,20 @@ class XlsxUnderTest:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._backend = XlsxBackend(path)
+        self._loaded: tuple[tuple[int, int], Workbook] | None = None
 
     @property
     def backend(self) -> Backend:
         return self._backend
 
     def _book(self) -> Workbook:
-        return load_workbook(self.path)
+        """The workbook as saved now: loaded again only when the file changed (the checks
+        read it, never write it)."""
+        stat = self.path.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+        if self._loaded is None or self._loaded[0] != version:
+            self._loaded = (version, load_workbook(self.path))
+        return self._loaded[1]
 
     def cells(self, tab: str) -> list[list[CellValue]]:
         ws = self._book()[tab]
@@ -110,7 +117,8 @@ class XlsxUnderTest:
         return list(self._book().sheetnames)
 
     def edit(self, tab: str, rows: list[list[CellValue]]) -> None:
-        wb = self._book()
+        self._loaded = None  # edited below: never the copy the checks read
+        wb = load_workbook(self.path)
         ws = wb[tab]
         for row in ws.iter_rows():
             for cell in row:
@@ -122,7 +130,8 @@ class XlsxUnderTest:
         wb.save(self.path)
 
     def set_fill(self, tab: str, row: int, col: int, rgb: str) -> None:
-        wb = self._book()
+        self._loaded = None
+        wb = load_workbook(self.path)
         fill = PatternFill(fill_type="solid", fgColor="FF" + rgb, bgColor="FF" + rgb)
         wb[tab].cell(row=row, column=col + 1).fill = fill
         wb.save(self.path)
