@@ -24,8 +24,8 @@ from sheets_health.scoring import trend_baseline, trend_text
 from sheets_health.sync import SyncReport, run_sync
 from sheets_health.template import HISTORY_HEADERS as T_HISTORY
 from sheets_health.template import SNAPSHOT_HEADERS, SYNC_LOG_HEADERS
-from tests.contract.google_factory import seed_cell
 from tests.emulator import Fault, SheetsEmulator, make_service_account_key, write_key_file
+from tests.test_google_backend import seed
 
 DAY0 = dt.datetime(2026, 3, 1, 9, 0)
 SCORECARD = [["Measure", "Dimension", "Scoring", "Red at", "Green at", "Weight"],
@@ -129,16 +129,7 @@ def make_sheet(emulator: SheetsEmulator, tmp_path: Path, customers: int, window:
         "Sync log": [list(SYNC_LOG_HEADERS)],
         "Snapshots": [list(SNAPSHOT_HEADERS)],  # as `init` makes it
     }
-    sid = emulator.create_spreadsheet("Health", {name: [] for name in tabs})
-    with emulator.lock:
-        for name, rows in tabs.items():
-            sheet = emulator.sheet(sid, name)
-            sheet.resize(rows=max(1000, len(rows) + 10))
-            for r, values in enumerate(rows):
-                for c, value in enumerate(values):
-                    cell = seed_cell(value)
-                    if cell is not None:
-                        sheet.put(r, c, cell)
+    sid = seed(emulator, tabs)
     key = tmp_path / f"key-{sid[:6]}.json"
     write_key_file(key, make_service_account_key(emulator))
     config = config_from_dict({"sheet": {"backend": "google", "spreadsheet": sid,

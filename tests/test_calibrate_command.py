@@ -195,22 +195,14 @@ def test_calibrate_on_google_writes_the_report_and_the_suggestion(
     from sheets_health.backends.google import GoogleBackend
     from sheets_health.calibrate_run import run_calibrate
     from sheets_health.config import config_from_dict
-    from tests.contract.google_factory import seed_cell
     from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
+    from tests.test_google_backend import seed
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     measures, raw, churned = driven(n=300)
     tabs = sheet_tabs(measures, raw, churned)
     with SheetsEmulator() as emulator:
-        sid = emulator.create_spreadsheet("Health", {name: [] for name in tabs})
-        with emulator.lock:
-            for name, rows in tabs.items():
-                sheet = emulator.sheet(sid, name)
-                sheet.resize(rows=max(1000, len(rows) + 10))
-                for r, values in enumerate(rows):
-                    for c, value in enumerate(values):
-                        if (cell := seed_cell(value)) is not None:
-                            sheet.put(r, c, cell)
+        sid = seed(emulator, tabs)
         key = write_key_file(tmp_path / "key.json", make_service_account_key(emulator))
         config = config_from_dict({"sheet": {"backend": "google", "spreadsheet": sid,
                                              "credentials": str(key),

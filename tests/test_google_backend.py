@@ -84,10 +84,13 @@ class Env:
 
 
 def seed(emulator: SheetsEmulator, tabs: dict[str, list[list[CellValue]]]) -> str:
+    """A spreadsheet holding ``tabs``; a tab longer than a new tab's 1,000 rows is grown."""
     spreadsheet_id = emulator.create_spreadsheet("Health", {name: [] for name in tabs})
     with emulator.lock:
         for name, rows in tabs.items():
             sheet = emulator.sheet(spreadsheet_id, name)
+            if len(rows) + 10 > 1000:
+                sheet.resize(rows=len(rows) + 10)
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
                     cell = seed_cell(value)
