@@ -62,3 +62,23 @@ def test_a_driver_names_the_value_as_typed_and_its_target() -> None:
     assert any("no data (" in t for t in texts)
     assert any("not reached, overdue" in t for t in texts)
     assert any("percentile" in t and "among peers" in t for t in texts)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_summary_coverage_counts_what_each_customer_s_details_say(seed: int) -> None:
+    from sheets_health.summary import _coverage
+
+    model, raw = random_sheet(seed)
+    scores = score_customers(model, raw, TODAY)
+    on_card: dict[str, set[str]] = {}
+    fed: dict[str, set[str]] = {}
+    for cid, score in scores.items():
+        for outcome in score.outcomes:
+            for m in tuple(outcome.measures):
+                on_card.setdefault(m.measure, set()).add(cid)
+                if m.sub_score is not None and m.weight > 0:
+                    fed.setdefault(m.measure, set()).add(cid)
+    rows = _coverage(scores, {}).rows
+    assert [(r[0], r[2], r[3]) for r in rows] == [
+        (name, len(fed.get(name, ())), len(cids)) for name, cids in on_card.items()]
+    assert any(0 < r[2] < r[3] for r in rows)  # some measures feed only some customers
