@@ -35,6 +35,7 @@ class Card:
     no_data_notes: Sequence[str]
     given: Sequence[Sequence[MeasureScore]] | None = None  # details passed in as they were
     target_texts: dict[int, str] = field(default_factory=dict)  # column -> "target ≥ 20"
+    texts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)  # per-row texts
 
     def __post_init__(self) -> None:
         left_out = np.isnan(self.sub)
@@ -190,7 +191,8 @@ class RowDetails(Lazy[MeasureScore]):
     __slots__ = ("card", "row")
 
     def __init__(self, card: Card, row: int) -> None:
-        super().__init__(_row_details, card, row)
+        # the fields `Lazy.__init__` sets, set here: one is made per customer and scorecard
+        self._build, self._args, self._items = _row_details, (card, row), None
         self.card = card
         self.row = row
 

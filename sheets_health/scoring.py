@@ -6,9 +6,11 @@ No IO. The same inputs always give the same outputs (ties break by Scorecard ord
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,7 @@ from sheets_health.model import (
 from sheets_health.score_rows import Card, Lazy, RowDetails, card_row
 
 _FILL = {MissingPolicy.NEUTRAL: 50.0, MissingPolicy.ZERO: 0.0}
-_PLAIN = frozenset({int, float, np.float64})  # numbers `parse_number` keeps as they are
+_PLAIN = frozenset({int, float, np.float64, type(None)})  # kept as they are, or blank
 
 
 def clip(text: str, limit: int = 300) -> str:
@@ -183,16 +185,14 @@ def _sub_scores(measure: Measure, values: np.ndarray, starts: Sequence[dt.date |
     Linear scoring of plain numbers is vectorised; the kinds whose sub-score depends on the
     value alone are worked out once per distinct value; the rest value by value."""
     n = len(values)
-    if measure.kind is ScoringKind.LINEAR:
-        plain = np.fromiter((v is None or type(v) in _PLAIN for v in values), bool, n)
-        if plain.all():
-            assert measure.red_at is not None and measure.green_at is not None
-            x = values.astype(float)
-            with np.errstate(invalid="ignore"):
-                share = (x - measure.red_at) / (measure.green_at - measure.red_at)
-                sub = 100.0 * np.minimum(1.0, np.maximum(0.0, share)) + 0.0
-            if np.isfinite(x[~np.isnan(x)]).all():  # NaN is blank; ±inf is refused below
-                return sub, np.ones(n, dtype=bool)
+    if measure.kind is ScoringKind.LINEAR and set(map(type, values)) <= _PLAIN:  # C speed
+        assert measure.red_at is not None and measure.green_at is not None
+        x = values.astype(float)
+        with np.errstate(invalid="ignore"):
+            share = (x - measure.red_at) / (measure.green_at - measure.red_at)
+            sub = 100.0 * np.minimum(1.0, np.maximum(0.0, share)) + 0.0
+        if np.isfinite(x[~np.isnan(x)]).all():  # NaN is blank; ±inf is refused below
+            return sub, np.ones(n, dtype=bool)
     if measure.kind in (ScoringKind.BANDS, ScoringKind.BOOLEAN, ScoringKind.CATEGORY):
         seen: dict[tuple[type, CellValue], float | None] = {}
         column: list[float | None] = []
@@ -228,9 +228,7 @@ def _scorecard(
     key: str,
     members: Sequence[Customer],
     measures: Sequence[Measure],
-    subs: pd.DataFrame,
-    applicable: pd.DataFrame,
-    raw: pd.DataFrame,
+    grid: _Grid,
     settings: Settings,
 ) -> dict[str, OutcomeScore]:
     used_measures = [m for m in measures if m.weight(key) > 0]
@@ -238,11 +236,14 @@ def _scorecard(
     names = [m.name for m in used_measures]
     if not ids or not names:
         return {cid: OutcomeScore(key, None, 0.0, ()) for cid in ids}
-    s = subs.loc[ids, names].astype(float)
+    rows = np.fromiter((grid.row_of[cid] for cid in ids), np.intp, len(ids))
+    cols = np.array([grid.column_of[name] for name in names], dtype=np.intp)
+    cells = np.ix_(rows, cols)  # positions, not labels: a label lookup per customer is slow
+    s = pd.DataFrame(grid.subs[cells], columns=names)
     for m in used_measures:
         if m.kind is ScoringKind.PERCENTILE:
             s[m.name] = _percentile(s[m.name], m.lower_is_better)
-    a = applicable.loc[ids, names]
+    a = pd.DataFrame(grid.due[cells], columns=names)
     weights = pd.Series({m.name: m.weight(key) for m in used_measures}, dtype=float)
     has_data = s.notna() & a
     filled = s.copy()
@@ -269,17 +270,30 @@ def _scorecard(
         else f"no data, counted as {format_number(_FILL[m.missing or settings.missing])}"
         for m in used_measures
     ]
-    card = Card(used_measures, raw.loc[ids, names].to_numpy(object), filled.to_numpy(float),
+    card = Card(used_measures, grid.raws[cells], filled.to_numpy(float),
                 share, has_data.to_numpy(bool), a.to_numpy(bool), no_data_notes)
     floor = settings.min_coverage - 1e-9
     results: dict[str, OutcomeScore] = {}
+    missing = card.missing
     for i, (cid, total, cov) in enumerate(zip(ids, score.tolist(), coverage.tolist(),
                                               strict=True)):
         cov = 0.0 if cov != cov else cov  # NaN: no weight applies
         enough = total == total and cov >= floor
         results[cid] = OutcomeScore(key, total if enough else None, cov,
-                                    RowDetails(card, i), Lazy(card.missing, i))
+                                    RowDetails(card, i), Lazy(missing, i))
     return results
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Every customer's sub-scores, applicability and raw values as arrays (rows: the
+    model's customers, columns: its measures), with the position of each id and name."""
+
+    subs: np.ndarray
+    due: np.ndarray
+    raws: np.ndarray
+    row_of: Mapping[str, int]
+    column_of: Mapping[str, int]
 
 
 def sheet_frame(model: SheetModel) -> pd.DataFrame:
@@ -316,29 +330,43 @@ def score_customers(
     ids = [c.id for c in customers]
     raw = raw.reindex(index=ids, columns=[m.name for m in model.measures])
     starts = [c.start_date for c in customers]
-    columns = {m.name: _sub_scores(m, raw[m.name].to_numpy(object), starts, today)
-               for m in model.measures}
-    subs = pd.DataFrame({name: sub for name, (sub, _due) in columns.items()}, index=ids,
-                        columns=raw.columns, dtype=float)
-    applicable = pd.DataFrame({name: due for name, (_sub, due) in columns.items()},
-                              index=ids, columns=raw.columns, dtype=bool)
+    values = raw.to_numpy(object)
+    columns = [_sub_scores(m, values[:, j], starts, today)
+               for j, m in enumerate(model.measures)]
+    shape = (len(ids), len(model.measures))
+    grid = _Grid(
+        np.column_stack([sub for sub, _due in columns]) if columns else np.empty(shape),
+        np.column_stack([due for _sub, due in columns]) if columns
+        else np.empty(shape, dtype=bool),
+        values, {cid: i for i, cid in enumerate(ids)},
+        {m.name: j for j, m in enumerate(model.measures)})
     outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
     active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
     stages = model.settings.stages
-    stage = {c.id: journey.stage_of(stages, c.start_date, today) for c in customers}
-    chosen = {c.id: journey.scorecards_for(c.outcomes, stage[c.id], keys) for c in active}
+    # once per distinct start date and (outcomes, stage): most customers share them
+    @functools.cache
+    def stage_at(start: dt.date | None) -> Stage | None:
+        return journey.stage_of(stages, start, today)
+
+    @functools.cache
+    def cards_for(outcomes: tuple[str, ...], stage: Stage | None) -> tuple[str, ...]:
+        return journey.scorecards_for(outcomes, stage, keys)
+
+    stage = {c.id: stage_at(c.start_date) for c in customers}
+    chosen = {c.id: cards_for(c.outcomes, stage[c.id]) for c in active}
     for key in keys:
         members = [c for c in active if key in chosen[c.id]]
-        for cid, result in _scorecard(key, members, model.measures, subs, applicable, raw,
+        for cid, result in _scorecard(key, members, model.measures, grid,
                                       model.settings).items():
             outcome_scores[cid].append(result)
     if model.baselines is not None:
         baselines = model.baselines
     else:
         history = _history_by_customer(model.history)
-        baselines = {c.id: trend_baseline(history.get(c.id, []), today,
-                                          model.settings.trend_days) for c in customers}
+        days = model.settings.trend_days
+        baselines = {cid: trend_baseline(points, today, days)
+                     for cid, points in history.items()}  # none without History
     measures = {m.name: m for m in model.measures}
     results = {
         c.id: _inactive_result(c) if c.inactive else _customer_result(
@@ -347,11 +375,12 @@ def score_customers(
         for c in customers
     }
     if stages:  # the Stage column: blank for an inactive customer
+        label = functools.cache(lambda start: journey.stage_label(stages, start, today))
         start_of = {c.id: c.start_date for c in customers}
-        results = {cid: replace(r, stage="" if r.inactive else
-                                journey.stage_label(stages, start_of[cid], today))
+        results = {cid: replace(r, stage="" if r.inactive else label(start_of[cid]))
                    for cid, r in results.items()}
     return results
+
 
 
 def _inactive_result(customer: Customer) -> CustomerScore:
@@ -491,9 +520,14 @@ def _target(measure: Measure, sub: float | None) -> str:
 
 def _driver(card: Card, i: int, j: int, points: float | None = None, sign: str = "") -> str:
     """`Tickets open 9 (target ≤ 2) −14 pts` (without the points when ``points`` is None)."""
-    measure = card.measures[j]
     raw, sub, note = card.cell(i, j)
     tail = "" if points is None else f" {sign}{round_score(points)} pts"
+    return _driver_text(card, j, raw, sub, note, tail)
+
+
+def _driver_text(card: Card, j: int, raw: CellValue, sub: float | None, note: str,
+                 tail: str) -> str:
+    measure = card.measures[j]
     if measure.kind is ScoringKind.MILESTONE:
         value = "reached" if sub == 100 else "not reached, overdue"
         return f"{measure.name} {value}{tail}"
@@ -521,13 +555,79 @@ def _reasons(
     if rag is Rag.GREEN:
         text = _green_reasons(card, i, settings)
     else:
-        lost = card.lost_rows[i]
-        parts = [_driver(card, i, j, lost[j], "−") for j in card.most_lost(i, settings.max_reasons)]
-        text = "; ".join(parts) or "All measures on target"
+        text = _loss_texts(card, settings.max_reasons)[i] or "All measures on target"
     if several:
         assert outcome.score is not None
         text = f"Weakest outcome {outcome.scorecard} {round_score(outcome.score)}: {text}"
     return text
+
+
+def _loss_texts(card: Card, limit: int) -> list[str]:
+    """Every row's drivers that cost the most points, joined: `_driver` for each of a row's
+    first ``limit`` `most_lost` columns, worked out for the whole card at once (picking the
+    cells from the arrays per customer was most of the time at 100,000 customers)."""
+    key = ("lost", limit)
+    if key in card.texts:
+        return card.texts[key]
+    rows = len(card.lost)
+    if card.given is not None:  # details passed in: the cells as given, row by row
+        texts = ["; ".join(_driver(card, i, j, card.lost_rows[i][j], "−")
+                           for j in card.most_lost(i, limit)) for i in range(rows)]
+    else:
+        top = card.order[:, : max(0, min(limit, len(card.measures)))]
+        counts = np.minimum(card.lost_counts, top.shape[1]).tolist()
+
+        def pick(values: np.ndarray) -> list[Any]:  # row by row, flat: fewer lists
+            return np.take_along_axis(values, top, axis=1).ravel().tolist()
+        # the same half-up rounding as `round_score`, a column at a time
+        lost = pick(np.floor(card.lost + 0.5).astype(np.int64))
+        notes = card.no_data_notes
+        # `_driver_text` of a measured value, cut where the value goes: "Name ", " (target)"
+        simple = {j: (f"{m.name} ", f" ({card.target_texts.setdefault(j, _target(m, None))})")
+                  for j, m in enumerate(card.measures)
+                  if m.kind not in (ScoringKind.MILESTONE, ScoringKind.PERCENTILE)}
+        cols = top.ravel().tolist()
+        raws, subs, known, due = (pick(v) for v in (card.raws, card.sub, card.known, card.due))
+        width = top.shape[1]
+        texts = []
+        for row, count in enumerate(counts):
+            parts = []
+            for k in range(row * width, row * width + count):
+                j = cols[k]
+                if known[k] and j in simple:
+                    head, target = simple[j]
+                    parts.append(f"{head}{_fmt(raws[k])}{target} −{lost[k]} pts")
+                    continue
+                sub = subs[k]
+                note = "" if known[k] else ("not yet due" if not due[k] else notes[j])
+                parts.append(_driver_text(card, j, raws[k], None if sub != sub else sub,
+                                          note, f" −{lost[k]} pts"))
+            texts.append("; ".join(parts))
+    card.texts[key] = texts
+    return texts
+
+
+def _first_actions(card: Card) -> list[str]:
+    """Every row's `_next_step`: the `Action when red` of the first measure, most points
+    lost first, that costs at least one point and has one; worked out for the whole card."""
+    key = ("next step",)
+    if key in card.texts:
+        return card.texts[key]
+    actions = [m.action_when_red for m in card.measures]
+    has = np.array([bool(a) for a in actions], dtype=bool)
+    rows = len(card.lost)
+    if not has.any() or rows == 0:
+        texts = [""] * rows
+    else:
+        ranked = has[card.order]  # per row, in most-lost order: has an action?
+        first = ranked.argmax(axis=1)
+        every = np.arange(rows)
+        ok = ranked[every, first] & (first < card.lost_counts)
+        column = card.order[every, first]
+        texts = [actions[j] if good else ""
+                 for j, good in zip(column.tolist(), ok.tolist(), strict=True)]
+    card.texts[key] = texts
+    return texts
 
 
 def _green_reasons(card: Card, i: int, settings: Settings) -> str:
@@ -547,11 +647,7 @@ def _green_reasons(card: Card, i: int, settings: Settings) -> str:
 
 def _next_step(outcome: OutcomeScore, measures: Mapping[str, Measure]) -> str:
     card, i = card_row(outcome.measures, measures)
-    for j in card.most_lost(i):
-        action = card.measures[j].action_when_red
-        if action:
-            return action
-    return ""
+    return _first_actions(card)[i]
 
 
 def _green_step(outcomes: Sequence[OutcomeScore], measures: Mapping[str, Measure],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sheets_health.model import DEFAULT_SCORECARD, CellValue, CustomerScore, Rag
 from sheets_health.roster import RANK, CustomerRow, Seen, baseline, by_customer
@@ -195,14 +196,38 @@ def _movers(roster: Mapping[str, CustomerRow], scores: Mapping[str, CustomerScor
 
 
 def _coverage(scores: Mapping[str, CustomerScore], sources: Mapping[str, str]) -> Section:
+    from itertools import compress
+
+    import numpy as np
+
+    from sheets_health.score_rows import RowDetails
+
     on_card: dict[str, set[str]] = {}
     fed: dict[str, set[str]] = {}
+    # a scorecard's customers are counted from its arrays below, a column at a time: reading
+    # each customer's details would build every `MeasureScore` (200,000 at 10,000 × 20)
+    cards: dict[int, tuple[Any, list[int], list[str]]] = {}
     for cid, score in scores.items():
         for outcome in score.outcomes:
-            for m in outcome.measures:
+            details = outcome.measures
+            if isinstance(details, RowDetails):
+                entry = cards.get(id(details.card))
+                if entry is None:
+                    entry = cards[id(details.card)] = (details.card, [], [])
+                    for measure in details.card.measures:  # the order details would give
+                        on_card.setdefault(measure.name, set())
+                entry[1].append(details.row)  # the customer's row on that card
+                entry[2].append(cid)
+                continue
+            for m in details:
                 on_card.setdefault(m.measure, set()).add(cid)
                 if m.sub_score is not None and m.weight > 0:
                     fed.setdefault(m.measure, set()).add(cid)
+    for card, members, cids in cards.values():
+        fed_cells = ~np.isnan(card.sub[members]) & (card.weight[members] > 0)
+        for j, measure in enumerate(card.measures):
+            on_card[measure.name].update(cids)
+            fed.setdefault(measure.name, set()).update(compress(cids, fed_cells[:, j].tolist()))
     rows = tuple((name, sources.get(name, "Customers tab"), len(fed.get(name, ())),
                   len(cids), _share(len(fed.get(name, ())), len(cids)))
                  for name, cids in on_card.items())

@@ -4,9 +4,10 @@ Why it looks the way it does:
 
 - One full load per sync: `read` loads the workbook once (formulas kept, so formulas and
   formatting of cells the tool does not own survive the write) and `apply` edits that same
-  load, unless the file changed on disk in between (then it loads again). A formula cell
-  reads as the value Excel last computed (None if it never was): those values come from a
-  read-only ``data_only`` pass over the tabs that hold formulas, and only when there are any.
+  load, and so does the Summary write after it, unless the file changed on disk in between
+  (then it loads again). A formula cell reads as the value Excel last computed (None if it
+  never was): those values come from a read-only ``data_only`` pass over the tabs that hold
+  formulas, and only when there are any.
 - openpyxl drops the cached results of formulas when it saves; we put them back while
   saving (see `_keeping_formula_values`) so the next read still sees them, and the workbook
   asks Excel to recalculate on open.
@@ -200,7 +201,7 @@ class XlsxBackend:
                 cache = _shift_rows(cache, ws.title, 2, tab_plan.delete_rows)
         if problems:
             raise ContractError(problems)
-        self._save(wb, cache, before, written)
+        self._keep(wb, cache, self._save(wb, cache, before, written))
         return ApplyResult(
             cells_written=len(written),
             rows_appended=appended,
@@ -221,7 +222,7 @@ class XlsxBackend:
         ws = draw_summary(wb, tab, sheet)
         apply_print_layout(ws, layout.print_layout, 0)
         fit_rows(ws, sheet)
-        self._save(wb, cache, before, [])
+        self._keep(wb, cache, self._save(wb, cache, before, []))
 
     # ------------------------------------------------------------------------- init
 
@@ -248,6 +249,12 @@ class XlsxBackend:
         return changes
 
     # ------------------------------------------------------------------------- files
+
+    def _keep(self, wb: Workbook, cache: _FormulaCache, saved: tuple[int, int]) -> None:
+        """The workbook just saved is the file now: the Summary write that follows a sync's
+        write edits it instead of loading the whole workbook again (unless the file changes
+        on disk in between: `_open` compares the stat)."""
+        self._book = _Book(saved, wb, cache)
 
     def _stat(self) -> tuple[int, int]:
         try:
@@ -291,8 +298,9 @@ class XlsxBackend:
         cache: _FormulaCache,
         before: tuple[int, int] | None,
         written: list[tuple[Cell, CellValue]],
-    ) -> None:
-        """Write a temp file next to the workbook, verify it, then rename it over the original."""
+    ) -> tuple[int, int]:
+        """Write a temp file next to the workbook, verify it, then rename it over the original;
+        the (mtime, size) of the file it became."""
         wb.calculation.fullCalcOnLoad = True
         try:
             fd, tmp_name = tempfile.mkstemp(
@@ -318,7 +326,9 @@ class XlsxBackend:
                     "nothing was written",
                     "save and close the workbook in Excel, then run again",
                 )
+            st = tmp.stat()  # a rename keeps both
             os.replace(tmp, self.path)
+            return st.st_mtime_ns, st.st_size
         except OSError as exc:
             raise _os_error(self.path, "write", exc) from exc
         finally:
