@@ -71,7 +71,8 @@ def with_cached_formulas(path: Path, cached: dict[str, str | tuple[str, str]]) -
     for coordinate, spec in cached.items():
         value, kind = (spec, "") if isinstance(spec, str) else spec
         kind_attr = f' t="{kind}"' if kind else ""
-        pattern = rf'<c r="{coordinate}"([^>]*)><f>([^<]*)</f><v\s*/>'
+        # the empty value is <v/> or <v></v>, by the XML writer openpyxl picked (lxml or not)
+        pattern = rf'<c r="{coordinate}"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)'
         replacement = rf'<c r="{coordinate}"\g<1>{kind_attr}><f>\g<2></f><v>{value}</v>'
         sheet, count = re.subn(pattern, replacement, sheet)
         assert count == 1, coordinate
