@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sheets_health import snapshots
+from sheets_health import as_of, snapshots
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.calibration import (
@@ -183,9 +183,9 @@ def gather(config: Config, backend: Backend, now: dt.datetime
     without_date = tuple(c.id for c in with_outcome if c.status_date is None)
     cases_of = [c for c in with_outcome if c.status_date is not None]
     assert all(c.status_date is not None for c in cases_of)
-    as_of = pd.Series([_lead_date(c, lead) for c in cases_of], index=[c.id for c in cases_of],
-                      dtype=object)
-    picker = SnapshotPicker(as_of)
+    lead_dates = pd.Series([_lead_date(c, lead) for c in cases_of],
+                           index=[c.id for c in cases_of], dtype=object)
+    picker = SnapshotPicker(lead_dates)
     if config.history_url is not None:
         from sheets_health.snapshot_store import SnapshotStore
 
@@ -194,8 +194,14 @@ def gather(config: Config, backend: Backend, now: dt.datetime
         chunks = _tab_chunks(tables.get(T.SNAPSHOTS), names)
     for chunk in chunks:
         picker.add(chunk)
-    picked, _day = picker.result()
-    provenance = picker.provenance()
+    picked, day = picker.result()
+    missing = {c.id: _lead_date(c, lead) for c in cases_of if pd.isna(day[c.id])}
+    measures = as_of.recomputable(config, model, tables[T.CUSTOMERS])
+    rec = as_of.recompute(config, backend, tables, model, scored.raw, missing,
+                          scored.run_at.tzinfo, measures)
+    provenance = picker.provenance(pd.Series(
+        {c.id: as_of.fully_recomputable(model, c, scorecards_of(c), measures)
+         for c in cases_of if c.id in missing}, dtype=bool))
     current = {s.customer_id: s for s in snapshots.take(model, scored.raw, today, cases_of)}
     ids = [c.id for c in cases_of]
     raw_values = np.full((len(ids), len(names)), np.nan)
@@ -206,8 +212,9 @@ def gather(config: Config, backend: Backend, now: dt.datetime
                 for target, prefix in ((raw_values, "raw:"), (sub_values, "sub:")):
                     if prefix + m in picked.columns:
                         target[i, j] = _number(picked.at[cid, prefix + m])
-            else:
-                now_raw, now_sub = current[cid].measures.get(m, (None, None))
+            else:  # recomputed as of the lead date where it can be, else today's
+                now_raw, now_sub = rec.values.get(cid, {}).get(m) or \
+                    current[cid].measures.get(m, (None, None))
                 raw_values[i, j] = _number(now_raw)
                 sub_values[i, j] = np.nan if now_sub is None else now_sub
     index = pd.RangeIndex(len(ids))

@@ -17,7 +17,6 @@ from sheets_health.calibration import CalibrationReport, GroupReport, Suggestion
 from sheets_health.cells import key_text, parse_date
 from sheets_health.errors import ContractError, Problem
 from sheets_health.model import (
-    DEFAULT_SCORECARD,
     CellValue,
     CellWrite,
     RowUpdate,
@@ -115,34 +114,52 @@ def report_rows(report: CalibrationReport, without_date: Sequence[str]) -> list[
 
 
 def chosen(report: CalibrationReport) -> GroupReport | None:
-    """The suggestion `--suggest` writes: the default scorecard's, else the overall one
-    (when every customer is on one scorecard)."""
-    for g in (*[g for g in report.scorecards if g.scorecard == DEFAULT_SCORECARD],
-              report.overall):
-        if g.suggestion is not None:
-            return g
-    return None
+    """The `--json` object's ``suggestion``: the default scorecard's, else the first outcome
+    scorecard's (``suggestions`` has every scorecard's)."""
+    groups = suggested(report)
+    return groups[0] if groups else None
 
 
-def _suggest_plan(table: Table, model: SheetModel, g: GroupReport) -> TabPlan:
-    assert g.suggestion is not None
-    by_name = {m.measure: m for m in g.suggestion.measures}
-    scorings = any(m.scoring is not None for m in g.suggestion.measures)
-    headers = (T.WEIGHT_SUGGESTED, *(T.SUGGESTED_COLUMNS[1:] if scorings else ()))
+def suggested(report: CalibrationReport) -> list[GroupReport]:
+    """The scorecards `--suggest` writes, the default first: each scorecard whose own
+    customers support a suggestion (an outcome scorecard gets `Weight: suggested <outcome>`)."""
+    return [g for g in report.scorecards if g.scorecard is not None and g.suggestion is not None]
+
+
+def columns_of(g: GroupReport) -> tuple[str, str, str, str]:
+    assert g.scorecard is not None
+    return T.suggested_columns(g.scorecard)
+
+
+def _suggest_plan(table: Table, model: SheetModel, groups: Sequence[GroupReport]) -> TabPlan:
+    """One Scorecard update: per suggested scorecard, its weight column and, where its
+    suggestion changes a scoring (or the columns are there from an earlier run), the
+    scoring and threshold columns. The team's own columns are never written."""
+    rows = {m.row: m.name for m in model.measures}
+    cells: dict[int, dict[str, CellWrite]] = {}
+    headers: list[str] = []
+    for g in groups:
+        assert g.suggestion is not None
+        weight_col, scoring_col, red_col, green_col = columns_of(g)
+        by_name = {m.measure: m for m in g.suggestion.measures}
+        scorings = any(m.scoring is not None for m in g.suggestion.measures)
+        with_scorings = scorings or table.column(scoring_col) is not None
+        headers += [weight_col, *((scoring_col, red_col, green_col) if scorings else ())]
+        for row, name in rows.items():
+            found = by_name.get(name)
+            if found is None:
+                continue
+            out = cells.setdefault(row, {})
+            out[weight_col] = CellWrite(found.weight)
+            if with_scorings:
+                out[scoring_col] = CellWrite(None if found.scoring is None
+                                             else found.scoring.value)
+                out[red_col] = CellWrite(found.red_at)
+                out[green_col] = CellWrite(found.green_at)
     updates = []
     for i, row in enumerate(table.row_numbers):
-        name = key_text(table.value(i, T.MEASURE))
-        measure = next((m for m in model.measures if m.row == row), None)
-        found = by_name.get(measure.name) if measure is not None else None
-        if found is None:
-            continue
-        cells = {T.WEIGHT_SUGGESTED: CellWrite(found.weight)}
-        if scorings or table.column(T.SCORING_SUGGESTED) is not None:
-            cells[T.SCORING_SUGGESTED] = CellWrite(
-                None if found.scoring is None else found.scoring.value)
-            cells[T.RED_AT_SUGGESTED] = CellWrite(found.red_at)
-            cells[T.GREEN_AT_SUGGESTED] = CellWrite(found.green_at)
-        updates.append(RowUpdate(row, (name,), cells))
+        if row in cells:
+            updates.append(RowUpdate(row, (key_text(table.value(i, T.MEASURE)),), cells[row]))
     return TabPlan(tab=table.tab, key_columns=(table.header_of(T.MEASURE),),
                    add_headers=tuple(h for h in headers if table.column(h) is None),
                    updates=tuple(updates))
@@ -162,10 +179,10 @@ def plan_calibration(report: CalibrationReport, model: SheetModel, tables: Mappi
     plans = [TabPlan(tab=tab.tab, add_headers=tuple(h for h in T.CALIBRATION_HEADERS
                                                      if tab.column(h) is None),
                      appends=tuple(block))]
-    g = chosen(report)
-    if suggest and g is not None:
-        plans.append(_suggest_plan(tables[T.SCORECARD], model, g))
-    return WritePlan(tuple(plans)), suggest and g is not None
+    groups = suggested(report)
+    if suggest and groups:
+        plans.append(_suggest_plan(tables[T.SCORECARD], model, groups))
+    return WritePlan(tuple(plans)), suggest and bool(groups)
 
 
 def last_calibration(table: Table | None) -> dt.date | None:
@@ -189,20 +206,7 @@ def payload(result: CalibrateResult) -> dict[str, Any]:
     """The `--json` object: the whole report, and ``suggestion`` always present."""
     report = result.report
     g = chosen(report)
-    suggestion: dict[str, Any] | None = None
-    if g is not None and g.suggestion is not None:
-        s = g.suggestion
-        suggestion = {
-            "scorecard": g.label,
-            "weights": {m.measure: m.weight for m in s.measures},
-            "scorings": {m.measure: {"scoring": m.scoring.value, "red_at": m.red_at,
-                                     "green_at": m.green_at}
-                         for m in s.measures if m.scoring is not None},
-            "cv_auc_current": s.cv_auc_current.value,
-            "cv_auc_suggested": s.cv_auc_suggested.value,
-            "cv_auc_gain": s.cv_auc_gain.value,
-            "why": g.why,
-        }
+    suggestion = None if g is None else _suggestion(g)
     return {
         "ok": True,
         "run_at": result.run_at.isoformat(timespec="seconds"),
@@ -210,11 +214,45 @@ def payload(result: CalibrateResult) -> dict[str, Any]:
         "sheet": result.sheet,
         "suggestion": suggestion,
         "why": None if suggestion is not None else report.overall.why,
+        # per scorecard (the default and each outcome): its own suggestion, or null and why
+        "suggestions": [{"scorecard": s.label, "column": T.suggested_columns(s.scorecard)[0],
+                         "suggestion": _suggestion(s), "why": s.why}
+                        for s in report.scorecards if s.scorecard is not None],
         "suggestion_written": result.suggested_written,
         "calibration_rows": sum(len(t.appends) for t in result.plan.tabs
                                 if t.tab == T.CALIBRATION),
         "customers_without_status_date": list(result.without_date),
         "report": report.as_dict(),
+    }
+
+
+def short_why(g: GroupReport) -> str:
+    """Why a scorecard has no suggestion, in one terminal line (the tab has the sentence)."""
+    b, cv = g.backtest, g.cross_validation
+    if cv is None:
+        return f"too few outcomes ({b.churned} churned, {b.retained} renewed or expanded)"
+    if not cv.suggested.above(0.5):
+        return f"fitted weights no better than chance (cross-validated AUC {cv.suggested.text()})"
+    if cv.current.value is not None and not cv.gain.above(0.0):
+        return (f"fitted weights not clearly better: cross-validated AUC "
+                f"{cv.suggested.text()} against {cv.current.text()} now")
+    return g.why
+
+
+def _suggestion(g: GroupReport) -> dict[str, Any] | None:
+    if g.suggestion is None:
+        return None
+    s = g.suggestion
+    return {
+        "scorecard": g.label,
+        "weights": {m.measure: m.weight for m in s.measures},
+        "scorings": {m.measure: {"scoring": m.scoring.value, "red_at": m.red_at,
+                                 "green_at": m.green_at}
+                     for m in s.measures if m.scoring is not None},
+        "cv_auc_current": s.cv_auc_current.value,
+        "cv_auc_suggested": s.cv_auc_suggested.value,
+        "cv_auc_gain": s.cv_auc_gain.value,
+        "why": g.why,
     }
 
 
@@ -240,18 +278,27 @@ def describe(result: CalibrateResult) -> str:
         lines.append(f"  the data says the opposite of the Scorecard for: {', '.join(wrong)}")
     for d in o.double_counts:
         lines.append(f"  double count: {d.first} and {d.second} (ρ {d.rho:.2f})")
-    g = chosen(report)
-    if g is None or g.suggestion is None:
+    groups = suggested(report)
+    if not groups:
         lines.append(f"  no suggestion: {o.why}")
-    else:
+    for g in groups:
+        assert g.suggestion is not None
         s = g.suggestion
         weights = ", ".join(f"{m.measure} {m.weight}" for m in s.measures)
         lines.append(f"  suggested weights ({g.label}): {weights}")
         lines.append(f"  cross-validated AUC: current {s.cv_auc_current.text()}, suggested "
                      f"{s.cv_auc_suggested.text()}")
-        lines.append("  written to Scorecard 'Weight: suggested' (your weights are unchanged)"
+    if groups:
+        outcomes = [g for g in report.scorecards if g.scorecard and g.suggestion is None]
+        if outcomes and len(report.scorecards) > 1:
+            lines.append("  no suggestion for " + ", ".join(g.label for g in outcomes)
+                         + " (see the Calibration tab for why)")
+        written = ", ".join(f"'{columns_of(g)[0]}'" for g in groups)
+        lines.append(f"  written to Scorecard {written} (your weights are unchanged)"
                      if result.suggested_written else
                      "  run `calibrate --suggest` to write it beside your weights")
+    elif len(report.scorecards) > 1:
+        lines += [f"  {g.label}: no suggestion, {short_why(g)}" for g in report.scorecards]
     lines.extend(f"  note: {n}" for n in report.notes)
     if result.without_date:
         lines.append(f"  note: {len(result.without_date)} customers with an outcome have no "

@@ -348,7 +348,7 @@ def _measures(
         n = norm_header(header)
         if n == norm_header(T.WEIGHT):
             weight_cols[DEFAULT_SCORECARD] = header
-        elif n in SUGGESTED_HEADERS:
+        elif n in SUGGESTED_HEADERS or T.is_suggested_weight(header):
             continue  # `calibrate --suggest` writes it for a person to adopt: not a scorecard
         elif n.startswith(norm_header(T.WEIGHT_PREFIX)):
             outcome = header.split(":", 1)[1].strip()

@@ -177,7 +177,7 @@ def _add_history(workbook: Path, customers: list[dict[str, CellValue]],
     from sheets_health.contract import read_model
     from sheets_health.demo_history import former_customers, history
 
-    former = former_customers(today, random.Random(SEED + 7), len(customers) + 1)
+    former = former_customers(today, random.Random(SEED + 7), len(customers) + 1, OUTCOMES)
     everyone = [*customers, *former]
     backend = XlsxBackend(workbook)
     measures = read_model(backend.read([T.CUSTOMERS, T.SCORECARD, T.SETTINGS]),

@@ -63,21 +63,32 @@ def _churn_chance(values: Mapping[str, float]) -> float:
     return 1 / (1 + math.exp(logit))
 
 
-def former_customers(today: dt.date, rng: random.Random, first: int
-                     ) -> list[dict[str, CellValue]]:
-    """Customers who churned recently: not scored now, exactly what calibration learns from."""
+def former_customers(today: dt.date, rng: random.Random, first: int,
+                     outcomes: Sequence[str] = ()) -> list[dict[str, CellValue]]:
+    """Customers who churned recently: not scored now, exactly what calibration learns from.
+    They pursued ``outcomes`` as the current customers do (one, sometimes two), so each
+    outcome scorecard sees churned and renewed customers alike."""
     rows: list[dict[str, CellValue]] = []
+    pick = random.Random(first)  # its own stream: the other values stay as they were
     for i in range(FORMER):
+        chosen = pick.sample(list(outcomes), 2 if pick.random() < 0.25 else 1) \
+            if outcomes else []
         start = today - dt.timedelta(days=rng.randint(300, 900))
         rows.append({
             T.CUSTOMER_ID: f"C{first + i:03d}", T.CUSTOMER_NAME: f"Former customer {i + 1}",
             "CSM": ("Ana Lopez", "Ben Okafor", "Chloe Martin")[i % 3],
-            T.OUTCOMES: "", T.START_DATE: start, "ARR": rng.choice((12, 24, 36)) * 1000,
+            T.OUTCOMES: ", ".join(chosen), T.START_DATE: start,
+            "ARR": rng.choice((12, 24, 36)) * 1000,
             T.STATUS: "churned", T.STATUS_DATE: today - dt.timedelta(days=rng.randint(5, 75)),
             "CSM score": rng.randint(1, 6), "Exec sponsor": rng.choice(("none",
                                                                         "single-threaded")),
             "_profile": "at_risk" if i % 5 < 3 else "steady",
         })
+        # onboarding and success plans as the current customers of the same profile have them
+        at_risk = rows[-1]["_profile"] == "at_risk"
+        rows[-1]["Onboarding done"] = None if at_risk and pick.random() < 0.5 else \
+            start + dt.timedelta(days=pick.randint(20, 60))
+        rows[-1]["Success plan reviewed"] = "no" if at_risk else pick.choice(("yes", "no"))
     return rows
 
 

@@ -83,6 +83,22 @@ SCORING_SUGGESTED = "Scoring: suggested"
 RED_AT_SUGGESTED = "Red at: suggested"
 GREEN_AT_SUGGESTED = "Green at: suggested"
 SUGGESTED_COLUMNS = (WEIGHT_SUGGESTED, SCORING_SUGGESTED, RED_AT_SUGGESTED, GREEN_AT_SUGGESTED)
+
+
+def suggested_columns(outcome: str) -> tuple[str, str, str, str]:
+    """The `--suggest` columns of one scorecard: the default's, or `Weight: suggested <outcome>`
+    (and its Scoring / Red at / Green at) for an outcome scorecard."""
+    return SUGGESTED_COLUMNS if not outcome else tuple(  # type: ignore[return-value]
+        f"{c} {outcome}" for c in SUGGESTED_COLUMNS)
+
+
+def is_suggested_weight(header: str) -> bool:
+    """`Weight: suggested` or `Weight: suggested <outcome>`: written for a person to adopt,
+    never a scorecard of its own."""
+    head, _, rest = header.partition(":")
+    word = rest.strip().casefold()
+    return head.strip().casefold() == "weight" and (word == "suggested"
+                                                     or word.startswith("suggested "))
 # a measure the tool derives from Start date (days since it), unless Customers has the column
 TENURE_DAYS = "Tenure days"
 

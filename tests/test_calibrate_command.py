@@ -218,3 +218,45 @@ def test_calibrate_on_google_writes_the_report_and_the_suggestion(
         assert len(report) - 1 == sum(len(t.appends) for t in result.plan.tabs
                                       if t.tab == "Calibration")
         assert any(r[2] == "Backtest" and r[3] == "ROC AUC" for r in report[1:])
+
+
+def test_each_outcome_scorecard_gets_its_own_suggestion_where_its_outcomes_support_one(
+        tmp_path: Path) -> None:
+    """285 customers pursue Grow (enough outcomes), 15 pursue Keep (too few for any
+    suggestion): `--suggest` writes `Weight: suggested Grow` only, and says why not Keep."""
+    measures, raw, churned = driven(n=300)
+    tabs = sheet_tabs(measures, raw, churned)
+    customers = tabs["Customers"]
+    customers[0].append("Outcomes")
+    for i, row in enumerate(customers[1:]):
+        row.append("Grow" if i < 285 else "Keep")
+    scorecard = tabs["Scorecard"]
+    scorecard[0] += ["Weight: Grow", "Weight: Keep"]
+    for row in scorecard[1:]:
+        row += [1, 1]
+    make_xlsx(tmp_path, tabs)
+    config = tmp_path / "sheets-health.toml"
+    config.write_text('[sheet]\nbackend = "xlsx"\npath = "sheet.xlsx"\n', encoding="utf-8")
+    payload = run(config, "--suggest")
+    by_card = {s["scorecard"]: s for s in payload["suggestions"]}
+    assert set(by_card) == {"Grow", "Keep"}  # nobody is on the default scorecard
+    grow, keep = by_card["Grow"], by_card["Keep"]
+    assert grow["column"] == "Weight: suggested Grow" and grow["suggestion"] is not None
+    assert grow["suggestion"]["cv_auc_suggested"] > grow["suggestion"]["cv_auc_current"]
+    assert keep["suggestion"] is None and keep["why"].startswith("Not enough outcomes")
+    assert payload["suggestion"] == grow["suggestion"]  # the first supported one
+    grid = XlsxUnderTest(tmp_path / "sheet.xlsx").cells("Scorecard")
+    header = grid[0]
+    assert "Weight: suggested Grow" in header
+    assert "Weight: suggested" not in header and "Weight: suggested Keep" not in header
+    written = {r[0]: r[header.index("Weight: suggested Grow")] for r in grid[1:]}
+    assert written == grow["suggestion"]["weights"] and sum(written.values()) == 100
+    assert {r[0]: (r[header.index("Weight: Grow")], r[header.index("Weight: Keep")])
+            for r in grid[1:]} == {m.name: (1, 1) for m in measures}  # the team's, untouched
+    # the column is read as a suggestion, not as a third outcome scorecard
+    check = CliRunner().invoke(main, ["--config", str(config), "--json", "check"])
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.stdout)["scorecards"] == ["Grow", "Keep"]
+    text = CliRunner().invoke(main, ["--config", str(config), "calibrate", "--dry-run"])
+    assert "suggested weights (Grow):" in text.stdout
+    assert "no suggestion for Keep" in text.stdout

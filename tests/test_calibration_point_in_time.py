@@ -170,8 +170,8 @@ def test_cases_with_only_todays_values_are_left_out_by_default() -> None:
     report = calibrate(measures, (), Settings(), cases, no_active(), LEAD)
     backtest = report.overall.backtest
     assert backtest.outcomes == 0 and backtest.left_out == 60
-    assert report.notes == ("60 customers with an outcome have only today's values, which may "
-                            "postdate the outcome; they are left out",)
+    assert report.notes == ("measures for 60 customers are today's values and may postdate "
+                            "the outcome: they are left out of the backtest",)
     # asked to, it uses them — and says so plainly
     report = calibrate(measures, (), Settings(), cases, no_active(), LEAD,
                        CalibrationOptions(use_current_values=True, n_boot=100))

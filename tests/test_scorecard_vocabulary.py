@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sheets_health.cli import main
@@ -87,10 +88,12 @@ def test_tenure_days_is_days_since_start_date(tmp_path: Path) -> None:
     assert math.isclose(float(detail["sub_score"]), min(100.0, max(0.0, days / 302 * 100)))
 
 
-def test_weight_suggested_is_not_an_outcome_scorecard(tmp_path: Path) -> None:
+@pytest.mark.parametrize("header", ["Weight: suggested", "Weight: suggested Grow",
+                                    "weight:Suggested grow"])
+def test_weight_suggested_is_not_an_outcome_scorecard(tmp_path: Path, header: str) -> None:
     tabs = valid_tabs()
     for i, row in enumerate(tabs["Scorecard"]):
-        row.append("Weight: suggested" if i == 0 else 50)
+        row.append(header if i == 0 else 50)
     config = write_sheet(tmp_path, tabs)
     result = CliRunner().invoke(main, ["--config", str(config), "--json", "check"])
     assert result.exit_code == 0, result.output

@@ -154,8 +154,8 @@ def _backtest(cases: OutcomeCases, rows: IntArray, score_auc: Estimate, left_out
         notes.append(f"measures for {provenance[Provenance.CURRENT.value]} customers are "
                      "today's values and may postdate the outcome")
     if left_out:
-        notes.append(f"{left_out} customers with an outcome have only today's values, which "
-                     "may postdate the outcome; they are left out")
+        notes.append(f"measures for {left_out} customers are today's values and may "
+                     "postdate the outcome: they are left out of the backtest")
     if provenance[Provenance.RECOMPUTED.value]:
         notes.append(f"measures for {provenance[Provenance.RECOMPUTED.value]} customers were "
                      "recomputed from event sources as of the lead date (no snapshot)")
