@@ -328,9 +328,10 @@ def run_sync(
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         snaps = snapshots.take(model, scored.raw, now.date())
-        # an older sheet: its missing tool-owned tabs are added after the write, once (each
-        # one missing would cost every sync's read a second request)
-        add_tabs = [] if dry_run else [t for t in action.ACTION_TABS if t not in tables]
+        # an older sheet: its missing tool-owned tabs are added after the write, once, where
+        # each one missing would cost every sync's read another request (a Google Sheet)
+        add_tabs = [] if dry_run or not getattr(backend, "missing_tabs_cost_requests", False) \
+            else [t for t in action.ACTION_TABS if t not in tables]
         if config.history_url is None:
             if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
                 tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
