@@ -728,10 +728,12 @@ class GoogleBackend:
         attempts = self.http.policy.attempts
         changes: list[str] = []
         for attempt in range(1, attempts + 1):
-            grids = self._fetch({t.name: ["1:2"] for t in template}, gg.INIT_FIELDS, "init-read")
+            grids = self._fetch({t.name: ["1:2"] for t in template},
+                                f"{gg.INIT_FIELDS},{gg.NAMED_FIELDS}", "init-read")
             widths = self._used_widths(template, grids)
             used = {g.sheet_id for g in self._grids.values()}
-            requests, now = init_requests(template, grids, widths, used)
+            named = frozenset(gg.NAMED_PREFIX + n for n in self._named)
+            requests, now = init_requests(template, grids, widths, used, named)
             if not requests:
                 return changes  # a retried write that had landed: report what it did
             changes = now
