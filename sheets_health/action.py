@@ -40,6 +40,15 @@ class ActionPlan:
 ACTION_TABS = (T.ALERTS, T.SUMMARY)
 
 
+def tables_for_action(tables: Mapping[str, Table]) -> Mapping[str, Table]:
+    """The tabs as read, without Alerts and the Summary on a sheet whose Settings has no
+    `Alert on` row (as `init` writes it): such a sheet gets neither, as before it had them.
+    The sync's one read takes both tabs either way (it cannot know Settings beforehand)."""
+    if _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON):
+        return tables
+    return {name: table for name, table in tables.items() if name not in ACTION_TABS}
+
+
 def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
                 scores: Mapping[str, CustomerScore], today: dt.date
                 ) -> tuple[ActionPlan, list[str]]:

@@ -320,7 +320,8 @@ def run_sync(
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
         warnings.extend(_growth_warnings(scored))
-        action_plan, action_warnings = action.plan_action(config, tables, model, scores,
+        acting = action.tables_for_action(tables)
+        action_plan, action_warnings = action.plan_action(config, acting, model, scores,
                                                           now.date())
         warnings.extend(action_warnings)
         if action_plan.alerts is not None:
@@ -343,8 +344,8 @@ def run_sync(
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         check_before_write(plan, tables)
-        summary = action.summary_sheet(config, tables, model, scores, action_plan, now.date())
-        staged = not dry_run and action.stage_summary(backend, tables, summary)
+        summary = action.summary_sheet(config, acting, model, scores, action_plan, now.date())
+        staged = not dry_run and action.stage_summary(backend, acting, summary)
         result = None if dry_run else backend.apply(plan)
         if config.history_url is not None and not dry_run:
             from sheets_health.snapshot_store import SnapshotStore
@@ -355,7 +356,7 @@ def run_sync(
             warnings.extend(_added_warning(tab) for tab in add_tabs)
         if not dry_run:  # after the sheet is written: never delays or loses it
             if not staged:
-                action.write_summary(backend, tables, summary)
+                action.write_summary(backend, acting, summary)
             warnings.extend(action.notify(config, backend, action_plan, now.date()))
     return SyncReport(
         run_at=run_at,

@@ -168,9 +168,6 @@ STEADY = ["read 200", "write 200"]
 
 
 @pytest.mark.timeout(600)  # a hang guard: 36,600 History rows through the emulator, twice
-@pytest.mark.xfail(strict=True, reason="the sync's one read takes the Summary tab whole, and "
-                   "its colour-mix table grows with History up to 90 days (~2x the bytes of "
-                   "an empty History at 100 customers): it needs a bookmark of its own")
 def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulator,
                                                           tmp_path: Path) -> None:
     """100 customers: a year of daily History against a History holding only the previous
