@@ -329,10 +329,14 @@ def run_sync(
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         snaps = snapshots.take(model, scored.raw, now.date())
-        # an older sheet: its missing tool-owned tabs are added after the write, once, where
-        # each one missing would cost every sync's read another request (a Google Sheet)
-        add_tabs = [] if dry_run or not getattr(backend, "missing_tabs_cost_requests", False) \
-            else [t for t in action.ACTION_TABS if t not in tables]
+        # an older sheet: a missing Snapshots tab is added after the write, once
+        add_tabs: list[str] = []
+        missing = [t for t in action.ACTION_TABS if t not in tables]
+        if missing and getattr(backend, "missing_tabs_cost_requests", False):
+            warnings.append(
+                f"no {' and no '.join(missing)} tab: run `sheets-health init` to add "
+                f"{'them' if len(missing) > 1 else 'it'} (until then each sync's read costs "
+                "two more requests, as the sheet has no tab of that name)")
         if config.history_url is None:
             if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
                 tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
@@ -380,10 +384,8 @@ def run_sync(
 
 
 def _added_warning(tab: str) -> str:
-    if tab == T.SNAPSHOTS:
-        return ("added the Snapshots tab: from the next sync on, each sync keeps the day's "
-                "measures there for `sheets-health calibrate`")
-    return f"added the {tab} tab: from the next sync on, each sync keeps it up to date"
+    return (f"added the {tab} tab: from the next sync on, each sync keeps the day's "
+            "measures there for `sheets-health calibrate`")
 
 
 def _snapshot_count(plan: WritePlan, taken: int, to_sql: bool) -> int:

@@ -92,8 +92,8 @@ class _Target:
 class GoogleBackend:
     """A Google Sheet, opened by id with the spreadsheets scope only."""
 
-    # naming a missing tab in a read is a 400 and a titles read: a sync adds its tool-owned
-    # tabs once rather than pay that every time (`sheets_health.sync`)
+    # naming a missing tab in a read is a 400 and a titles read: a sync says so, with the
+    # `init` that ends it (`sheets_health.sync`)
     missing_tabs_cost_requests = True
 
     def __init__(self, client: gspread.Client, spreadsheet_id: str,
