@@ -1,6 +1,7 @@
 """What a sync does beyond the scores, so a score leads to action: the Alerts tab rows (planned
-with the other writes, applied in the same atomic write), then — only after the sheet is
-written — the Summary tab and the chat webhook.
+with the other writes, applied in the same atomic write), the Summary tab (in that same write
+where the backend can, else right after it) and — only after the sheet is written — the chat
+webhook.
 
 The webhook comes last on purpose: a slow or failing chat service can never delay or lose the
 sheet writes; its alerts stay `pending` / `failed <date>` in the Alerts tab and the next sync
@@ -39,10 +40,13 @@ class ActionPlan:
 ACTION_TABS = (T.ALERTS, T.SUMMARY)
 
 
-def wanted(tables: Mapping[str, Table]) -> bool:
-    """Alerts and the Summary are read (a second request) only on a sheet whose Settings has
-    an `Alert on` row, as `init` writes: a sheet from before them costs nothing more."""
-    return _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON)
+def tables_for_action(tables: Mapping[str, Table]) -> Mapping[str, Table]:
+    """The tabs as read, without Alerts and the Summary on a sheet whose Settings has no
+    `Alert on` row (as `init` writes it): such a sheet gets neither, as before it had them.
+    The sync's one read takes both tabs either way (it cannot know Settings beforehand)."""
+    if _has_setting(tables.get(T.SETTINGS), T.SET_ALERT_ON):
+        return tables
+    return {name: table for name, table in tables.items() if name not in ACTION_TABS}
 
 
 def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
@@ -113,6 +117,16 @@ def summary_sheet(config: Config, tables: Mapping[str, Table], model: SheetModel
                             window_days=model.settings.trend_days, sources=sources,
                             earlier_mix=read_mix(tables.get(T.SUMMARY)))
     return layout(summary)
+
+
+def stage_summary(backend: Backend, tables: Mapping[str, Table], sheet: SummarySheet) -> bool:
+    """Hand a changed Summary to a backend that writes it inside the sync's own write (a
+    Google Sheet: the same atomic batchUpdate); True when it took it, so `write_summary`
+    has nothing left to do."""
+    stage = getattr(backend, "stage_summary", None)
+    if T.SUMMARY not in tables or not callable(stage) or unchanged(tables.get(T.SUMMARY), sheet):
+        return False
+    return bool(stage(T.SUMMARY, sheet))
 
 
 def write_summary(backend: Backend, tables: Mapping[str, Table], sheet: SummarySheet) -> bool:

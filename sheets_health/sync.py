@@ -40,7 +40,8 @@ from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 
-READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.SNAPSHOTS)
+READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.SNAPSHOTS,
+             *action.ACTION_TABS)
 Progress = Callable[[str, int, int], None]
 CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
@@ -182,12 +183,11 @@ def score(
     progress: Progress | None = None,
 ) -> Scored:
     # the Snapshots tab only through its bookmarks (today's keys and fingerprints), and not
-    # at all when snapshots go to the [history] database
+    # at all when snapshots go to the [history] database; Alerts and the Summary in the same
+    # one read
     tabs = [t for t in READ_TABS if t != T.SNAPSHOTS or config.history_url is None]
     tables = dict(backend.read([*tabs, *_sheet_source_tabs(config)],
                                marks={**tails.MARKS, **snapshots.MARKS}))
-    if action.wanted(tables):  # a sheet with an `Alert on` setting: its Alerts and Summary
-        tables.update(backend.read(list(action.ACTION_TABS)))
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())
@@ -320,7 +320,8 @@ def run_sync(
         else:
             warnings.append("no History tab: run `sheets-health init` to keep trends")
         warnings.extend(_growth_warnings(scored))
-        action_plan, action_warnings = action.plan_action(config, tables, model, scores,
+        acting = action.tables_for_action(tables)
+        action_plan, action_warnings = action.plan_action(config, acting, model, scores,
                                                           now.date())
         warnings.extend(action_warnings)
         if action_plan.alerts is not None:
@@ -328,30 +329,38 @@ def run_sync(
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         snaps = snapshots.take(model, scored.raw, now.date())
-        add_snapshots = False  # an older sheet: the tab is added after the write, once
+        # an older sheet: a missing Snapshots tab is added after the write, once
+        add_tabs: list[str] = []
+        missing = [t for t in action.ACTION_TABS if t not in tables]
+        if missing and getattr(backend, "missing_tabs_cost_requests", False):
+            warnings.append(
+                f"no {' and no '.join(missing)} tab: run `sheets-health init` to add "
+                f"{'them' if len(missing) > 1 else 'it'} (until then each sync's read costs "
+                "two more requests, as the sheet has no tab of that name)")
         if config.history_url is None:
             if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
                 tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
             elif not dry_run:
-                add_snapshots = True
+                add_tabs.append(T.SNAPSHOTS)
         log = tables.get(T.SYNC_LOG)
         if log is not None:
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         check_before_write(plan, tables)
+        summary = action.summary_sheet(config, acting, model, scores, action_plan, now.date())
+        staged = not dry_run and action.stage_summary(backend, acting, summary)
         result = None if dry_run else backend.apply(plan)
         if config.history_url is not None and not dry_run:
             from sheets_health.snapshot_store import SnapshotStore
 
             SnapshotStore(config.history_url).write(now.date(), snaps)
-        if add_snapshots:  # empty: the next sync keeps the day's measures in it
-            backend.init([t for t in T.TEMPLATE if t.name == T.SNAPSHOTS])
-            warnings.append("added the Snapshots tab: from the next sync on, each sync keeps "
-                            "the day's measures there for `sheets-health calibrate`")
-        summary = action.summary_sheet(config, tables, model, scores, action_plan, now.date())
+        if add_tabs:  # empty: the next syncs fill them
+            backend.init([t for t in T.TEMPLATE if t.name in add_tabs])
+            warnings.extend(_added_warning(tab) for tab in add_tabs)
         if not dry_run:  # after the sheet is written: never delays or loses it
-            action.write_summary(backend, tables, summary)
+            if not staged:
+                action.write_summary(backend, acting, summary)
             warnings.extend(action.notify(config, backend, action_plan, now.date()))
     return SyncReport(
         run_at=run_at,
@@ -372,6 +381,11 @@ def run_sync(
         alerts=tuple(a.key for a in action_plan.new_alerts),
         snapshots=_snapshot_count(plan, len(snaps), config.history_url is not None),
     )
+
+
+def _added_warning(tab: str) -> str:
+    return (f"added the {tab} tab: from the next sync on, each sync keeps the day's "
+            "measures there for `sheets-health calibrate`")
 
 
 def _snapshot_count(plan: WritePlan, taken: int, to_sql: bool) -> int:

@@ -62,3 +62,11 @@ def rows_by_id(grid: list[list[CellValue]]) -> dict[str, dict[str, CellValue]]:
     """A tab's rows keyed by the first column (the customer id), each as header -> value."""
     headers = [str(h) for h in grid[0]]
     return {str(r[0]): dict(zip(headers, r, strict=False)) for r in grid[1:] if r and r[0]}
+
+
+def with_action_tabs(tabs: Tabs) -> Tabs:
+    """``tabs`` plus the Alerts and Summary tabs as `init` makes them (a Google read that names
+    a tab the sheet lacks costs two more requests)."""
+    from sheets_health import template as T
+
+    return {**tabs, T.ALERTS: [list(T.ALERT_HEADERS)], T.SUMMARY: []}

@@ -22,8 +22,8 @@ from sheets_health.errors import UnsafeInputError
 from sheets_health.model import HistoryPoint
 from sheets_health.scoring import trend_baseline, trend_text
 from sheets_health.sync import SyncReport, run_sync
+from sheets_health.template import ALERT_HEADERS, SNAPSHOT_HEADERS, SYNC_LOG_HEADERS
 from sheets_health.template import HISTORY_HEADERS as T_HISTORY
-from sheets_health.template import SNAPSHOT_HEADERS, SYNC_LOG_HEADERS
 from tests.emulator import Fault, SheetsEmulator, make_service_account_key, write_key_file
 from tests.test_google_backend import seed
 
@@ -128,6 +128,8 @@ def make_sheet(emulator: SheetsEmulator, tmp_path: Path, customers: int, window:
         "History": history or [list(HISTORY_HEADERS)],
         "Sync log": [list(SYNC_LOG_HEADERS)],
         "Snapshots": [list(SNAPSHOT_HEADERS)],  # as `init` makes it
+        "Alerts": [list(ALERT_HEADERS)],
+        "Summary": [],
     }
     sid = seed(emulator, tabs)
     key = tmp_path / f"key-{sid[:6]}.json"
@@ -150,7 +152,7 @@ def year_of_history(customers: int, end: dt.date, days: int = 365) -> list[list[
     return rows
 
 
-STEADY = ["read 200", "recheck 200", "write 200"]
+STEADY = ["read 200", "write 200"]
 
 
 # ----------------------------------------------------------------------------- budget
@@ -160,8 +162,8 @@ STEADY = ["read 200", "recheck 200", "write 200"]
 def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulator,
                                                           tmp_path: Path) -> None:
     """100 customers: a year of daily History against a History holding only the previous
-    day (what an empty History becomes after one sync). Same requests; read + re-check bytes
-    within 1.5×; the Trend what the rule gives on the whole History."""
+    day (what an empty History becomes after one sync). Same requests; read bytes within
+    1.5×; the Trend what the rule gives on the whole History."""
     today = DAY0 + dt.timedelta(days=400)
     empty = make_sheet(emulator, tmp_path, 100)
     year = make_sheet(emulator, tmp_path, 100, history=year_of_history(100, today.date()))
@@ -180,23 +182,21 @@ def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulat
     assert max(sizes["year"]) < 300_000  # a whole read of this History is 11 MB
 
 
-def test_the_key_recheck_reads_only_what_the_write_needs(emulator: SheetsEmulator,
-                                                         tmp_path: Path) -> None:
+def test_a_sync_writes_where_its_read_found_the_rows_with_no_key_recheck(
+        emulator: SheetsEmulator, tmp_path: Path) -> None:
+    """New rows of the day and updates of today's rows both go where the sync's one read
+    found them: no request between the read and the write."""
     sheet = make_sheet(emulator, tmp_path, 20)
     sheet.sync(DAY0)
     sheet.sync(DAY0 + dt.timedelta(days=1))  # the Trend column fills in
-    sheet.sync(DAY0 + dt.timedelta(days=2))  # appends only: header rows of History/Sync log
-    first_of_day = sheet.emulator.api_requests()[-2].query.get("ranges", [])
-    # Customers did not change; History and Snapshots get the day's rows
-    assert first_of_day == ["'History'!1:1", "'Snapshots'!1:1", "'Sync log'!1:1"]
+    sheet.sync(DAY0 + dt.timedelta(days=2))  # appends only
+    assert [r.kind for r in sheet.runs[-1]] == ["read", "write"]
     sheet.set_score("C0003", 1)
     sheet.sync(DAY0 + dt.timedelta(days=2, hours=2))  # updates C0003 and its row of today
-    assert [r.kind for r in sheet.runs[-1]] == ["read", "recheck", "write"]
-    ranges = sheet.emulator.api_requests()[-2].query.get("ranges", [])
-    # Customers: nothing (its outputs live in the Scores tab, looked up by key); History and
-    # Snapshots: the keys from the first row written (row 45: day 2's rows start at 42)
-    assert ranges == ["'History'!1:1", "'History'!A45:A", "'History'!B45:B", "'Snapshots'!1:1",
-                      "'Snapshots'!A45:A", "'Snapshots'!B45:B", "'Sync log'!1:1"]
+    assert [r.kind for r in sheet.runs[-1]] == ["read", "write"]
+    today = [p for p in sheet.history() if p.day == (DAY0 + dt.timedelta(days=2)).date()]
+    assert len(today) == 20 and len({p.customer_id for p in today}) == 20  # replaced in place
+    assert sheet.trends() == sheet.expected_trends((DAY0 + dt.timedelta(days=2)).date(), 30)
 
 
 # ----------------------------------------------------------------------------- correctness
@@ -207,7 +207,7 @@ def test_trends_match_the_whole_history_rule_day_after_day(emulator: SheetsEmula
     """Random scores, days without a score, hourly re-syncs, days without a sync, a customer
     added and one removed: after every sync the Trend and the Trend baseline written equal
     the rule over the whole History, and a sync the day after the last one needs exactly one
-    read, one key re-check and one write."""
+    read and one write."""
     rng = random.Random(11)
     window = 4
     sheet = make_sheet(emulator, tmp_path, 8, window=window)
@@ -232,7 +232,7 @@ def test_trends_match_the_whole_history_rule_day_after_day(emulator: SheetsEmula
             if last is not None and (when.date() - last).days <= 1:
                 assert sheet.requests() == STEADY, (day, hour)
             else:  # a first sync, or days without one: the trend rows may go further
-                assert sheet.requests()[-3:] == STEADY and len(sheet.requests()) <= 4
+                assert sheet.requests()[-2:] == STEADY and len(sheet.requests()) <= 3
             last = when.date()
     rows = sheet.values("History")
     baselines = {str(r[1]): (r[4] if len(r) > 4 and r[4] != "" else None)
@@ -250,7 +250,7 @@ def test_first_sync_on_an_old_sheet_reads_it_whole_once(emulator: SheetsEmulator
     today = DAY0 + dt.timedelta(days=100)
     sheet = make_sheet(emulator, tmp_path, 10, history=year_of_history(10, today.date(), 60))
     sheet.sync(today)
-    assert sheet.requests() == ["read 400", "read 200", "recheck 200", "write 200"]
+    assert sheet.requests() == ["read 400", "read 200", "write 200"]
     named = {n["name"] for n in emulator.spreadsheet(sheet.sid).named_ranges}
     assert named == {"sheets_health_history_latest", "sheets_health_history_day",
                      "sheets_health_history_trend", "sheets_health_history_head",
@@ -272,7 +272,7 @@ def test_a_deleted_bookmark_means_one_whole_read(emulator: SheetsEmulator,
     book.named_ranges = [n for n in book.named_ranges
                          if n["name"] != "sheets_health_history_trend"]
     sheet.sync(DAY0 + dt.timedelta(days=3))
-    assert sheet.requests() == ["read 400", "read 200", "recheck 200", "write 200"]
+    assert sheet.requests() == ["read 400", "read 200", "write 200"]
     assert sheet.trends() == sheet.expected_trends((DAY0 + dt.timedelta(days=3)).date(), 30)
     sheet.sync(DAY0 + dt.timedelta(days=4))
     assert sheet.requests() == STEADY
@@ -289,7 +289,7 @@ def test_a_longer_trend_window_reads_the_missing_rows_once(emulator: SheetsEmula
     sheet.set_window(7)
     when = DAY0 + dt.timedelta(days=12)
     sheet.sync(when)
-    assert len(sheet.requests()) == 4  # the bookmarks were set for 3 days: read once more
+    assert len(sheet.requests()) == 3  # the bookmarks were set for 3 days: read once more
     assert sheet.trends() == sheet.expected_trends(when.date(), 7)
     sheet.sync(when + dt.timedelta(days=1))
     assert sheet.requests() == STEADY
@@ -321,7 +321,7 @@ def test_history_sorted_by_a_person_is_read_whole_with_a_warning(emulator: Sheet
     emulator.sort_rows(sheet.sid, "History", "Customer ID")
     when = DAY0 + dt.timedelta(days=5)
     report = sheet.sync(when)
-    assert len(sheet.requests()) == 4
+    assert len(sheet.requests()) == 3
     assert any("History is not in date order" in w for w in report.warnings)
     assert sheet.trends() == sheet.expected_trends(when.date(), 2)
     assert len([r for r in sheet.history() if r.day == when.date()]) == 4  # no duplicates

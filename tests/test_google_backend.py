@@ -150,7 +150,7 @@ def test_read_then_apply_round_trip_in_one_read_and_two_apply_requests(env: Env)
 
     env.emulator.reset()
     result = backend.apply(score_plan(PLAN, run_at=dt.datetime(2026, 3, 31, 9, 0), history=True))
-    assert env.api_calls() == ["get", "batchUpdate"]  # 1 key re-check + 1 write
+    assert env.api_calls() == ["batchUpdate"]  # the read says where every row is: 1 write
     assert result.cells_written == 6 + 3 * 3 + 2 and result.rows_appended == 4
     assert not result.repaired and not result.skipped
     assert env.column("Customers", "Health score") == WANT
@@ -253,15 +253,15 @@ def test_many_appended_rows_go_in_bounded_chunks_in_order(
 # ----------------------------------------------------------------------------- people editing
 
 
-def test_sort_between_recheck_and_write_puts_no_score_on_the_wrong_customer(env: Env) -> None:
+def test_sort_between_read_and_write_puts_no_score_on_the_wrong_customer(env: Env) -> None:
     backend = env.backend()
     backend.read(["Customers"])
     env.emulator.reset()
-    env.emulator.on_request(2, lambda emu, _r: emu.sort_rows(env.spreadsheet_id, "Customers",
+    env.emulator.on_request(1, lambda emu, _r: emu.sort_rows(env.spreadsheet_id, "Customers",
                                                              "Customer"))
     result = backend.apply(score_plan(PLAN))
     # write; its response shows moved keys; re-read the key columns; repair
-    assert env.api_calls() == ["get", "batchUpdate", "get", "batchUpdate"]
+    assert env.api_calls() == ["batchUpdate", "get", "batchUpdate"]
     assert env.column("Customers", "Health score") == WANT  # C-004 restored, not blanked
     assert env.column("Customers", "Health")["C-004"] == "Green"
     assert env.column("Customers", "My notes")["C-004"] == "not in the plan"
@@ -274,22 +274,26 @@ def test_sort_between_recheck_and_write_puts_no_score_on_the_wrong_customer(env:
     assert colors[(rows["C-001"], 3)] == Fill.GREEN.value
 
 
-def test_sort_between_read_and_apply_is_matched_at_the_recheck(env: Env) -> None:
+def test_sort_long_before_the_write_is_repaired_from_the_writes_own_response(env: Env
+                                                                            ) -> None:
+    """No key re-check before the write: the write's response shows which rows it wrote
+    hold other customers now, and one repair puts every cell back where it belongs."""
     backend = env.backend()
     backend.read(["Customers"])
     env.emulator.sort_rows(env.spreadsheet_id, "Customers", "Customer", descending=True)
     env.emulator.reset()
     result = backend.apply(score_plan(PLAN))
-    assert env.api_calls() == ["get", "batchUpdate"]
+    assert env.api_calls() == ["batchUpdate", "get", "batchUpdate"]
     assert env.column("Customers", "Health score") == WANT
+    assert env.column("Customers", "My notes")["C-004"] == "not in the plan"
     assert len(result.repaired) == 2  # C-001 (Delta) stays in row 2
 
 
-def test_row_inserted_between_recheck_and_write(env: Env) -> None:
+def test_row_inserted_between_read_and_write(env: Env) -> None:
     backend = env.backend()
     backend.read(["Customers"])
     env.emulator.reset()
-    env.emulator.on_request(2, lambda emu, _r: emu.insert_rows(
+    env.emulator.on_request(1, lambda emu, _r: emu.insert_rows(
         env.spreadsheet_id, "Customers", 3, [["C-NEW", "New customer"]]))
     result = backend.apply(score_plan(PLAN))
     scores = env.column("Customers", "Health score")

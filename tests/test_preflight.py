@@ -21,7 +21,7 @@ from sheets_health.errors import ContractError
 from sheets_health.model import CellWrite, Table, TabPlan, WritePlan
 from sheets_health.preflight import CELL_LIMIT, check_before_write
 from tests.emulator import SheetsEmulator, gspread_client, make_service_account_key, write_key_file
-from tests.sheets import valid_tabs, write_sheet
+from tests.sheets import valid_tabs, with_action_tabs, write_sheet
 from tests.test_google_backend import seed
 
 HEALTH, REASONS = 10, 12  # 0-based columns of the output headers the first sync adds
@@ -35,7 +35,7 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with SheetsEmulator() as emulator:
         key = make_service_account_key(emulator)
         write_key_file(tmp_path / "key.json", key)
-        sid = seed(emulator, valid_tabs())
+        sid = seed(emulator, with_action_tabs(valid_tabs()))
         config = tmp_path / "sheets-health.toml"
         config.write_text(f'[sheet]\nbackend = "google"\nspreadsheet = "{sid}"\n'
                           f'credentials = "key.json"\napi_url = "{emulator.url}"\ntimeout = 5\n',
@@ -77,7 +77,7 @@ def test_the_pre_flight_costs_no_request(google: Any) -> None:
     emulator, _sid, config, _key = google
     assert _sync(config).exit_code == 0
     assert [str(r.method_id) for r in emulator.api_requests()] == [
-        "sheets.spreadsheets.get", "sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"]
+        "sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"]
 
 
 @pytest.mark.parametrize("how", ["editor", "warning-only", "input-column"])

@@ -25,7 +25,7 @@ from sheets_health.zones import parse_zone
 from tests.contract.factories import Tabs, XlsxUnderTest
 from tests.contract.google_factory import GoogleUnderTest, make_google
 from tests.emulator import SheetsEmulator
-from tests.sheets import valid_tabs, write_sheet
+from tests.sheets import valid_tabs, with_action_tabs, write_sheet
 
 NOW = dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
 LA, TOKYO = "America/Los_Angeles", "Asia/Tokyo"
@@ -77,7 +77,8 @@ def make_sheet(request: pytest.FixtureRequest, tmp_path: Path) -> MakeSheet:
             config = write_sheet(tmp_path, tabs)
             return Sheet(config, XlsxUnderTest(tmp_path / "sheet.xlsx"))
         emu: SheetsEmulator = request.getfixturevalue("emulator")
-        under_test = make_google(tmp_path, _with_setting(valid_tabs(), setting), emu)
+        under_test = make_google(tmp_path, with_action_tabs(_with_setting(valid_tabs(), setting)),
+                                 emu)
         emu.set_time_zone(under_test.spreadsheet_id, zone)
         config = tmp_path / "sheets-health.toml"
         config.write_text(
@@ -115,9 +116,8 @@ def test_google_reads_the_time_zone_in_the_syncs_own_read(make_sheet: MakeSheet,
     before = len(sheet.emulator.api_requests())
     commands.sync(sheet.config, now=NOW)
     calls = [str(r.method_id) for r in sheet.emulator.api_requests()[before:]]
-    # no extra request for the zone: the read, the re-check of the keys, the write
-    assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.get",
-                     "sheets.spreadsheets.batchUpdate"]
+    # no extra request for the zone: the read, the write
+    assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"]
     assert sheet.column("History", "Date")[-1] == dt.date(2026, 11, 23)
 
 

@@ -92,6 +92,10 @@ class _Target:
 class GoogleBackend:
     """A Google Sheet, opened by id with the spreadsheets scope only."""
 
+    # naming a missing tab in a read is a 400 and a titles read: a sync says so, with the
+    # `init` that ends it (`sheets_health.sync`)
+    missing_tabs_cost_requests = True
+
     def __init__(self, client: gspread.Client, spreadsheet_id: str,
                  client_email: str | None = None) -> None:
         http = client.http_client
@@ -107,6 +111,9 @@ class GoogleBackend:
         self._time_zone: str | None = None  # properties.timeZone, from the last read
         self._named: dict[str, gg.NamedRange] = {}  # the tool's named ranges, by mark name
         self._widths: dict[str, int] = {}  # normalised title -> used width, from whole reads
+        # normalised title -> the grid `read` returned, until a write changes that tab
+        self._read_grids: dict[str, Grid] = {}
+        self._summary: list[JSON] = []  # Summary requests the next `apply` sends with its write
 
     @classmethod
     def from_config(
@@ -258,6 +265,7 @@ class GoogleBackend:
             if not spans:
                 self._widths[norm_header(grid.title)] = grid.used_width()
             self._tables[norm_header(grid.title)] = table
+            self._read_grids[norm_header(grid.title)] = grid
             tables[name] = table
         return tables
 
@@ -284,19 +292,23 @@ class GoogleBackend:
     # ------------------------------------------------------------------ apply
 
     def apply(self, plan: WritePlan) -> ApplyResult:
+        summary, self._summary = self._summary, []
         outputs = next((t for t in plan.tabs if t.outputs), None)  # even unchanged: see gs
         tabs = [tab for tab in plan.tabs if not tab.is_empty]
-        if outputs is None and not tabs:
+        if outputs is None and not tabs and not summary:
             return ApplyResult()
         tabs = [t for t in tabs if t is not outputs]
         scores = self._outputs(outputs) if outputs is not None else gs.Outputs([], 0, [])
-        if not tabs and not scores.requests:
+        if not tabs and not scores.requests and not summary:
             return ApplyResult(skipped=tuple(scores.skipped))
-        grids = self._recheck(tabs) if tabs else {}
+        grids = self._layouts(tabs)
+        for tab in tabs:  # what is read from now on must come from the sheet again
+            self._read_grids.pop(norm_header(tab.tab), None)
+        leading = [*scores.requests, *summary]
         repaired: list[str] = []
         skipped: list[str] = list(scores.skipped)
         batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
-                                                        scores.requests)
+                                                        leading)
         cells += scores.cells
         if len(batches) > 1 and any(t.delete_rows for t in tabs):
             # row deletions shift every row after them: only within one atomic batch; the
@@ -304,12 +316,12 @@ class GoogleBackend:
             repaired, skipped = [], []
             tabs = [replace(t, delete_rows=0) for t in tabs]
             batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
-                                                            scores.requests)
+                                                            leading)
             cells += scores.cells
         plain = None
         if len(batches) == 1 and batches[0].deletes:  # what a resend sends (see `_send`)
             again, again_targets, _c, _a = self._build(
-                [replace(t, delete_rows=0) for t in tabs], grids, [], [], scores.requests)
+                [replace(t, delete_rows=0) for t in tabs], grids, [], [], leading)
             plain = (again[0], again_targets) if len(again) == 1 else None
         after: dict[int, Grid] = {}
         for batch in batches:
@@ -335,6 +347,25 @@ class GoogleBackend:
                 )
         return ApplyResult(cells_written=cells, rows_appended=appended,
                            repaired=tuple(repaired), skipped=tuple(skipped))
+
+    def _layouts(self, tabs: Sequence[TabPlan]) -> dict[str, Grid]:
+        """Where each tab's rows and columns are: from this sync's read, with no request.
+
+        A person's sort or insert between the read and the write is caught by the write's
+        own response (the key cells of the rows it wrote) and repaired, as it would be after a
+        re-check; Customers' outputs are looked up by key and never land on a row. Only what
+        the read could not show is fetched first: the used width of a tab that gets a new
+        header, the end of a tab that gets new rows, a tab this backend did not read.
+        """
+        known = {t.tab: self._read_grids[norm_header(t.tab)] for t in tabs
+                 if norm_header(t.tab) in self._read_grids and not self._needs_recheck(t)}
+        rest = [t for t in tabs if t.tab not in known]
+        return {**known, **(self._recheck(rest) if rest else {})}
+
+    def _needs_recheck(self, tab: TabPlan) -> bool:
+        if tab.add_headers and norm_header(tab.tab) not in self._widths:
+            return True
+        return bool(tab.appends) and self._tail(tab.tab) is None
 
     def _recheck(self, tabs: Sequence[TabPlan], full: bool = False) -> dict[str, Grid]:
         """Header row and key columns of every tab in the plan, right before writing."""
@@ -644,6 +675,18 @@ class GoogleBackend:
 
     # ------------------------------------------------------------------ init
 
+    def stage_summary(self, tab: str, sheet: SummarySheet) -> bool:
+        """Have the next `apply` replace the Summary tab inside its own batchUpdate (one atomic
+        write: never scores written but the Summary not). False when this sync's read did not
+        see the tab (`write_summary` then writes it on its own)."""
+        from sheets_health.backends.google_summary import summary_requests
+
+        grid = self._read_grids.get(norm_header(tab))
+        if grid is None:
+            return False
+        self._summary = summary_requests(grid.sheet_id, grid.title, grid.index, True, sheet)
+        return True
+
     def write_summary(self, tab: str, sheet: SummarySheet) -> None:
         """Replace the Summary tab (cells, widths, chart) in one batchUpdate; a retry of an
         uncertain write is rebuilt from a fresh look at the tabs, so it lands once."""
@@ -685,10 +728,12 @@ class GoogleBackend:
         attempts = self.http.policy.attempts
         changes: list[str] = []
         for attempt in range(1, attempts + 1):
-            grids = self._fetch({t.name: ["1:2"] for t in template}, gg.INIT_FIELDS, "init-read")
+            grids = self._fetch({t.name: ["1:2"] for t in template},
+                                f"{gg.INIT_FIELDS},{gg.NAMED_FIELDS}", "init-read")
             widths = self._used_widths(template, grids)
             used = {g.sheet_id for g in self._grids.values()}
-            requests, now = init_requests(template, grids, widths, used)
+            named = frozenset(gg.NAMED_PREFIX + n for n in self._named)
+            requests, now = init_requests(template, grids, widths, used, named)
             if not requests:
                 return changes  # a retried write that had landed: report what it did
             changes = now

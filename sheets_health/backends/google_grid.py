@@ -29,7 +29,7 @@ VALUE = "userEnteredValue"
 BACKGROUND = "userEnteredFormat.backgroundColor"
 NUMBER_FORMAT = "userEnteredFormat.numberFormat"
 
-_PROPS = "properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount))"
+_PROPS = "properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount))"
 # Colours come from userEnteredFormat: it is where the tool's fills (and a person's) live, and
 # unlike effectiveFormat.backgroundColor it is absent on the many unformatted cells, which
 # keeps the one read small as History grows.
@@ -135,6 +135,7 @@ class Grid:
     row_count: int
     column_count: int
     frozen_rows: int = 0
+    index: int = 0  # the tab's position among the tabs
     values: dict[tuple[int, int], CellValue] = field(default_factory=dict)  # 0-based
     colors: dict[tuple[int, int], str] = field(default_factory=dict)
     raw: dict[tuple[int, int], JSON] = field(default_factory=dict)
@@ -212,6 +213,7 @@ def parse_grids(spreadsheet: Mapping[str, Any]) -> list[Grid]:
             row_count=int(grid_props.get("rowCount", 0)),
             column_count=int(grid_props.get("columnCount", 0)),
             frozen_rows=int(grid_props.get("frozenRowCount", 0)),
+            index=int(props.get("index", 0)),
             rules=list(sheet.get("conditionalFormats") or []),
         )
         grid.blocked = [_blocked(m, "merged cells", MERGED_FIX)

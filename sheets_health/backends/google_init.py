@@ -10,13 +10,44 @@ from collections.abc import Mapping, Sequence
 
 from sheets_health.backends import google_grid as gg
 from sheets_health.backends.google_grid import JSON, Grid
-from sheets_health.model import CellWrite, norm_header
+from sheets_health.model import CellWrite, Mark, norm_header
 from sheets_health.template import SCORING, TabTemplate
 
 
+def first_bookmarks(tab: TabTemplate) -> dict[str, Mark]:
+    """The bookmarks of a new, empty growing tab, as the sync's read asks for them by name:
+    a sheet `init` made never costs its first sync the 400 of a missing named range. Each
+    reaches from the first data row to the bottom, so the first read sees the whole (empty)
+    tab; that sync's write moves them where `tails` and `snapshots` say."""
+    from sheets_health import snapshots, tails
+    from sheets_health import template as T
+
+    headers = list(tab.headers)
+
+    def col(name: str) -> int:
+        return headers.index(name)
+
+    width = len(headers)
+    if tab.name == T.HISTORY:
+        date = col(T.DATE)
+        keys = [col(T.DATE), col(T.CUSTOMER_ID), col(T.HEALTH_SCORE)]
+        return {tails.LATEST: Mark(tails.FIRST_ROW, None, 0, width),
+                tails.DAY: Mark(tails.FIRST_ROW, tails.FIRST_ROW + 1, date, date + 1),
+                tails.TREND: Mark(tails.FIRST_ROW, tails.FIRST_ROW + 1, min(keys), max(keys) + 1),
+                tails.HEAD: Mark(1, tails.FIRST_ROW, date, date + 1)}
+    if tab.name == T.SYNC_LOG:
+        return {tails.LOG_TAIL: Mark(tails.FIRST_ROW, None, 0, width)}
+    if tab.name == T.SNAPSHOTS:
+        date = col(T.DATE)
+        return {snapshots.LATEST: Mark(tails.FIRST_ROW, None, col(T.CUSTOMER_ID),
+                                       col(T.FINGERPRINT) + 1),
+                snapshots.DAY: Mark(tails.FIRST_ROW, tails.FIRST_ROW + 1, date, date + 1)}
+    return {}
+
+
 def init_requests(template: Sequence[TabTemplate], grids: Mapping[str, Grid],
-                  widths: Mapping[str, int], used_ids: set[int]
-                  ) -> tuple[list[JSON], list[str]]:
+                  widths: Mapping[str, int], used_ids: set[int],
+                  named: frozenset[str] = frozenset()) -> tuple[list[JSON], list[str]]:
     """The batchUpdate requests that bring the sheet up to the template, and what they do."""
     requests: list[JSON] = []
     changes: list[str] = []
@@ -40,6 +71,9 @@ def init_requests(template: Sequence[TabTemplate], grids: Mapping[str, Grid],
             for header, choices in tab.dropdowns.items():
                 col = tab.headers.index(header)
                 requests.append(_validation(sheet_id, col, rows, choices, header != SCORING))
+            requests += [gg.named_range_request(sheet_id, name, mark, None)
+                         for name, mark in first_bookmarks(tab).items()
+                         if gg.NAMED_PREFIX + name not in named]
             changes.append(f"added tab {tab.name}")
             continue
         headers = grid.headers()

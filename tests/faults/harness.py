@@ -31,7 +31,7 @@ from typing import Any
 
 from sheets_health import commands
 from sheets_health.cli import _error_payload
-from sheets_health.template import SNAPSHOT_HEADERS
+from sheets_health.template import ALERT_HEADERS, SNAPSHOT_HEADERS
 from tests.emulator import SheetsEmulator, make_service_account_key, write_key_file
 from tests.test_google_backend import seed
 
@@ -92,6 +92,8 @@ def tabs(rng: random.Random) -> dict[str, list[list[Any]]]:
         "Sync log": [["Run at", "Mode", "Customers", "Scored", "Not enough data",
                       "Cells changed", "Result", "Message", "Exit code"]],
         "Snapshots": [list(SNAPSHOT_HEADERS)],  # as `init` makes it
+        "Alerts": [list(ALERT_HEADERS)],  # as `init` makes them
+        "Summary": [],
     }
 
 
