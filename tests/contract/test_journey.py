@@ -11,7 +11,13 @@ from pathlib import Path
 from sheets_health.config import Config, config_from_dict
 from sheets_health.model import CellValue, Fill
 from sheets_health.sync import run_sync
-from sheets_health.template import CUSTOMERS, OUTPUT_COLUMNS, SNAPSHOT_HEADERS, tab_template
+from sheets_health.template import (
+    ALERT_HEADERS,
+    CUSTOMERS,
+    OUTPUT_COLUMNS,
+    SNAPSHOT_HEADERS,
+    tab_template,
+)
 
 from .conftest import Make
 from .factories import BackendUnderTest, Tabs
@@ -53,7 +59,9 @@ def _tabs(stages: str | None = "Onboarding 90, Adoption 365, Mature") -> Tabs:
         "History": [["Date", "Customer ID", "Health score", "Health"]],
         "Sync log": [["Run at", "Mode", "Customers", "Scored", "Not enough data",
                       "Cells changed", "Result", "Message"]],
-        "Snapshots": [list(SNAPSHOT_HEADERS)],
+        "Snapshots": [list(SNAPSHOT_HEADERS)],  # the tool-owned tabs, as `init` makes them
+        "Alerts": [list(ALERT_HEADERS)],
+        "Summary": [],
     }
 
 
