@@ -23,11 +23,9 @@ import pandas as pd
 
 from sheets_health import snapshots
 from sheets_health import template as T
-from sheets_health.backends import Backend, open_backend
+from sheets_health.backends import Backend
 from sheets_health.cells import unitless
-from sheets_health.config import Backend as BackendKind
 from sheets_health.config import Config
-from sheets_health.errors import SourceError
 from sheets_health.model import Customer, ScoringKind, SheetModel, Table
 from sheets_health.sources.spec import Agg
 
@@ -106,18 +104,9 @@ def _metrics_as_of(config: Config, backend: Backend, tables: Mapping[str, Table]
     """Every metric of ``config`` at ``run_at``; customers the source has no rows for get the
     metric's `default` (as the sync gives them). Staleness does not apply to a past date."""
     from sheets_health import sources
+    from sheets_health.sync import source_tab_reader
 
-    def read_tab(spreadsheet: str | None, tab: str) -> Table:
-        if spreadsheet is None and tab in tables:
-            return tables[tab]
-        other = backend if spreadsheet is None else open_backend(
-            replace(config.sheet, backend=BackendKind.GOOGLE, spreadsheet=spreadsheet))
-        found = other.read([tab])
-        if tab not in found:
-            raise SourceError(f"the tab '{tab}' does not exist in {other.description}",
-                              "fix the tab name in the source's config")
-        return found[tab]
-
+    read_tab = source_tab_reader(config, backend, tables)
     result = sources.load_metrics(config, run_at, read_tab=read_tab, allow_empty=True)
     frame = result.frame.reindex(index=result.frame.index.union(pd.Index(ids)))
     for name, default in result.defaults.items():

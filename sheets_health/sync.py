@@ -134,6 +134,25 @@ def _sheet_source_tabs(config: Config) -> list[str]:
     return [tab for spec in config.sources.values() if (tab := spec.tab_of_this_sheet)]
 
 
+def source_tab_reader(config: Config, backend: Backend, tables: Mapping[str, Table]
+                      ) -> Callable[[str | None, str], Table]:
+    """How sources read a sheet tab: this sheet's from the sync's own read when it has it,
+    another spreadsheet's (a Google Sheet named by the source) in a read of its own."""
+
+    def read_tab(spreadsheet: str | None, tab: str) -> Table:
+        if spreadsheet is None and tab in tables:
+            return tables[tab]
+        other = backend if spreadsheet is None else open_backend(
+            replace(config.sheet, backend=BackendKind.GOOGLE, spreadsheet=spreadsheet))
+        found = other.read([tab])
+        if tab not in found:
+            raise SourceError(f"the tab '{tab}' does not exist in {other.description}",
+                              "fix the tab name in the source's config")
+        return found[tab]
+
+    return read_tab
+
+
 def _source_values(
     config: Config, backend: Backend, tables: Mapping[str, Table], model: SheetModel,
     now: dt.datetime, force: bool, progress: Progress | None,
@@ -148,18 +167,7 @@ def _source_values(
     from sheets_health import sources, staleness
 
     run_at = now  # aware, in the sheet's zone: windows end at this instant
-
-    def read_tab(spreadsheet: str | None, tab: str) -> Table:
-        if spreadsheet is None and tab in tables:
-            return tables[tab]
-        other = backend if spreadsheet is None else open_backend(
-            replace(config.sheet, backend=BackendKind.GOOGLE, spreadsheet=spreadsheet))
-        found = other.read([tab])
-        if tab not in found:
-            raise SourceError(f"the tab '{tab}' does not exist in {other.description}",
-                              "fix the tab name in the source's config")
-        return found[tab]
-
+    read_tab = source_tab_reader(config, backend, tables)
     # An empty source raises EmptySourceError (exit 5) unless --force lets it through.
     result = sources.load_metrics(staleness.with_age_metrics(config), run_at,
                                   read_tab=read_tab, progress=progress, allow_empty=force)
@@ -329,8 +337,7 @@ def run_sync(
         cells = WritePlan(tuple(tab_plans)).cell_count()  # what changes, before the log row
         counts = _counts(scores)
         snaps = snapshots.take(model, scored.raw, now.date())
-        # an older sheet: a missing Snapshots tab is added after the write, once
-        add_tabs: list[str] = []
+        add_snapshots = False  # an older sheet: the tab is added after the write, once
         missing = [t for t in action.ACTION_TABS if t not in tables]
         if missing and getattr(backend, "missing_tabs_cost_requests", False):
             warnings.append(
@@ -341,7 +348,7 @@ def run_sync(
             if (snapshot_table := tables.get(T.SNAPSHOTS)) is not None:
                 tab_plans.append(snapshots.plan_snapshots(snapshot_table, snaps, now.date()))
             elif not dry_run:
-                add_tabs.append(T.SNAPSHOTS)
+                add_snapshots = True
         log = tables.get(T.SYNC_LOG)
         if log is not None:
             tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
@@ -355,9 +362,10 @@ def run_sync(
             from sheets_health.snapshot_store import SnapshotStore
 
             SnapshotStore(config.history_url).write(now.date(), snaps)
-        if add_tabs:  # empty: the next syncs fill them
-            backend.init([t for t in T.TEMPLATE if t.name in add_tabs])
-            warnings.extend(_added_warning(tab) for tab in add_tabs)
+        if add_snapshots:  # empty: the next syncs fill it
+            backend.init([t for t in T.TEMPLATE if t.name == T.SNAPSHOTS])
+            warnings.append("added the Snapshots tab: from the next sync on, each sync keeps "
+                            "the day's measures there for `sheets-health calibrate`")
         if not dry_run:  # after the sheet is written: never delays or loses it
             if not staged:
                 action.write_summary(backend, acting, summary)
@@ -381,11 +389,6 @@ def run_sync(
         alerts=tuple(a.key for a in action_plan.new_alerts),
         snapshots=_snapshot_count(plan, len(snaps), config.history_url is not None),
     )
-
-
-def _added_warning(tab: str) -> str:
-    return (f"added the {tab} tab: from the next sync on, each sync keeps the day's "
-            "measures there for `sheets-health calibrate`")
 
 
 def _snapshot_count(plan: WritePlan, taken: int, to_sql: bool) -> int:
