@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Iterator
 
 from sheets_health import template as T
@@ -31,6 +32,11 @@ RESULT_OK = "ok"
 RESULT_ERROR = "error"
 
 
+def new_run_id() -> str:
+    """A run's id: on its Sync-log row, and on its claim on a Google Sheet."""
+    return secrets.token_hex(4)
+
+
 def exit_code_of(exc: BaseException) -> int:
     return exc.exit_code if isinstance(exc, SheetsHealthError) else EXIT_INTERNAL
 
@@ -45,13 +51,15 @@ def error_message(exc: BaseException) -> str:
     return fit(scrub(text, ()))
 
 
-def error_row(now: dt.datetime, mode: str, exc: BaseException) -> dict[str, CellValue]:
+def error_row(now: dt.datetime, mode: str, exc: BaseException, run_id: str = ""
+              ) -> dict[str, CellValue]:
     return {
         "Run at": now.replace(microsecond=0),
         "Mode": mode,
         "Result": RESULT_ERROR,
         "Exit code": exit_code_of(exc),
         "Message": error_message(exc),
+        **({"Run id": run_id} if run_id else {}),
     }
 
 
@@ -61,7 +69,8 @@ def can_log(exc: BaseException) -> bool:
     return not isinstance(exc, LockedError | OutageError)
 
 
-def log_failure(backend: Backend, now: dt.datetime, mode: str, exc: BaseException) -> bool:
+def log_failure(backend: Backend, now: dt.datetime, mode: str, exc: BaseException,
+                run_id: str = "") -> bool:
     """Append the error row to the Sync log, if the tab exists; True when it was written."""
     if not can_log(exc):
         return False
@@ -69,7 +78,7 @@ def log_failure(backend: Backend, now: dt.datetime, mode: str, exc: BaseExceptio
         table = backend.read([T.SYNC_LOG]).get(T.SYNC_LOG)
         if table is None:
             return False
-        backend.apply(WritePlan((plan_sync_log(table, error_row(now, mode, exc)),)))
+        backend.apply(WritePlan((plan_sync_log(table, error_row(now, mode, exc, run_id)),)))
     except Exception as failure:  # never mask the original error
         log.debug("could not write the error row to the Sync log: %s", type(failure).__name__)
         return False
@@ -78,12 +87,12 @@ def log_failure(backend: Backend, now: dt.datetime, mode: str, exc: BaseExceptio
 
 @contextlib.contextmanager
 def failures_logged(
-    backend: Backend, now: dt.datetime, mode: str, *, dry_run: bool
+    backend: Backend, now: dt.datetime, mode: str, *, dry_run: bool, run_id: str = ""
 ) -> Iterator[None]:
     """Log any failure of the block to the Sync log (not on a dry run), then re-raise it."""
     try:
         yield
     except Exception as exc:
         if not dry_run:
-            log_failure(backend, now, mode, exc)
+            log_failure(backend, now, mode, exc, run_id)
         raise

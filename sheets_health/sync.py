@@ -34,7 +34,7 @@ from sheets_health.model import (
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
 from sheets_health.preflight import check_before_write
-from sheets_health.runlog import RESULT_OK, failures_logged
+from sheets_health.runlog import RESULT_OK, failures_logged, new_run_id
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
 from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
@@ -307,8 +307,9 @@ def run_sync(
     backend = backend or open_backend(config.sheet)
     started = now or dt.datetime.now()
     # a run that fails before the read knows only this machine's zone for its error row
+    run_id = new_run_id()
     with sheet_lock(config), failures_logged(backend, wall_clock(started), _mode(force),
-                                             dry_run=dry_run):
+                                             dry_run=dry_run, run_id=run_id):
         scored = score(config, backend, started, force=force, progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores
@@ -351,12 +352,14 @@ def run_sync(
                 add_snapshots = True
         log = tables.get(T.SYNC_LOG)
         if log is not None:
-            tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored),
+            tab_plans.append(plan_sync_log(log, _log_row(now, force, counts, cells, scored, run_id),
                                            model.settings.sync_log_rows))
         plan = WritePlan(tuple(tab_plans))
         check_before_write(plan, tables)
         summary = action.summary_sheet(config, acting, model, scores, action_plan, now.date())
         staged = not dry_run and action.stage_summary(backend, acting, summary)
+        if not dry_run:  # one run at a time on this sheet, on any machine
+            backend.hold_lease(_mode(force), run_at, run_id)
         result = None if dry_run else backend.apply(plan)
         if config.history_url is not None and not dry_run:
             from sheets_health.snapshot_store import SnapshotStore
@@ -429,7 +432,8 @@ def _counts(scores: Mapping[str, CustomerScore]) -> dict[str, int]:
 
 
 def _log_row(
-    now: dt.datetime, force: bool, counts: Mapping[str, int], cells: int, scored: Scored
+    now: dt.datetime, force: bool, counts: Mapping[str, int], cells: int, scored: Scored,
+    run_id: str,
 ) -> dict[str, CellValue]:
     unknown = sum(len(v) for v in scored.unknown_ids.values())
     message = f"{unknown} ids in sources are not customers" if unknown else ""
@@ -443,4 +447,5 @@ def _log_row(
         "Result": RESULT_OK,
         "Message": message,
         "Exit code": 0,
+        "Run id": run_id,
     }

@@ -145,6 +145,7 @@ SYNC_LOG_HEADERS = (
     "Result",
     "Message",
     "Exit code",  # 0 on ok rows; the CLI's exit code on error rows
+    "Run id",  # which run wrote the row: its claim on the sheet carries it too
 )
 # Alerts: one row per colour change a sync announced (`sheets_health.alerts`)
 ALERT_HEADERS = (DATE, CUSTOMER_ID, CUSTOMER_NAME, "CSM", "Kind", "From", "To", "Score",

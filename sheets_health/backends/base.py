@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -46,6 +48,12 @@ class Backend(Protocol):
         ``add_headers`` are appended at the right end of row 1. Appended rows go below the
         last used row. Text is stored as text, never evaluated as a formula.
         """
+        ...
+
+    def hold_lease(self, mode: str, run_at: dt.datetime, run_id: str) -> None:
+        """Claim the sheet for this run's write against runs on other machines, or raise
+        `LockedError` naming the run that holds it. The next `apply` that writes the
+        run's Sync-log row ends the claim. A no-op where a local lock suffices (a workbook)."""
         ...
 
     def init(self, template: Sequence[TabTemplate]) -> list[str]:

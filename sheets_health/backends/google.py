@@ -9,9 +9,11 @@ write is seen and repaired.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,6 +24,7 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 from sheets_health import rowmatch
 from sheets_health import template as T
 from sheets_health.backends import google_grid as gg
+from sheets_health.backends import google_lease as gl
 from sheets_health.backends import google_scores as gs
 from sheets_health.backends.google_auth import load_credentials, spreadsheet_key
 from sheets_health.backends.google_grid import JSON, CellAt, Grid
@@ -40,6 +43,7 @@ from sheets_health.config import SheetConfig
 from sheets_health.errors import (
     ConfigError,
     ContractError,
+    LockedError,
     OutageError,
     Problem,
     WriteConflictError,
@@ -114,6 +118,8 @@ class GoogleBackend:
         # normalised title -> the grid `read` returned, until a write changes that tab
         self._read_grids: dict[str, Grid] = {}
         self._summary: list[JSON] = []  # Summary requests the next `apply` sends with its write
+        self._lease: gl.Lease | None = None  # this run's claim on the sheet (`hold_lease`)
+        self._leased_at = 0.0  # time.monotonic() when the lease was claimed or renewed
 
     @classmethod
     def from_config(
@@ -318,6 +324,9 @@ class GoogleBackend:
             batches, targets, cells, appended = self._build(tabs, grids, repaired, skipped,
                                                             leading)
             cells += scores.cells
+        closing = self._closing(tabs)
+        if closing:
+            batches[-1].requests.extend(closing)
         plain = None
         if len(batches) == 1 and batches[0].deletes:  # what a resend sends (see `_send`)
             again, again_targets, _c, _a = self._build(
@@ -325,6 +334,7 @@ class GoogleBackend:
             plain = (again[0], again_targets) if len(again) == 1 else None
         after: dict[int, Grid] = {}
         for batch in batches:
+            self._renew_if_due()
             after, targets = self._send(batch, targets, plain)
             mismatched = self._verify(targets, after, batch.rows)
             for _round in range(REPAIR_ROUNDS):
@@ -345,8 +355,105 @@ class GoogleBackend:
                     f"({len(mismatched)} rows could not be matched by key)",
                     "someone is sorting or inserting rows right now: rerun the sync",
                 )
+        if closing is not None:
+            self._lease = None  # the claim row is the run's final row now
         return ApplyResult(cells_written=cells, rows_appended=appended,
                            repaired=tuple(repaired), skipped=tuple(skipped))
+
+    # ------------------------------------------------------------------ lease
+
+    def hold_lease(self, mode: str, run_at: dt.datetime, run_id: str) -> None:
+        """Claim the sheet for this run's write, across machines (`google_lease`): one
+        request, right before the write. Raises `LockedError` (exit 6) when another run holds
+        it, naming who and until when. No claim without a Sync log this sync read."""
+        norm = norm_header(T.SYNC_LOG)
+        grid, tail = self._read_grids.get(norm), self._tail(T.SYNC_LOG)
+        if self._lease is not None or grid is None or tail is None:
+            return
+        cols = {norm_header(h): i for i, h in enumerate(grid.headers()) if h}
+        where = gl.columns(cols)
+        if where is None:
+            return
+        result_col, message_col = where
+        now = _utc(run_at)
+        finished = gl.finished_runs(grid, cols.get(norm_header("Run id")), result_col)
+        seen = gl.claims(grid, sorted({r for r, _c in grid.values}), result_col, message_col)
+        dead = [c for c in seen if c.run_id in finished]
+        live = [c for c in seen if c.run_id not in finished and not c.expired(now)]
+        if live:
+            raise self._locked(live[0].holder_text())
+        who = gl.owner(self.client_email)
+        until = (now + gl.LEASE).replace(microsecond=0)
+        result, message = f"{gl.RUNNING} {run_id}", gl.claim_message(who, until)
+        values = {"run at": run_at.replace(tzinfo=None, microsecond=0), "mode": mode,
+                  "result": result, "message": message, "run id": run_id}
+        row = [({}, frozenset[str]())] * (max(cols.values()) + 1)
+        for header, value in values.items():
+            if header in cols:
+                row[cols[header]] = gg.cell_data(CellWrite(value))
+        last = gg.column_letters(max(cols.values()))
+        body: JSON = {"requests": [gg.append_request(grid.sheet_id, [row])],
+                      "includeSpreadsheetInResponse": True,
+                      "responseRanges": [f"{gg.quote_title(grid.title)}!A{tail + 1}:{last}"],
+                      "responseIncludeGridData": True}
+        attempts = self.http.policy.attempts
+        answer: JSON = {}
+        for attempt in range(1, attempts + 1):
+            try:
+                answer = self._post(body, "lease", f"updatedSpreadsheet({gg.KEY_FIELDS})")
+                break
+            except UncertainWriteError as exc:  # sent again: a second copy is marked later
+                self._wait_or_give_up(attempt, exc, "the next scheduled run will try again")
+        after = next((g for g in gg.parse_grids(answer.get("updatedSpreadsheet") or {})
+                      if g.sheet_id == grid.sheet_id), grid)
+        rows = sorted({r for (r, _c), v in after.values.items()
+                       if r >= tail and key_text(v) != ""})
+        found = {c.row: c for c in gl.claims(after, rows, result_col, message_col)}
+        rows = [r for r in rows if r not in found or found[r].run_id not in finished]
+        first = found.get(rows[0]) if rows else None
+        if first is not None and first.run_id == run_id:
+            self._lease = gl.Lease(grid.sheet_id, run_id, first.row, result, message, who,
+                                   until, [c for c in seen if c.expired(now) and c not in dead],
+                                   dead)
+            self._leased_at = time.monotonic()
+            rows_now = max(after.row_count, grid.row_count)
+            self._read_grids[norm] = replace(grid, row_count=rows_now)
+            self._grids[norm] = replace(self._grids.get(norm, grid), row_count=rows_now)
+            return
+        holder = (first.holder_text() if first is not None else
+                  "another run wrote to the Sync log after this run read the sheet")
+        try:  # best effort: a claim left behind blocks nothing once its time is up
+            self._post({"requests": gl.loser_requests(grid.sheet_id, result, message, holder)},
+                       "lease-release")
+        except Exception as exc:
+            log.debug("could not mark this run's claim as locked: %s", type(exc).__name__)
+        raise self._locked(holder)
+
+    def _locked(self, holder: str) -> LockedError:
+        return LockedError(f"{self.description}: {holder}; this run did nothing",
+                           "nothing to do: the next scheduled run catches up; a run that "
+                           "stopped without finishing blocks only until its lock runs out")
+
+    def _closing(self, tabs: Sequence[TabPlan]) -> list[JSON] | None:
+        """With the write that holds the run's final Sync-log row: the lease's loose ends."""
+        log_tab = next((t for t in tabs if norm_header(t.tab) == norm_header(T.SYNC_LOG)
+                        and t.appends), None)
+        if self._lease is None or log_tab is None:
+            return None
+        return gl.closing_requests(self._lease)
+
+    def _renew_if_due(self) -> None:
+        """A long write keeps its lease: past half of it, the claim's time moves on."""
+        lease = self._lease
+        if lease is None or time.monotonic() - self._leased_at < gl.LEASE.total_seconds() / 2:
+            return
+        elapsed = dt.timedelta(seconds=time.monotonic() - self._leased_at)
+        until = (lease.until + elapsed).replace(microsecond=0)
+        message = gl.claim_message(lease.who, until)
+        self._post({"requests": [gl.replace_text(lease.sheet_id, lease.message, message)]},
+                   "lease-renew")
+        self._lease = replace(lease, message=message, until=until)
+        self._leased_at = time.monotonic()
 
     def _layouts(self, tabs: Sequence[TabPlan]) -> dict[str, Grid]:
         """Where each tab's rows and columns are: from this sync's read, with no request.
@@ -497,6 +604,8 @@ class GoogleBackend:
                 # at rows fixed from the read, so a resent write lands on the same cells;
                 # in chunks, so one tab's new rows never pass the payload limit on their own
                 tail = self._tail(tab.tab)
+                if self._lease is not None and norm_header(tab.tab) == norm_header(T.SYNC_LOG):
+                    tail = self._lease.row  # the run's claim row becomes its final row
                 first = (tail if tail is not None else _last_row(grid)) - shift
                 missing = first + len(rows_json) - (grid.row_count - shift)
                 if missing > 0:
@@ -778,6 +887,12 @@ def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], lis
         return {}
     rows = sorted({r for (r, c) in grid.values if r > 0 and c in key_cols})
     return rowmatch.key_index((row, grid.row_key(row, key_cols)) for row in rows)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A run time as naive UTC (a naive time is this machine's local time)."""
+    aware = moment if moment.tzinfo is not None else moment.astimezone()
+    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _last_row(grid: Grid) -> int:

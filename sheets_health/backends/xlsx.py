@@ -224,6 +224,9 @@ class XlsxBackend:
         fit_rows(ws, sheet)
         self._keep(wb, cache, self._save(wb, cache, before, []))
 
+    def hold_lease(self, mode: str, run_at: dt.datetime, run_id: str) -> None:
+        """Nothing to claim: a workbook is one file, and `sheet_lock` locks it."""
+
     # ------------------------------------------------------------------------- init
 
     def init(self, template: Sequence[TabTemplate]) -> list[str]:

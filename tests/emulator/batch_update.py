@@ -8,6 +8,7 @@ a silent no-op.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,63 @@ def append_cells(ss: Spreadsheet, req: JSON) -> JSON:
         sheet.resize(cols=width)
     _write_rows(sheet, last, 0, rows, tree)
     return {}
+
+
+def find_replace(ss: Spreadsheet, req: JSON) -> JSON:
+    """findReplace over typed text (strings; formulas only with includeFormulas), in one
+    range, one sheet or all sheets, as Google does; numbers and dates are left alone here."""
+    find = req.get("find")
+    if not find:
+        raise GridError("Invalid findReplace request: 'find' must not be empty.")
+    scopes = [k for k in ("range", "sheetId", "allSheets") if k in req]
+    if len(scopes) != 1:
+        raise GridError("Invalid findReplace request: exactly one of range, sheetId or "
+                        "allSheets must be set.")
+    if "range" in scopes:
+        sheet, r0, r1, c0, c1 = ss.resolve_grid_range(req["range"])
+        areas = [(sheet, r0, r1, c0, c1)]
+    elif "sheetId" in scopes:
+        sheet = ss.sheet_by_id(int(req["sheetId"]))
+        areas = [(sheet, 0, sheet.row_count, 0, sheet.col_count)]
+    else:
+        areas = [(s, 0, s.row_count, 0, s.col_count) for s in ss.sheets]
+    flags = 0 if req.get("matchCase") else re.IGNORECASE
+    try:
+        pattern = re.compile(find if req.get("searchByRegex") else re.escape(find), flags)
+    except re.error:
+        raise GridError(f"Invalid regular expression: {find}") from None
+    replacement = str(req.get("replacement") or "")
+    values = occurrences = 0
+    rows: set[tuple[int, int]] = set()
+    sheets: set[int] = set()
+    for sheet, r0, r1, c0, c1 in areas:
+        for (r, c), cell in list(sheet.cells.items()):
+            if not (r0 <= r < r1 and c0 <= c < c1):
+                continue
+            entered = cell.get("userEnteredValue") or {}
+            key = "formulaValue" if "formulaValue" in entered else "stringValue"
+            if key not in entered or (key == "formulaValue" and not req.get("includeFormulas")):
+                continue
+            text = str(entered[key])
+            if req.get("matchEntireCell"):
+                hits = 1 if pattern.fullmatch(text) else 0
+                new = pattern.sub(lambda _m: replacement, text) if hits else text
+            else:
+                new, hits = pattern.subn(lambda _m: replacement, text)
+            if not hits:
+                continue
+            changed = copy.deepcopy(cell)
+            changed["userEnteredValue"] = {key: new} if new != "" else {}
+            if not changed["userEnteredValue"]:
+                changed.pop("userEnteredValue")
+            sheet.put(r, c, changed)
+            values += 1
+            occurrences += hits
+            rows.add((sheet.sheet_id, r))
+            sheets.add(sheet.sheet_id)
+    counts = {"valuesChanged": values, "occurrencesChanged": occurrences,
+              "rowsChanged": len(rows), "sheetsChanged": len(sheets), "formulasChanged": 0}
+    return {"findReplace": {k: v for k, v in counts.items() if v}}
 
 
 def repeat_cell(ss: Spreadsheet, req: JSON) -> JSON:
@@ -462,6 +520,7 @@ HANDLERS: dict[str, Handler] = {
     "addChart": add_chart,
     "updateCells": update_cells,
     "appendCells": append_cells,
+    "findReplace": find_replace,
     "repeatCell": repeat_cell,
     "addSheet": add_sheet,
     "deleteSheet": delete_sheet,

@@ -105,7 +105,6 @@ def scenarios() -> list[Scenario]:
         Scenario("sorted before the write, then an outage", _sorted_then_outage,
                  exits=frozenset({0, 3})),
         Scenario("two syncs at once on one machine", _second_sync("a"), second_exit=6),
-        Scenario("two syncs at once on two machines", _second_sync("b"), second_exit=6,
-                 xfail=TWO_MACHINES),
+        Scenario("two syncs at once on two machines", _second_sync("b"), second_exit=6),
     ]
     return table
