@@ -152,7 +152,7 @@ def year_of_history(customers: int, end: dt.date, days: int = 365) -> list[list[
     return rows
 
 
-STEADY = ["read 200", "write 200"]
+STEADY = ["read 200", "lease 200", "write 200"]
 
 
 # ----------------------------------------------------------------------------- budget
@@ -185,15 +185,15 @@ def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulat
 def test_a_sync_writes_where_its_read_found_the_rows_with_no_key_recheck(
         emulator: SheetsEmulator, tmp_path: Path) -> None:
     """New rows of the day and updates of today's rows both go where the sync's one read
-    found them: no request between the read and the write."""
+    found them: no request between the read and the write but the claim on the sheet."""
     sheet = make_sheet(emulator, tmp_path, 20)
     sheet.sync(DAY0)
     sheet.sync(DAY0 + dt.timedelta(days=1))  # the Trend column fills in
     sheet.sync(DAY0 + dt.timedelta(days=2))  # appends only
-    assert [r.kind for r in sheet.runs[-1]] == ["read", "write"]
+    assert [r.kind for r in sheet.runs[-1]] == ["read", "lease", "write"]
     sheet.set_score("C0003", 1)
     sheet.sync(DAY0 + dt.timedelta(days=2, hours=2))  # updates C0003 and its row of today
-    assert [r.kind for r in sheet.runs[-1]] == ["read", "write"]
+    assert [r.kind for r in sheet.runs[-1]] == ["read", "lease", "write"]
     today = [p for p in sheet.history() if p.day == (DAY0 + dt.timedelta(days=2)).date()]
     assert len(today) == 20 and len({p.customer_id for p in today}) == 20  # replaced in place
     assert sheet.trends() == sheet.expected_trends((DAY0 + dt.timedelta(days=2)).date(), 30)
@@ -232,7 +232,7 @@ def test_trends_match_the_whole_history_rule_day_after_day(emulator: SheetsEmula
             if last is not None and (when.date() - last).days <= 1:
                 assert sheet.requests() == STEADY, (day, hour)
             else:  # a first sync, or days without one: the trend rows may go further
-                assert sheet.requests()[-2:] == STEADY and len(sheet.requests()) <= 3
+                assert sheet.requests()[-3:] == STEADY and len(sheet.requests()) <= 4
             last = when.date()
     rows = sheet.values("History")
     baselines = {str(r[1]): (r[4] if len(r) > 4 and r[4] != "" else None)
@@ -250,7 +250,7 @@ def test_first_sync_on_an_old_sheet_reads_it_whole_once(emulator: SheetsEmulator
     today = DAY0 + dt.timedelta(days=100)
     sheet = make_sheet(emulator, tmp_path, 10, history=year_of_history(10, today.date(), 60))
     sheet.sync(today)
-    assert sheet.requests() == ["read 400", "read 200", "write 200"]
+    assert sheet.requests() == ["read 400", "read 200", "lease 200", "write 200"]
     named = {n["name"] for n in emulator.spreadsheet(sheet.sid).named_ranges}
     assert named == {"sheets_health_history_latest", "sheets_health_history_day",
                      "sheets_health_history_trend", "sheets_health_history_head",
@@ -272,7 +272,7 @@ def test_a_deleted_bookmark_means_one_whole_read(emulator: SheetsEmulator,
     book.named_ranges = [n for n in book.named_ranges
                          if n["name"] != "sheets_health_history_trend"]
     sheet.sync(DAY0 + dt.timedelta(days=3))
-    assert sheet.requests() == ["read 400", "read 200", "write 200"]
+    assert sheet.requests() == ["read 400", "read 200", "lease 200", "write 200"]
     assert sheet.trends() == sheet.expected_trends((DAY0 + dt.timedelta(days=3)).date(), 30)
     sheet.sync(DAY0 + dt.timedelta(days=4))
     assert sheet.requests() == STEADY
@@ -289,7 +289,7 @@ def test_a_longer_trend_window_reads_the_missing_rows_once(emulator: SheetsEmula
     sheet.set_window(7)
     when = DAY0 + dt.timedelta(days=12)
     sheet.sync(when)
-    assert len(sheet.requests()) == 3  # the bookmarks were set for 3 days: read once more
+    assert len(sheet.requests()) == 4  # the bookmarks were set for 3 days: read once more
     assert sheet.trends() == sheet.expected_trends(when.date(), 7)
     sheet.sync(when + dt.timedelta(days=1))
     assert sheet.requests() == STEADY
@@ -321,7 +321,7 @@ def test_history_sorted_by_a_person_is_read_whole_with_a_warning(emulator: Sheet
     emulator.sort_rows(sheet.sid, "History", "Customer ID")
     when = DAY0 + dt.timedelta(days=5)
     report = sheet.sync(when)
-    assert len(sheet.requests()) == 3
+    assert len(sheet.requests()) == 4
     assert any("History is not in date order" in w for w in report.warnings)
     assert sheet.trends() == sheet.expected_trends(when.date(), 2)
     assert len([r for r in sheet.history() if r.day == when.date()]) == 4  # no duplicates

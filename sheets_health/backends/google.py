@@ -327,6 +327,7 @@ class GoogleBackend:
         closing = self._closing(tabs)
         if closing:
             batches[-1].requests.extend(closing)
+            batches[-1].deletes |= any("deleteDimension" in r for r in closing)
         plain = None
         if len(batches) == 1 and batches[0].deletes:  # what a resend sends (see `_send`)
             again, again_targets, _c, _a = self._build(
@@ -385,8 +386,9 @@ class GoogleBackend:
         who = gl.owner(self.client_email)
         until = (now + gl.LEASE).replace(microsecond=0)
         result, message = f"{gl.RUNNING} {run_id}", gl.claim_message(who, until)
-        values = {"run at": run_at.replace(tzinfo=None, microsecond=0), "mode": mode,
-                  "result": result, "message": message, "run id": run_id}
+        values = {norm_header(h): v for h, v in (
+            ("Run at", run_at.replace(tzinfo=None, microsecond=0)), ("Mode", mode),
+            ("Result", result), ("Message", message), ("Run id", run_id))}
         row = [({}, frozenset[str]())] * (max(cols.values()) + 1)
         for header, value in values.items():
             if header in cols:
@@ -412,9 +414,10 @@ class GoogleBackend:
         rows = [r for r in rows if r not in found or found[r].run_id not in finished]
         first = found.get(rows[0]) if rows else None
         if first is not None and first.run_id == run_id:
+            copies = [r for r, c in found.items() if c.run_id == run_id and r != first.row]
             self._lease = gl.Lease(grid.sheet_id, run_id, first.row, result, message, who,
                                    until, [c for c in seen if c.expired(now) and c not in dead],
-                                   dead)
+                                   dead, copies)
             self._leased_at = time.monotonic()
             rows_now = max(after.row_count, grid.row_count)
             self._read_grids[norm] = replace(grid, row_count=rows_now)
@@ -440,7 +443,7 @@ class GoogleBackend:
                         and t.appends), None)
         if self._lease is None or log_tab is None:
             return None
-        return gl.closing_requests(self._lease)
+        return gl.closing_requests(self._lease, log_tab.delete_rows)
 
     def _renew_if_due(self) -> None:
         """A long write keeps its lease: past half of it, the claim's time moves on."""

@@ -101,6 +101,7 @@ class Lease:
     until: dt.datetime
     expired: list[Claim] = field(default_factory=list)  # crashed runs' claims, to mark
     dead: list[Claim] = field(default_factory=list)  # late copies of finished runs' claims
+    copies: list[int] = field(default_factory=list)  # rows: this claim, sent twice, seen twice
 
     def due(self, now_utc: dt.datetime) -> bool:
         return now_utc >= self.until - LEASE / 2
@@ -112,12 +113,18 @@ def replace_text(sheet_id: int, old: str, new: str) -> JSON:
                             "matchCase": True, "sheetId": sheet_id}}
 
 
-def closing_requests(lease: Lease) -> list[JSON]:
-    """Sent at the end of the write that turns the claim row into the run's final row: the
-    claims of runs that stopped without finishing are marked `expired`, and copies of a claim
-    (a claim sent again after a timeout, which Google may apply twice) are marked
-    `duplicate`, this run's own included. Found by content, so sending it twice is harmless."""
-    out = []
+def closing_requests(lease: Lease, shift: int) -> list[JSON]:
+    """Sent at the end of the write that turns the claim row into the run's final row.
+
+    A claim sent again after a timeout may be applied twice. The copies of this run's claim
+    that its claim's answer showed are deleted (rows below the final row: ``shift`` is the
+    rows the same write deletes at the top, for retention). Any other copy (one that landed
+    later, or a finished run's) is marked `duplicate`, and the claims of runs that stopped
+    without finishing are marked `expired`: those are found by content, not position."""
+    out: list[JSON] = [{"deleteDimension": {"range": {
+        "sheetId": lease.sheet_id, "dimension": "ROWS",
+        "startIndex": row - shift, "endIndex": row - shift + 1}}}
+        for row in sorted(lease.copies, reverse=True)]
     for old in lease.expired:
         out.append(replace_text(lease.sheet_id, old.result, EXPIRED))
         out.append(replace_text(lease.sheet_id, old.message,

@@ -10,10 +10,9 @@ from tests.emulator import Fault, FaultKind, SheetsEmulator
 from .harness import CUSTOMERS, DAY2, TIMEOUT, Scenario, Suite
 
 Arm = Callable[[Suite, str, random.Random], None]
-REQUESTS = (1, 2)  # a steady sync: the read, the write (the Summary inside it)
-EDITS_BEFORE = (2,)  # a person edits between the read and the write
-TWO_MACHINES = ("two machines syncing at once both write (History rows twice): needs the "
-                "lease in the spreadsheet")
+REQUESTS = (1, 2, 3)  # a steady sync: the read, the claim on the sheet, the write
+EDITS_BEFORE = (2, 3)  # a person edits between the read and the claim, or right before the write
+POSTS = (2, 3)  # the claim and the write
 
 
 def _fault(kind: FaultKind, nth: int | None = None, times: int | None = 1,
@@ -58,17 +57,18 @@ def _unshare(emu: SheetsEmulator, sid: str, _rng: random.Random) -> None:
 
 
 def _second_sync(machine: str) -> Arm:
-    """While the first sync waits on its write, a second one starts (cron and a person,
-    or cron and CI): on the same machine (same cache folder) or on another."""
+    """Once the first sync has claimed the sheet and before its write, a second one starts
+    (cron and a person, or cron and CI): on the same machine (same cache folder) or on
+    another. (A second sync that claims first wins instead: `tests/test_sync_flow.py`.)"""
     def arm(suite: Suite, sid: str, _rng: random.Random) -> None:
-        suite.emulator.on_request(2, lambda _emu, _rec: suite.second_codes.append(
+        suite.emulator.on_request(3, lambda _emu, _rec: suite.second_codes.append(
             suite.sync(sid, DAY2, machine)[0]))
     return arm
 
 
 def _sorted_then_outage(suite: Suite, sid: str, rng: random.Random) -> None:
-    _before(2, _sort)(suite, sid, rng)
-    suite.emulator.on_request(3, lambda emu, _rec: emu.faults.add(
+    _before(3, _sort)(suite, sid, rng)
+    suite.emulator.on_request(4, lambda emu, _rec: emu.faults.add(
         Fault(FaultKind.UNAVAILABLE, times=None)))
 
 
@@ -87,8 +87,8 @@ def scenarios() -> list[Scenario]:
             Scenario(f"dropped connection on request {n}", _fault(FaultKind.DROP, n)),
             # the write is held long enough that the client's check and resend come first
             Scenario(f"slower than the timeout on request {n}",
-                     _fault(FaultKind.STALL, n, seconds=TIMEOUT + (3.0 if n == 2 else 0.5)),
-                     settle=3.5 if n == 2 else 0.0),
+                     _fault(FaultKind.STALL, n, seconds=TIMEOUT + (3.0 if n in POSTS else 0.5)),
+                     settle=3.5 if n in POSTS else 0.0),
             Scenario(f"token expired before request {n}", _before(n, _expire)),
             Scenario(f"permission lost before request {n}", _before(n, _unshare),
                      exits=frozenset({4})),
