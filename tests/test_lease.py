@@ -5,6 +5,7 @@ two machines itself is in `tests/test_sync_flow.py` and the fault matrix."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,19 @@ from click.testing import CliRunner
 from sheets_health.backends import google as google_backend
 from sheets_health.backends import google_lease
 from sheets_health.cli import main
-from sheets_health.errors import EXIT_LOCKED, EXIT_OK
+from sheets_health.errors import EXIT_LOCKED
 from sheets_health.template import SYNC_LOG_HEADERS
 from tests.emulator import SheetsEmulator
-from tests.test_bounded_history import DAY0, Sheet, emulator, make_sheet  # noqa: F401
+from tests.test_bounded_history import DAY0, Sheet, make_sheet
 
 HOLDER = "cs-sync@acme.iam.gserviceaccount.com on ci-runner (pid 77)"
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SheetsEmulator]:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with SheetsEmulator() as emu:
+        yield emu
 
 
 def claim_row(run_id: str, until: dt.datetime) -> list[Any]:
@@ -52,7 +60,7 @@ def test_a_live_claim_from_another_machine_stops_the_cli_with_exit_6(
         emulator: SheetsEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sheet = make_sheet(emulator, tmp_path, 10)
     sheet.sync(DAY0)
-    until = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)).replace(
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)).replace(
         tzinfo=None, microsecond=0)
     put_claim(sheet, "0badc0de", until)
     before = {tab: sheet.values(tab) for tab in ("Customers", "History", "Sync log", "Scores")}

@@ -389,7 +389,8 @@ class GoogleBackend:
         values = {norm_header(h): v for h, v in (
             ("Run at", run_at.replace(tzinfo=None, microsecond=0)), ("Mode", mode),
             ("Result", result), ("Message", message), ("Run id", run_id))}
-        row = [({}, frozenset[str]())] * (max(cols.values()) + 1)
+        empty: tuple[JSON, frozenset[str]] = ({}, frozenset())
+        row = [empty] * (max(cols.values()) + 1)
         for header, value in values.items():
             if header in cols:
                 row[cols[header]] = gg.cell_data(CellWrite(value))
@@ -895,7 +896,7 @@ def _key_index(grid: Grid, key_cols: Sequence[int]) -> dict[tuple[str, ...], lis
 def _utc(moment: dt.datetime) -> dt.datetime:
     """A run time as naive UTC (a naive time is this machine's local time)."""
     aware = moment if moment.tzinfo is not None else moment.astimezone()
-    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _last_row(grid: Grid) -> int:

@@ -67,7 +67,8 @@ class Claim:
         return self.until <= now_utc
 
     def holder_text(self) -> str:
-        return f"{self.owner} (run {self.run_id}) holds this sheet until {self.until.strftime(STAMP)} UTC"
+        until = self.until.strftime(STAMP)
+        return f"{self.owner} (run {self.run_id}) holds this sheet until {until} UTC"
 
 
 def claim_at(grid: Grid, row: int, result_col: int, message_col: int) -> Claim | None:
