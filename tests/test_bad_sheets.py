@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,7 +206,8 @@ def test_bad_sheet_is_refused_and_left_unchanged(tmp_path: Path, case: str,
     log = tabs_before.pop("Sync log")
     assert {tab: under.cells(tab) for tab in tabs_before} == tabs_before
     [row] = under.cells("Sync log")[len(log):]
-    assert row[6:] == ["error", row[7], 2] and f"{where}: {words}" in str(row[7])
+    assert row[6:9] == ["error", row[7], 2] and f"{where}: {words}" in str(row[7])
+    assert re.fullmatch(r"[0-9a-f]{8}", str(row[9]))  # the run id, as the Run id column says
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ on process state shows up as a difference between the written workbooks.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,11 +35,23 @@ def run_demo(directory: Path, hash_seed: int) -> None:
 
 
 def workbook_contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every cell of every tab: coordinate, value, number format and fill colour."""
+    """Every cell of every tab: coordinate, value, number format and fill colour — except the
+    Sync log's run ids, which are random by design (a new one each run), and only checked to be
+    there."""
     book = load_workbook(path)
+    run_ids = set()
+    if "Sync log" in book.sheetnames:
+        log = book["Sync log"]
+        header = [c.value for c in log[1]]
+        if "Run id" in header:
+            col = header.index("Run id") + 1
+            run_ids = {log.cell(row, col).coordinate for row in range(2, log.max_row + 1)}
+            assert all(re.fullmatch(r"[0-9a-f]{8}", str(log[c].value)) for c in run_ids)
     return {
-        ws.title: [(cell.coordinate, cell.value, cell.number_format,
-                    cell.fill.fgColor.rgb if cell.fill.fill_type else None)
+        ws.title: [(cell.coordinate,
+                    "<run id>" if ws.title == "Sync log" and cell.coordinate in run_ids
+                    else cell.value,
+                    cell.number_format, cell.fill.fgColor.rgb if cell.fill.fill_type else None)
                    for row in ws.iter_rows() for cell in row]
         for ws in book.worksheets
     }

@@ -50,7 +50,7 @@ def scores(emulator: Any, spreadsheet_id: str) -> dict[str, Any]:
     return {r[0]: r[col] for r in rows[1:]}
 
 
-def test_sync_on_a_google_sheet_in_two_requests(google: tuple[Any, str, Path]) -> None:
+def test_sync_on_a_google_sheet_in_three_requests(google: tuple[Any, str, Path]) -> None:
     emulator, spreadsheet_id, config = google
     result = CliRunner().invoke(main, ["--config", str(config), "--json", "sync"])
     assert result.exit_code == EXIT_OK, result.output
@@ -59,22 +59,24 @@ def test_sync_on_a_google_sheet_in_two_requests(google: tuple[Any, str, Path]) -
     assert scores(emulator, spreadsheet_id) == {"C001": 100, "C002": 27, "00123": 65}
     calls = [(str(r.method_id), r.status) for r in emulator.api_requests()]
     # a sheet from before bookmarks, Alerts and the Summary: no bookmarks yet (400, once),
-    # no Alerts tab (400), the tab titles, the read, the write
+    # no Alerts tab (400), the tab titles, the read, the Sync-log claim, the write
     get, write = "sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"
-    assert calls == [(get, 400), (get, 400), (get, 200), (get, 200), (write, 200)]
+    assert calls == [(get, 400), (get, 400), (get, 200), (get, 200), (write, 200), (write, 200)]
     assert [w for w in report["warnings"] if w.startswith("no Alerts")] == [
         "no Alerts and no Summary tab: run `sheets-health init` to add them (until then each "
         "sync's read costs two more requests, as the sheet has no tab of that name)"]
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == EXIT_OK
-    for _run in range(2):  # from then on: one read, one write (the Summary inside it)
+    for _run in range(2):  # from then on: the read, the claim, one write (Summary inside it)
         emulator.reset()
         again = CliRunner().invoke(main, ["--config", str(config), "--json", "sync"])
         assert again.exit_code == EXIT_OK, again.output
-        assert [str(r.method_id) for r in emulator.api_requests()] == [get, write]
+        assert [str(r.method_id) for r in emulator.api_requests()] == [get, write, write]
 
 
-# requests 1-3 are the first sync's 400s and titles, request 4 the whole read, 5 the write
-@pytest.mark.parametrize("before_request", [4, 5], ids=["before-read", "before-write"])
+# requests 1-3 are the first sync's 400s and titles, request 4 the whole read, 5 the Sync-log
+# claim, 6 the write
+@pytest.mark.parametrize("before_request", [4, 5, 6],
+                         ids=["before-read", "before-claim", "before-write"])
 def test_a_person_sorting_during_the_sync_gets_no_wrong_score(
         google: tuple[Any, str, Path], before_request: int) -> None:
     emulator, spreadsheet_id, config = google

@@ -40,8 +40,8 @@ def _run(config: Path, *args: str) -> dict[str, Any]:
     return report
 
 
-def test_a_sheet_made_by_init_syncs_in_one_read_and_one_write(fresh: tuple[Any, str, Path]
-                                                              ) -> None:
+def test_a_sheet_made_by_init_syncs_in_one_read_the_claim_and_one_write(
+        fresh: tuple[Any, str, Path]) -> None:
     emulator, sid, config = fresh
     _run(config, "init")
     named = {n["name"] for n in emulator.spreadsheet(sid).named_ranges}
@@ -58,7 +58,8 @@ def test_a_sheet_made_by_init_syncs_in_one_read_and_one_write(fresh: tuple[Any, 
         emulator.reset()
         commands.sync(config, now=when)  # what `sheets-health sync` runs, at a fixed instant
         calls = [(str(r.method_id), r.status) for r in emulator.api_requests()]
-        assert calls == [(GET, 200), (WRITE, 200)], when  # no 400, no re-check, no 2nd write
+        # the read, the Sync-log claim (one run at a time), the write: no 400, no re-check
+        assert calls == [(GET, 200), (WRITE, 200), (WRITE, 200)], when
     history = emulator.values(sid, "History", render="UNFORMATTED_VALUE")[1:]
     assert sorted((r[0], r[1]) for r in history) == sorted(
         (day, cid) for day in {r[0] for r in history} for cid in ("C001", "C002"))

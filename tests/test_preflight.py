@@ -77,7 +77,8 @@ def test_the_pre_flight_costs_no_request(google: Any) -> None:
     emulator, _sid, config, _key = google
     assert _sync(config).exit_code == 0
     assert [str(r.method_id) for r in emulator.api_requests()] == [
-        "sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"]
+        "sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate",  # the read, the claim
+        "sheets.spreadsheets.batchUpdate"]
 
 
 @pytest.mark.parametrize("how", ["editor", "warning-only", "input-column"])

@@ -116,8 +116,9 @@ def test_google_reads_the_time_zone_in_the_syncs_own_read(make_sheet: MakeSheet,
     before = len(sheet.emulator.api_requests())
     commands.sync(sheet.config, now=NOW)
     calls = [str(r.method_id) for r in sheet.emulator.api_requests()[before:]]
-    # no extra request for the zone: the read, the write
-    assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate"]
+    # no extra request for the zone: the read, the Sync-log claim, the write
+    assert calls == ["sheets.spreadsheets.get", "sheets.spreadsheets.batchUpdate",
+                     "sheets.spreadsheets.batchUpdate"]
     assert sheet.column("History", "Date")[-1] == dt.date(2026, 11, 23)
 
 
