@@ -33,7 +33,7 @@ from sheets_health.model import (
     WritePlan,
 )
 from sheets_health.plan import plan_customers, plan_history, plan_sync_log
-from sheets_health.preflight import check_before_write
+from sheets_health.preflight import CELL_LIMIT, check_before_write
 from sheets_health.runlog import RESULT_OK, failures_logged, new_run_id
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
 from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
@@ -43,7 +43,6 @@ __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
 READ_TABS = (T.CUSTOMERS, T.SCORECARD, T.SETTINGS, T.HISTORY, T.SYNC_LOG, T.SNAPSHOTS,
              *action.ACTION_TABS)
 Progress = Callable[[str, int, int], None]
-CELL_LIMIT = 10_000_000  # Google's cells per spreadsheet
 CELL_WARNING = 0.8
 
 
