@@ -8,8 +8,8 @@ and its colour, Trend, Reasons, Next step, Scored at), one History row per custo
 Sync-log row.
 
 - sheets-health: `run_sync` through the Google backend, everything included: reading the
-  demo's sources (CSV, XLSX, SQLite), scoring, planning, the sheet read, the re-check of the
-  History and Sync-log keys, and the write (Customers' outputs go to the tool's Scores tab,
+  demo's sources (CSV, XLSX, SQLite), scoring, planning, the sheet read, the Sync-log claim
+  (one run at a time), and the write (Customers' outputs go to the tool's Scores tab,
   shown by lookup formulas: one atomic batchUpdate all the same).
 - gspread-dataframe + gspread-formatting, naive gspread (cell by cell) and the floor (one read,
   one write): see `peers.py`. They write the cells of sheets-health's own plan; computing the
@@ -148,7 +148,7 @@ class Bench:
     # ------------------------------------------------------------------ methods
 
     def sheets_health(self) -> tuple[Row, peers.Writes]:
-        parts: dict[str, list[float]] = {"sources": [], "read": [], "apply": []}
+        parts: dict[str, list[float]] = {"sources": [], "read": [], "claim": [], "apply": []}
         reports = []
         configs = []
 
@@ -161,6 +161,7 @@ class Bench:
                 backend = open_backend(config.sheet)  # a fresh one, as the CLI makes
                 with timed(sources, "load_metrics", parts["sources"]), \
                         timed(backend, "read", parts["read"]), \
+                        timed(backend, "hold_lease", parts["claim"]), \
                         timed(backend, "apply", parts["apply"]):
                     reports.append(run_sync(config, backend=backend, now=NOW))
             return sync
@@ -290,7 +291,8 @@ def table(rows: list[Row], latency_ms: int) -> str:
         s = r.detail["seconds"]
         u = r.detail["unchanged"]
         lines.append(f"sheets-health at {r.customers:,}: sources {s['sources']} s, sheet read "
-                     f"{s['read']} s, key re-check + write {s['apply']} s, scoring, planning and "
+                     f"{s['read']} s, claim {s['claim']} s, write {s['apply']} s, scoring, "
+                     f"planning and "
                      f"start-up {r.detail['scoring_planning_setup']} s. A second sync with "
                      f"nothing changed: {u['reads']} + {u['writes']} requests, {size(u['sent'])} "
                      f"sent, {size(u['received'])} received, {u['cells_written']} cells written "
