@@ -121,8 +121,8 @@ def summary_sheet(config: Config, tables: Mapping[str, Table], model: SheetModel
 
 def stage_summary(backend: Backend, tables: Mapping[str, Table], sheet: SummarySheet) -> bool:
     """Hand a changed Summary to a backend that writes it inside the sync's own write (a
-    Google Sheet: the same atomic batchUpdate); True when it took it, so `write_summary`
-    has nothing left to do."""
+    Google Sheet: the same atomic batchUpdate; a workbook: the same save); True when it took
+    it, so `write_summary` has nothing left to do."""
     stage = getattr(backend, "stage_summary", None)
     if T.SUMMARY not in tables or not callable(stage) or unchanged(tables.get(T.SUMMARY), sheet):
         return False

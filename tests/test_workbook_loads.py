@@ -14,7 +14,7 @@ from typing import Any
 
 import openpyxl.worksheet._writer as sheet_writer
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from sheets_health import commands
 from sheets_health.backends import xlsx
@@ -109,3 +109,27 @@ def test_a_cell_the_saved_file_lost_is_caught_and_the_workbook_left_as_it_was(
         backend.apply(PLAN)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temp file left
+
+
+def test_a_sync_saves_the_scores_and_the_summary_in_one_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Summary is drawn into the workbook the sync's write saves: one save and one
+    read-back per sync, not a second pair for the Summary (at 10,000 customers each pair took
+    as long as the rest of the sync)."""
+    commands.demo(tmp_path, now=NOW)
+    saves: list[list[str]] = []
+    real = Workbook.save
+
+    def spy(self: Workbook, filename: Any) -> None:
+        saves.append(list(self.sheetnames))
+        real(self, filename)
+
+    monkeypatch.setattr(Workbook, "save", spy)
+    report = commands.sync(tmp_path / "sheets-health.toml", now=NOW + dt.timedelta(days=1))
+    assert report.cells_changed > 0
+    assert len(saves) == 1
+    book = load_workbook(tmp_path / "customers.xlsx")
+    assert book["Summary"]["B1"].value == dt.datetime(2026, 11, 23)  # the Summary of this sync
+    assert [r[0].value for r in book["Sync log"].iter_rows(min_row=2)][-1].date() == \
+        dt.date(2026, 11, 23)

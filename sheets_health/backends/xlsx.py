@@ -116,6 +116,8 @@ class XlsxBackend:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._book: _Book | None = None
+        # a Summary the next `apply` draws into the workbook it saves (one save, not two)
+        self._summary: tuple[str, SummarySheet] | None = None
 
     @property
     def description(self) -> str:
@@ -162,7 +164,8 @@ class XlsxBackend:
     # ------------------------------------------------------------------------- apply
 
     def apply(self, plan: WritePlan) -> ApplyResult:
-        if plan.is_empty:
+        summary, self._summary = self._summary, None
+        if plan.is_empty and summary is None:
             return ApplyResult()
         book = self._open()
         self._book = None  # edited below: never read again, saved or not
@@ -201,6 +204,8 @@ class XlsxBackend:
                 cache = _shift_rows(cache, ws.title, 2, tab_plan.delete_rows)
         if problems:
             raise ContractError(problems)
+        if summary is not None:
+            self._draw_summary(wb, *summary)
         self._keep(wb, cache, self._save(wb, cache, before, written))
         return ApplyResult(
             cells_written=len(written),
@@ -211,18 +216,29 @@ class XlsxBackend:
 
     # ------------------------------------------------------------------------- summary
 
+    def stage_summary(self, tab: str, sheet: SummarySheet) -> bool:
+        """Have the next `apply` draw the Summary into the workbook it saves: the scores and
+        the Summary land in one save (at 10,000 customers a second save and its read-back
+        cost as much as the first)."""
+        self._summary = (tab, sheet)
+        return True
+
     def write_summary(self, tab: str, sheet: SummarySheet) -> None:
         """Replace the tool-owned Summary tab (cells and chart) in one atomic save."""
-        from sheets_health.backends.xlsx_summary import draw_summary, fit_rows
-
         book = self._open()
         self._book = None  # edited below: never read again, saved or not
         before, wb, cache = book.stat, book.wb, dict(book.cache)
+        self._draw_summary(wb, tab, sheet)
+        self._keep(wb, cache, self._save(wb, cache, before, []))
+
+    @staticmethod
+    def _draw_summary(wb: Workbook, tab: str, sheet: SummarySheet) -> None:
+        from sheets_health.backends.xlsx_summary import draw_summary, fit_rows
+
         layout = next(t for t in TEMPLATE if t.name == SUMMARY)
         ws = draw_summary(wb, tab, sheet)
         apply_print_layout(ws, layout.print_layout, 0)
         fit_rows(ws, sheet)
-        self._keep(wb, cache, self._save(wb, cache, before, []))
 
     def hold_lease(self, mode: str, run_at: dt.datetime, run_id: str) -> None:
         """Nothing to claim: a workbook is one file, and `sheet_lock` locks it."""
@@ -254,9 +270,9 @@ class XlsxBackend:
     # ------------------------------------------------------------------------- files
 
     def _keep(self, wb: Workbook, cache: _FormulaCache, saved: tuple[int, int]) -> None:
-        """The workbook just saved is the file now: the Summary write that follows a sync's
-        write edits it instead of loading the whole workbook again (unless the file changes
-        on disk in between: `_open` compares the stat)."""
+        """The workbook just saved is the file now: a write that follows (the Snapshots tab a
+        sync adds, a Summary written on its own) edits it instead of loading the whole workbook
+        again (unless the file changes on disk in between: `_open` compares the stat)."""
         self._book = _Book(saved, wb, cache)
 
     def _stat(self) -> tuple[int, int]:
