@@ -401,16 +401,18 @@ def _read_table(ws: Worksheet, cache: _FormulaCache) -> Table:
     numbers: list[int] = []
     colors: dict[tuple[int, int], str] = {}
     if width:
+        styles = _StyleMemo()
         for row_cells in ws.iter_rows(min_row=2, max_col=width):
-            values = tuple(_cell_value(cell, cache) for cell in row_cells)
+            looks = [styles.of(cell) for cell in row_cells]
+            values = tuple(_cell_value_of(_value(cell, cache), number_format)
+                           for cell, (_rgb, number_format) in zip(row_cells, looks, strict=True))
             values += (None,) * (width - len(values))
             if all(is_blank(v) for v in values):
                 continue
             row = row_cells[0].row
             rows.append(values)
             numbers.append(row)
-            for col, cell in enumerate(row_cells):
-                rgb = _fill_rgb(cell)
+            for col, (rgb, _format) in enumerate(looks):
                 if rgb is not None:
                     colors[(row, col)] = rgb
     return Table(ws.title, tuple(headers), tuple(rows), tuple(numbers), colors,
@@ -476,6 +478,26 @@ def _is_percent_format(number_format: str) -> bool:
     """A number format that shows the value × 100 with a % sign (``0%``, ``0.0%``); a quoted
     or escaped ``"%"`` is literal text and does not scale, so it does not count."""
     return "%" in number_format and "%" in _LITERALS.sub("", number_format)
+
+
+class _StyleMemo:
+    """Each cell's fill colour and number format, worked out once per distinct style of the
+    workbook: openpyxl builds both from the style tables on every access, which was a fifth
+    of a 10,000-customer read."""
+
+    _PLAIN: tuple[str | None, str] = (None, "General")
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[str | None, str]] = {}
+
+    def of(self, cell: Cell | MergedCell) -> tuple[str | None, str]:
+        if not cell.has_style:
+            return self._PLAIN
+        key = cell.style_id
+        look = self._seen.get(key)
+        if look is None:
+            look = self._seen[key] = (_fill_rgb(cell), cell.number_format or "General")
+        return look
 
 
 def _fill_rgb(cell: Cell | MergedCell) -> str | None:
