@@ -37,8 +37,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_google_requests import synthetic_tabs
-
 import tests.contract.factories  # noqa: F401  (loads google_factory without an import cycle)
 from sheets_health import tails
 from sheets_health import template as T
@@ -53,6 +51,41 @@ from tests.emulator import SheetsEmulator, make_service_account_key, write_key_f
 
 TODAY = dt.datetime(2026, 3, 31, 9, 0)
 WINDOW = 30  # the default trend window
+
+SCORECARD = [
+    ["Measure", "Dimension", "Scoring", "Red at", "Green at", "Weight", "Action when red"],
+    ["CSM score", "CSM", "linear", 3, 8, 2, "Ask the CSM for a plan"],
+    ["Exec sponsor", "Relationship",
+     "category: none=0, single-threaded=30, multi-threaded=70, exec sponsor=100", None, None, 1,
+     "Find an executive sponsor"],
+    ["Tickets open", "Support", "linear", 9, 2, 1, "Review open tickets with support"],
+]
+
+
+def synthetic_tabs(n: int) -> dict[str, list[list[Any]]]:
+    """A demo-like sheet with every measure on the sheet (no sources)."""
+    rng = random.Random(7)
+    headers = ["Customer ID", "Customer", "CSM", "Outcomes", "Start date", "ARR", "Gut RAG",
+               "CSM score", "Exec sponsor", "Tickets open", *T.OUTPUT_COLUMNS]
+    sponsors = ["none", "single-threaded", "multi-threaded", "exec sponsor"]
+    customers: list[list[Any]] = [headers]
+    for i in range(n):
+        customers.append([
+            f"C{i:05d}", f"Customer {i}", rng.choice(["Ana", "Ben", "Chloe"]), "",
+            dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(400)),
+            rng.randrange(5, 200) * 1000, rng.choice(["Green", "Yellow", "Red"]),
+            rng.randrange(1, 11), rng.choice(sponsors), rng.randrange(0, 12),
+        ])
+    return {
+        "Customers": customers,
+        "Scorecard": SCORECARD,
+        "Settings": [["Setting", "Value"], ["Green at or above", 70], ["Red below", 40],
+                     [T.SET_ALERT_ON, "worse"]],
+        "History": [["Date", "Customer ID", "Health score", "Health"]],
+        "Sync log": [list(T.SYNC_LOG_HEADERS)],
+        T.ALERTS: [list(T.ALERT_HEADERS)],  # as `init` makes them
+        T.SUMMARY: [],
+    }
 
 
 def history_rows(ids: list[str], days: int, last: dt.date) -> list[list[Any]]:
@@ -84,7 +117,7 @@ def seed(emulator: SheetsEmulator, tabs: dict[str, list[list[Any]]], last: dt.da
     with emulator.lock:
         for name, rows in tabs.items():
             sheet = emulator.sheet(sid, name)
-            sheet.resize(rows=max(1000, len(rows) + 10), cols=max(26, len(rows[0])))
+            sheet.resize(rows=max(1000, len(rows) + 10), cols=max(26, len(rows[0]) if rows else 0))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
                     cell = seed_cell(value)

@@ -101,3 +101,16 @@ def test_file_aggregation_runs_every_engine_and_they_agree() -> None:
         ["pandas", "csv"], ["duckdb", "csv"], ["duckdb", "parquet"]]
     assert all(line.split()[-1] == "1" for line in table)  # one counted run each
     assert "same values from every engine: yes" in done.stdout
+
+
+def test_history_growth_runs_and_a_later_sync_is_the_read_the_claim_and_the_write() -> None:
+    """`bench_history_growth.py` (the README's History figures) runs as documented; a sync of
+    a day after the first is 3 requests whatever the History length."""
+    rows = run(["python", "benchmarks/bench_history_growth.py", "--n", "20", "--days", "0",
+                "--days", "10", "--json"])
+    assert [(r["history_rows"], r["sync"]) for r in rows] == [
+        (days * 20, sync) for days in (0, 10)
+        for sync in ("yesterday's sync", "first sync of the day", "an hour later")]
+    later = [r for r in rows if r["sync"] != "yesterday's sync"]
+    assert all(r["requests"] == {"read": 1, "lease": 1, "write": 1} for r in later)
+    assert all(r["vs_empty"] != "-" for r in later)
