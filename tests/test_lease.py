@@ -123,3 +123,27 @@ def test_the_final_row_replaces_the_claim_and_a_long_write_renews_it(
     assert kinds.index("lease") < kinds.index("write")
     assert [r["Result"] for r in log_rows(sheet)] == ["ok", "ok"]
     assert history_rows(sheet) == 60
+
+
+def test_a_run_that_lost_and_did_nothing_does_not_make_the_next_one_give_up(
+        emulator: SheetsEmulator, tmp_path: Path) -> None:
+    """A `locked` row (a run that lost its claim and wrote nothing else) landing between this
+    run's read and its claim is no reason to stop: the data this run read is still current."""
+    sheet = make_sheet(emulator, tmp_path, 10)
+    sheet.sync(DAY0)
+    loser = claim_row("0ddba11e", DAY0)
+    loser[SYNC_LOG_HEADERS.index("Result")] = google_lease.LOCKED
+    loser[SYNC_LOG_HEADERS.index("Message")] = f"did nothing: {HOLDER} (run 5eed5eed) holds …"
+
+    def lost_meanwhile(emu: SheetsEmulator, _request: Any) -> None:
+        rows = sheet.values("Sync log")
+        for col, value in enumerate(loser):
+            if value != "":
+                emu.set_value(sheet.sid, "Sync log", f"{chr(65 + col)}{len(rows) + 1}", value)
+
+    emulator.reset()
+    emulator.on_request(2, lost_meanwhile)  # after this run's read, before its claim
+    report = sheet.sync(DAY0 + dt.timedelta(days=1))
+    assert report.result is not None and report.result.cells_written > 0
+    assert [r["Result"] for r in log_rows(sheet)] == ["ok", "locked", "ok"]
+    assert history_rows(sheet) == 20

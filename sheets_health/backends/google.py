@@ -412,7 +412,10 @@ class GoogleBackend:
         rows = sorted({r for (r, _c), v in after.values.items()
                        if r >= tail and key_text(v) != ""})
         found = {c.row: c for c in gl.claims(after, rows, result_col, message_col)}
-        rows = [r for r in rows if r not in found or found[r].run_id not in finished]
+        # what does not count: copies of finished runs' claims, and the rows of runs that
+        # lost their claim (they wrote nothing else, so what this run read is still current)
+        rows = [r for r in rows if (r not in found or found[r].run_id not in finished)
+                and key_text(after.values.get((r, result_col))) != gl.LOCKED]
         first = found.get(rows[0]) if rows else None
         if first is not None and first.run_id == run_id:
             copies = [r for r, c in found.items() if c.run_id == run_id and r != first.row]

@@ -7,7 +7,8 @@ Google applies one after the other, and the same request returns the rows below 
 sync read. The claim wins only when it is the first row there: any row that landed between
 this sync's read and its claim is another run's claim or the row of a run that finished since
 (either way this sync's plan is stale). A loser changes its own row to `locked` and exits 6,
-saying who holds the sheet and until when. The winner's write turns its claim row into the
+saying who holds the sheet and until when; a `locked` row blocks no later claim, as that run
+wrote nothing else. The winner's write turns its claim row into the
 run's final row, in the same atomic batch as everything else.
 
 A claim row says::
