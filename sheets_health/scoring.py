@@ -5,10 +5,12 @@ No IO. The same inputs always give the same outputs (ties break by Scorecard ord
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -230,12 +232,14 @@ def _scorecard(
     measures: Sequence[Measure],
     grid: _Grid,
     settings: Settings,
-) -> dict[str, OutcomeScore]:
+) -> _CardScores:
     used_measures = [m for m in measures if m.weight(key) > 0]
     ids = [c.id for c in members]
     names = [m.name for m in used_measures]
     if not ids or not names:
-        return {cid: OutcomeScore(key, None, 0.0, ()) for cid in ids}
+        return _CardScores(key, {cid: i for i, cid in enumerate(ids)},
+                           np.full(len(ids), np.nan),
+                           [OutcomeScore(key, None, 0.0, ()) for _ in ids])
     rows = np.fromiter((grid.row_of[cid] for cid in ids), np.intp, len(ids))
     cols = np.array([grid.column_of[name] for name in names], dtype=np.intp)
     cells = np.ix_(rows, cols)  # positions, not labels: a label lookup per customer is slow
@@ -273,15 +277,26 @@ def _scorecard(
     card = Card(used_measures, grid.raws[cells], filled.to_numpy(float),
                 share, has_data.to_numpy(bool), a.to_numpy(bool), no_data_notes)
     floor = settings.min_coverage - 1e-9
-    results: dict[str, OutcomeScore] = {}
+    totals = score.to_numpy(float)
+    covered = np.nan_to_num(coverage.to_numpy(float), nan=0.0)  # NaN: no weight applies
+    totals = np.where(covered >= floor, totals, np.nan)  # NaN: not enough data
     missing = card.missing
-    for i, (cid, total, cov) in enumerate(zip(ids, score.tolist(), coverage.tolist(),
-                                              strict=True)):
-        cov = 0.0 if cov != cov else cov  # NaN: no weight applies
-        enough = total == total and cov >= floor
-        results[cid] = OutcomeScore(key, total if enough else None, cov,
-                                    RowDetails(card, i), Lazy(missing, i))
-    return results
+    outcomes = [OutcomeScore(key, None if total != total else total, cov,
+                             RowDetails(card, i), Lazy(missing, i))
+                for i, (total, cov) in enumerate(zip(totals.tolist(), covered.tolist(),
+                                                     strict=True))]
+    return _CardScores(key, {cid: i for i, cid in enumerate(ids)}, totals, outcomes, card)
+
+
+@dataclass(eq=False)
+class _CardScores:
+    """One scorecard's results for its members: row ``rows[id]`` of each array and list."""
+
+    key: str
+    rows: Mapping[str, int]
+    totals: np.ndarray  # the unrounded score; NaN: not enough data
+    outcomes: Sequence[OutcomeScore]
+    card: Card | None = None  # None: no member or no measure (every outcome lacks data)
 
 
 @dataclass(frozen=True)
@@ -320,12 +335,35 @@ def cell_values(raw: pd.DataFrame) -> dict[str, dict[str, CellValue]]:
     }
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while scoring builds its results.
+
+    Why: scoring makes a few objects per customer that all live on (results, outcomes,
+    details); each of them counts towards the collector's next pass, and every full pass
+    walks all of them again — half the time of scoring 100,000 customers. Nothing here
+    depends on a cycle being collected; the collector resumes (if it ran) afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def score_customers(
     model: SheetModel,
     raw: pd.DataFrame,
     today: dt.date,
 ) -> dict[str, CustomerScore]:
     """Score every customer. ``raw``: one row per customer id, one column per measure."""
+    with _collector_paused():
+        return _score_customers(model, raw, today)
+
+
+def _score_customers(model: SheetModel, raw: pd.DataFrame, today: dt.date
+                     ) -> dict[str, CustomerScore]:
     customers = model.customers
     ids = [c.id for c in customers]
     raw = raw.reindex(index=ids, columns=[m.name for m in model.measures])
@@ -340,10 +378,9 @@ def score_customers(
         else np.empty(shape, dtype=bool),
         values, {cid: i for i, cid in enumerate(ids)},
         {m.name: j for j, m in enumerate(model.measures)})
-    outcome_scores: dict[str, list[OutcomeScore]] = {cid: [] for cid in ids}
     keys = [DEFAULT_SCORECARD, *model.scorecards]
-    active = [c for c in customers if not c.inactive]  # inactive ones are nobody's peers
-    stages = model.settings.stages
+    settings = model.settings
+    stages = settings.stages
     # once per distinct start date and (outcomes, stage): most customers share them
     @functools.cache
     def stage_at(start: dt.date | None) -> Stage | None:
@@ -351,35 +388,126 @@ def score_customers(
 
     @functools.cache
     def cards_for(outcomes: tuple[str, ...], stage: Stage | None) -> tuple[str, ...]:
-        return journey.scorecards_for(outcomes, stage, keys)
+        chosen = journey.scorecards_for(outcomes, stage, keys)
+        return tuple(k for k in keys if k in chosen)  # Scorecard order
 
-    stage = {c.id: stage_at(c.start_date) for c in customers}
-    chosen = {c.id: cards_for(c.outcomes, stage[c.id]) for c in active}
-    for key in keys:
-        members = [c for c in active if key in chosen[c.id]]
-        for cid, result in _scorecard(key, members, model.measures, grid,
-                                      model.settings).items():
-            outcome_scores[cid].append(result)
+    stage = [stage_at(c.start_date) for c in customers]
+    chosen = [cards_for(c.outcomes, stage[i]) for i, c in enumerate(customers)]
+    cards = {key: _scorecard(key, [c for i, c in enumerate(customers)  # the inactive
+                                   if not c.inactive and key in chosen[i]],  # rank no one
+                             model.measures, grid, settings)
+             for key in keys}
     if model.baselines is not None:
         baselines = model.baselines
     else:
         history = _history_by_customer(model.history)
-        days = model.settings.trend_days
+        days = settings.trend_days
         baselines = {cid: trend_baseline(points, today, days)
                      for cid, points in history.items()}  # none without History
-    measures = {m.name: m for m in model.measures}
-    results = {
-        c.id: _inactive_result(c) if c.inactive else _customer_result(
-            c, outcome_scores[c.id], measures, model.settings, today, baselines.get(c.id),
-            stage[c.id])
-        for c in customers
-    }
+    labels: list[str | None] = [None] * len(customers)
     if stages:  # the Stage column: blank for an inactive customer
         label = functools.cache(lambda start: journey.stage_label(stages, start, today))
-        start_of = {c.id: c.start_date for c in customers}
-        results = {cid: replace(r, stage="" if r.inactive else label(start_of[cid]))
-                   for cid, r in results.items()}
+        labels = ["" if c.inactive else label(c.start_date) for c in customers]
+    measures = {m.name: m for m in model.measures}
+    results: list[CustomerScore | None] = [None] * len(customers)
+    # the customers a whole scorecard's arrays can answer for at once: no override, no
+    # onboarding stage (whose late milestones turn a customer Red), the same scorecards
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, c in enumerate(customers):
+        if c.inactive:
+            results[i] = replace(_inactive_result(c), stage=labels[i])
+        elif c.override is None and chosen[i] and (stage[i] is None or stage[i] != stages[0]):
+            groups.setdefault(chosen[i], []).append(i)
+    for group, members in groups.items():
+        for i, result in zip(members, _group_results(
+                [customers[i] for i in members], [cards[k] for k in group], measures,
+                settings, baselines, [labels[i] for i in members]), strict=True):
+            results[i] = result
+    for i, c in enumerate(customers):
+        if results[i] is None:
+            outcomes = [cards[k].outcomes[cards[k].rows[c.id]] for k in chosen[i]]
+            result = _customer_result(c, outcomes, measures, settings, today,
+                                      baselines.get(c.id), stage[i])
+            results[i] = result if labels[i] is None else replace(result, stage=labels[i])
+    return {c.id: r for c, r in zip(customers, results, strict=True) if r is not None}
+
+
+def _group_results(
+    customers: Sequence[Customer],
+    cards: Sequence[_CardScores],
+    measures: Mapping[str, Measure],
+    settings: Settings,
+    baselines: Mapping[str, float | None],
+    labels: Sequence[str | None],
+) -> list[CustomerScore | None]:
+    """`_customer_result` of customers on the same scorecards, with no override and not in
+    the onboarding stage, worked out from the cards' arrays a column at a time; None for a
+    customer lacking data on a scorecard (`_customer_result` words that one)."""
+    ids = [c.id for c in customers]
+    rows = [np.fromiter((card.rows[cid] for cid in ids), np.intp, len(ids)) for card in cards]
+    totals = np.column_stack([card.totals[r] for card, r in zip(cards, rows, strict=True)])
+    if settings.rollup is RollUp.MIN or len(cards) == 1:
+        total = totals.min(axis=1)
+    else:  # left to right, as Python's sum(): the same float for the same scores
+        total = totals[:, 0].copy()
+        for k in range(1, len(cards)):
+            total = total + totals[:, k]
+        total = total / len(cards)
+    enough = ~np.isnan(totals).any(axis=1)
+    scores = np.floor(np.where(enough, total, 0.0) + 0.5).astype(np.int64)  # `round_score`
+    rag = np.where(scores >= settings.green_at, 2, np.where(scores < settings.red_below, 0, 1))
+    weakest = np.where(enough, np.nan_to_num(totals, nan=np.inf).argmin(axis=1), 0)
+    several = len(cards) > 1
+    colours = (Rag.RED, Rag.YELLOW, Rag.GREEN)
+    lost_texts = [[] if card.card is None else _loss_texts(card.card, settings.max_reasons)
+                  for card in cards]
+    actions = [[] if card.card is None else _first_actions(card.card) for card in cards]
+    green_actions = _green_actions(cards[0].card, measures, settings) \
+        if not several and cards[0].card is not None else None
+    # the outcome tuples of the whole group, and each row's position on each card, as lists
+    places = [r.tolist() for r in rows]
+    outcome_rows = list(zip(*[[card.outcomes[r] for r in place]
+                              for card, place in zip(cards, places, strict=True)],
+                            strict=True))
+    results: list[CustomerScore | None] = []
+    for n, (cid, ok, score, colour, w, outcomes) in enumerate(zip(
+            ids, enough.tolist(), scores.tolist(), rag.tolist(), weakest.tolist(),
+            outcome_rows, strict=True)):
+        if not ok:
+            results.append(None)
+            continue
+        card, row = cards[w], places[w][n]
+        assert card.card is not None  # a score: the card has members and measures
+        if colour == 2:
+            reasons = _green_reasons(card.card, row, settings)
+            next_step = _green_step(outcomes, measures, settings) if green_actions is None \
+                else green_actions[row]
+        else:
+            reasons = lost_texts[w][row] or "All measures on target"
+            next_step = actions[w][row]
+        if several:
+            reasons = f"Weakest outcome {card.key} {round_score(totals[n, w])}: {reasons}"
+        results.append(CustomerScore(
+            cid, score, colours[colour], colours[colour], False, reasons, next_step,
+            trend_change(score, baselines.get(cid)), outcomes, "", labels[n]))
     return results
+
+
+def _green_actions(card: Card, measures: Mapping[str, Measure], settings: Settings
+                   ) -> list[str]:
+    """Every row's `_green_step` on a single scorecard: the `Action when green` of the
+    measure with a sub-score at or above Green adding the most points (ties: Scorecard
+    order)."""
+    actions = [measures[m.name].action_when_green for m in card.measures]
+    has = np.array([bool(a) for a in actions], dtype=bool)
+    if not has.any() or len(card.sub) == 0:
+        return [""] * len(card.sub)
+    with np.errstate(invalid="ignore"):
+        candidate = has[None, :] & (card.sub >= settings.green_at)
+    best = np.where(candidate, card.points, -np.inf).argmax(axis=1)
+    found = candidate[np.arange(len(best)), best]
+    return [actions[j] if ok else "" for j, ok in zip(best.tolist(), found.tolist(),
+                                                       strict=True)]
 
 
 
@@ -494,6 +622,45 @@ def _fmt(value: CellValue) -> str:
     return key_text(value)
 
 
+def _fmt_all(values: Sequence[CellValue]) -> list[str]:
+    """`_fmt` of many values: plain finite floats formatted a column at a time (the same
+    text `format_number` gives each)."""
+    kinds = list(map(type, values))
+    at = [k for k, kind in enumerate(kinds) if kind is float]
+    x = np.array([values[k] for k in at], dtype=float)
+    finite = np.isfinite(x)
+    shown: list[str] = [f"{v:,}" if kind is int else "" for v, kind in zip(values, kinds,
+                                                                          strict=True)]
+    for k, text in zip(np.asarray(at, dtype=np.intp)[finite].tolist(),
+                       format_floats(x[finite]), strict=True):
+        shown[k] = text
+    for k, kind in enumerate(kinds):
+        if not shown[k] and kind is not int:
+            shown[k] = _fmt(values[k])  # Percent, text, dates, NaN and ±inf
+    return shown
+
+
+def format_floats(values: Sequence[float] | np.ndarray) -> list[str]:
+    """`format_number` of finite plain floats, a column at a time: whole within
+    `math.isclose` of its rounding → `1,234`; from 100 → `1,235`; under 1 → `0.05`; else
+    `12.3`."""
+    x = np.asarray(values, dtype=float)
+    whole = np.round(x)  # half to even, as round()
+    gap = np.abs(x - whole)
+    with np.errstate(over="ignore"):
+        close = (gap <= 1e-9) | (gap <= 1e-9 * np.maximum(np.abs(x), np.abs(whole)))
+    size = np.abs(x)
+    big = ~close & (size >= 100)
+    small = ~close & (size < 1)
+    rest = ~(close | big | small)
+    out = np.empty(len(x), dtype=object)
+    out[close] = [f"{int(w):,}" for w in whole[close].tolist()]
+    out[big] = [f"{v:,.0f}" for v in x[big].tolist()]
+    out[small] = [f"{v:.2f}".rstrip("0").rstrip(".") for v in x[small].tolist()]
+    out[rest] = [f"{v:.1f}" for v in x[rest].tolist()]
+    return out.tolist()
+
+
 def _target(measure: Measure, sub: float | None) -> str:
     kind = measure.kind
     if kind in (ScoringKind.LINEAR, ScoringKind.LOG):
@@ -574,11 +741,14 @@ def _loss_texts(card: Card, limit: int) -> list[str]:
         texts = ["; ".join(_driver(card, i, j, card.lost_rows[i][j], "−")
                            for j in card.most_lost(i, limit)) for i in range(rows)]
     else:
-        top = card.order[:, : max(0, min(limit, len(card.measures)))]
-        counts = np.minimum(card.lost_counts, top.shape[1]).tolist()
+        width = max(0, min(limit, len(card.measures)))
+        top = card.order[:, :width]
+        counts = np.minimum(card.lost_counts, width)
+        # the named drivers, row after row, most lost first: a flat index into (row, rank)
+        named = np.flatnonzero(np.arange(width)[None, :] < counts[:, None])
 
-        def pick(values: np.ndarray) -> list[Any]:  # row by row, flat: fewer lists
-            return np.take_along_axis(values, top, axis=1).ravel().tolist()
+        def pick(values: np.ndarray) -> list[Any]:
+            return np.take_along_axis(values, top, axis=1).ravel()[named].tolist()
         # the same half-up rounding as `round_score`, a column at a time
         lost = pick(np.floor(card.lost + 0.5).astype(np.int64))
         notes = card.no_data_notes
@@ -586,23 +756,23 @@ def _loss_texts(card: Card, limit: int) -> list[str]:
         simple = {j: (f"{m.name} ", f" ({card.target_texts.setdefault(j, _target(m, None))})")
                   for j, m in enumerate(card.measures)
                   if m.kind not in (ScoringKind.MILESTONE, ScoringKind.PERCENTILE)}
-        cols = top.ravel().tolist()
+        cols = top.ravel()[named].tolist()
         raws, subs, known, due = (pick(v) for v in (card.raws, card.sub, card.known, card.due))
-        width = top.shape[1]
-        texts = []
-        for row, count in enumerate(counts):
-            parts = []
-            for k in range(row * width, row * width + count):
-                j = cols[k]
-                if known[k] and j in simple:
-                    head, target = simple[j]
-                    parts.append(f"{head}{_fmt(raws[k])}{target} −{lost[k]} pts")
-                    continue
+        plain = [ok and j in simple for j, ok in zip(cols, known, strict=True)]
+        at = [k for k, ok in enumerate(plain) if ok]
+        drivers = [""] * len(cols)
+        for k, shown in zip(at, _fmt_all([raws[k] for k in at]), strict=True):
+            head, target = simple[cols[k]]
+            drivers[k] = f"{head}{shown}{target} −{lost[k]} pts"
+        for k, j in enumerate(cols):
+            if not plain[k]:
                 sub = subs[k]
                 note = "" if known[k] else ("not yet due" if not due[k] else notes[j])
-                parts.append(_driver_text(card, j, raws[k], None if sub != sub else sub,
-                                          note, f" −{lost[k]} pts"))
-            texts.append("; ".join(parts))
+                drivers[k] = _driver_text(card, j, raws[k], None if sub != sub else sub,
+                                          note, f" −{lost[k]} pts")
+        ends = np.cumsum(counts).tolist()
+        texts = ["; ".join(drivers[start:end])
+                 for start, end in zip([0, *ends[:-1]], ends, strict=True)]
     card.texts[key] = texts
     return texts
 

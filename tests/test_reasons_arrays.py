@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sheets_health.model import MeasureScore, OutcomeScore
+from sheets_health.model import MeasureScore, OutcomeScore, Rag
 from sheets_health.score_rows import Card
 from sheets_health.scoring import (
     _driver_text,
@@ -82,3 +82,58 @@ def test_the_summary_coverage_counts_what_each_customer_s_details_say(seed: int)
     assert [(r[0], r[2], r[3]) for r in rows] == [
         (name, len(fed.get(name, ())), len(cids)) for name, cids in on_card.items()]
     assert any(0 < r[2] < r[3] for r in rows)  # some measures feed only some customers
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_customers_scored_a_scorecard_at_a_time_get_what_the_per_customer_rule_gives(
+        seed: int) -> None:
+    """Customers with no override and past onboarding are worked out from the cards'
+    arrays together; each one's score, colour, Reasons, Next step and Trend must be what
+    `_customer_result` (the rule for one customer, which overrides and onboarding use)
+    gives for the same outcomes."""
+    import dataclasses
+
+    from sheets_health import journey
+    from sheets_health.scoring import _customer_result
+
+    model, raw = random_sheet(seed)
+    model = dataclasses.replace(model, baselines={
+        c.id: float((i * 37) % 101) for i, c in enumerate(model.customers) if i % 4})
+    scores = score_customers(model, raw, TODAY)
+    measures = {m.name: m for m in model.measures}
+    stages = model.settings.stages
+    together = 0
+    for c in model.customers:
+        if c.inactive:
+            continue
+        stage = journey.stage_of(stages, c.start_date, TODAY)
+        got = scores[c.id]
+        expected = _customer_result(c, got.outcomes, measures, model.settings, TODAY,
+                                    model.baselines.get(c.id), stage)
+        if stages:
+            expected = dataclasses.replace(expected,
+                                           stage=journey.stage_label(stages, c.start_date, TODAY))
+        assert got == expected, c.id
+        together += c.override is None and got.outcomes != () and (
+            stage is None or stage != stages[0])
+    assert together > 250  # most customers did take the arrays' way
+    colours = {s.rag for s in scores.values()}
+    assert {Rag.GREEN, Rag.YELLOW, Rag.RED} <= colours or seed % 2  # every colour is compared
+
+
+def test_numbers_formatted_a_column_at_a_time_read_as_format_number_writes_them() -> None:
+    import random
+
+    from sheets_health.cells import format_number
+    from sheets_health.scoring import _fmt_all, format_floats
+
+    rng = random.Random(5)
+    edges = [0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.004, 0.005, 0.995, 0.999999999, 1 - 1e-10,
+             99.95, 99.96, 100.0, 99.9999999999, 100.5, 1234.5, -1234.5, 1e-10, -1e-12,
+             5e-324, 1e15 + 0.3, 1e16, 123456789.123, 3.05, 12.25, 0.125, -0.5, 7.0000000004]
+    values = edges + [rng.uniform(-1, 1) * 10 ** rng.randint(-4, 9) for _ in range(5000)]
+    assert format_floats(values) == [format_number(v) for v in values]
+    from sheets_health.cells import Percent
+    mixed = [1.5, 3, Percent(0.55), "High ", None, float("nan"), True, 1234.0, -7]
+    assert _fmt_all(mixed) == ["1.5", "3", "55%", "High", "no data", "no data", "yes",
+                               "1,234", "-7"]
