@@ -18,6 +18,7 @@ appends. Pure functions: no IO.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -56,9 +57,10 @@ class Snapshot:
     customer_id: str
     measures: Mapping[str, Entry]
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
-        """The `Measures` cell: compact JSON, Scorecard order, dates as ISO text."""
+        """The `Measures` cell: compact JSON, Scorecard order, dates as ISO text (worked out
+        once: the fingerprint and the write both read it)."""
         return json.dumps({k: [_plain(r), s] for k, (r, s) in self.measures.items()},
                           ensure_ascii=False, separators=(",", ":"))
 

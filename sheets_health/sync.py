@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sheets_health import action, journey, snapshots, tails
+from sheets_health import action, collector, journey, snapshots, tails
 from sheets_health import template as T
 from sheets_health.backends import Backend, open_backend
 from sheets_health.cells import key_text, unitless
@@ -307,8 +307,8 @@ def run_sync(
     started = now or dt.datetime.now()
     # a run that fails before the read knows only this machine's zone for its error row
     run_id = new_run_id()
-    with sheet_lock(config), failures_logged(backend, wall_clock(started), _mode(force),
-                                             dry_run=dry_run, run_id=run_id):
+    with collector.paused(), sheet_lock(config), failures_logged(
+            backend, wall_clock(started), _mode(force), dry_run=dry_run, run_id=run_id):
         scored = score(config, backend, started, force=force, progress=progress)
         _safety_check(scored, force)
         tables, model, scores = scored.tables, scored.model, scored.scores

@@ -306,7 +306,10 @@ class SheetsHTTPClient(HTTPClient):
     ) -> requests.Response:
         url = self.url(endpoint)
         safe = method.upper() == "GET" or not url.endswith(":batchUpdate")
-        sent = len(data or b"") + (len(_dumps(json)) if json is not None else 0)
+        if json is not None:  # serialised once, compactly: what is sent is what is counted
+            data = _dumps(json)
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        sent = len(data or b"")
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         ctx = self.context
         attempt = 0
@@ -315,7 +318,7 @@ class SheetsHTTPClient(HTTPClient):
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method=method, url=url, json=json, params=params, data=data, files=files,
+                    method=method, url=url, params=params, data=data, files=files,
                     headers=headers, timeout=self.timeout,
                 )
             except auth_exceptions.RefreshError as exc:
@@ -412,4 +415,4 @@ def _describe_network_error(exc: BaseException) -> str:
 def _dumps(body: Mapping[str, Any]) -> bytes:
     import json
 
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()

@@ -119,6 +119,18 @@ def _arith(node: ast.AST) -> float:
     raise ValueError("not arithmetic")
 
 
+def json_copy(obj: Any) -> Any:
+    """A copy of parsed JSON (dicts, lists and immutable scalars): `copy.deepcopy` without
+    its bookkeeping, which a large read paid for every cell."""
+    if type(obj) is dict:
+        return {key: json_copy(value) for key, value in obj.items()}
+    if type(obj) is list:
+        return [json_copy(item) for item in obj]
+    if obj is None or type(obj) in (str, int, float, bool):
+        return obj
+    return copy.deepcopy(obj)
+
+
 def evaluate_formula(formula: str, registered: dict[str, JSON]) -> JSON:
     if formula in registered:
         return copy.deepcopy(registered[formula])
@@ -137,7 +149,8 @@ def effective_value(user_value: JSON | None, registered: dict[str, JSON]) -> JSO
         return None
     if "formulaValue" in user_value:
         return evaluate_formula(user_value["formulaValue"], registered)
-    return copy.deepcopy(user_value)
+    result: JSON = json_copy(user_value)
+    return result
 
 
 # -------------------------------------------------------------------- formatting

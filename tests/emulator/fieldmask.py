@@ -15,6 +15,8 @@ import copy
 import re
 from typing import Any
 
+from .cells import json_copy
+
 Tree = dict[str, "Tree | None"]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\*")
 
@@ -86,11 +88,11 @@ def paths(tree: Tree, prefix: str = "") -> list[str]:
 def select(obj: Any, tree: Tree | None) -> Any:
     """Apply a partial-response mask. Selected message fields stay even when empty."""
     if tree is None or ("*" in tree and tree["*"] is None):
-        return copy.deepcopy(obj)
+        return json_copy(obj)
     if isinstance(obj, list):
         return [select(item, tree) for item in obj]
     if not isinstance(obj, dict):
-        return copy.deepcopy(obj)
+        return json_copy(obj)
     out: dict[str, Any] = {}
     star = tree.get("*")
     for key, value in obj.items():

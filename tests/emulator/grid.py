@@ -200,6 +200,10 @@ class Spreadsheet:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # array-formula results by sheet id, (row, col): computed once per read (see `spills`)
     _spills: dict[int, dict[tuple[int, int], JSON]] = field(default_factory=dict, repr=False)
+    # effective formats as JSON text, by (default format, cell format, number?): see
+    # `effective_format`
+    _formats: dict[tuple[str, str, str, bool | None] | tuple[str, str, None], JSON] = field(
+        default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- lookups
     def titles(self) -> list[str]:
@@ -321,11 +325,30 @@ class Spreadsheet:
 
     # ------------------------------------------------------------------- cells
     def effective_format(self, cell: JSON, effective: JSON | None) -> JSON:
-        fmt = deep_merge(self.properties.get("defaultFormat", DEFAULT_FORMAT),
-                         cv.with_color_styles(cell.get("userEnteredFormat", {})))
-        if "horizontalAlignment" not in fmt and effective is not None:
-            fmt["horizontalAlignment"] = "RIGHT" if "numberValue" in effective else "LEFT"
-        fmt.setdefault("hyperlinkDisplayType", "PLAIN_TEXT")
+        """The default format with the cell's own on top.
+
+        Worked out once per distinct (default format, cell format, number or not) in a read
+        and shared: the merge per cell was most of a large read's time. Callers copy it
+        before changing it (`cell_data_at`); the response mask copies what it keeps."""
+        default = self.properties.get("defaultFormat", DEFAULT_FORMAT)
+        user = cell.get("userEnteredFormat", {})
+        key = ("effective", repr(default), repr(user),
+               None if effective is None else "numberValue" in effective)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = deep_merge(default, cv.with_color_styles(user))
+            if "horizontalAlignment" not in fmt and effective is not None:
+                fmt["horizontalAlignment"] = "RIGHT" if "numberValue" in effective else "LEFT"
+            fmt.setdefault("hyperlinkDisplayType", "PLAIN_TEXT")
+            self._formats[key] = fmt
+        return fmt
+
+    def user_format(self, user: JSON) -> JSON:
+        """`cv.with_color_styles` of a cell's own format, shared like `effective_format`."""
+        key = ("user", repr(user), None)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = self._formats[key] = cv.with_color_styles(user)
         return fmt
 
     def cell_parts(
@@ -341,8 +364,10 @@ class Spreadsheet:
 
     # ------------------------------------------------------ computed cells
     def fresh_read(self) -> None:
-        """Forget computed array results: the next read evaluates them again."""
+        """Forget computed array results and shared formats: the next read works them out
+        again."""
         self._spills = {}
+        self._formats = {}
 
     def _range_values(self, sheet: Sheet, tab: str | None, r0: int, r1: int, c0: int,
                       c1: int) -> formulas.Array:
@@ -425,14 +450,28 @@ class Spreadsheet:
     def conditional_format(self, sheet: Sheet, r: int, c: int, effective: JSON | None
                            ) -> JSON | None:
         """The format of the first conditional-format rule that applies to the cell."""
-        for rule in sheet.extra.get("conditionalFormats") or []:
-            boolean = rule.get("booleanRule") or {}
-            inside = any(int(g.get("startRowIndex", 0)) <= r < int(g.get("endRowIndex", 1 << 30))
-                         and int(g.get("startColumnIndex", 0)) <= c
-                         < int(g.get("endColumnIndex", 1 << 30)) for g in rule.get("ranges", []))
-            if inside and _condition_holds(boolean.get("condition") or {}, effective):
-                return dict(boolean.get("format") or {})
+        for boxes, condition, fmt in self._rules(sheet):
+            inside = any(r0 <= r < r1 and c0 <= c < c1 for r0, r1, c0, c1 in boxes)
+            if inside and _condition_holds(condition, effective):
+                return dict(fmt)
         return None
+
+    def _rules(self, sheet: Sheet) -> list[tuple[list[tuple[int, int, int, int]], JSON, JSON]]:
+        """The sheet's conditional-format rules as (ranges, condition, format), worked out
+        once per read."""
+        key = ("rules", str(sheet.sheet_id), None)
+        cached = self._formats.get(key)
+        if cached is None:
+            rules = []
+            for rule in sheet.extra.get("conditionalFormats") or []:
+                boolean = rule.get("booleanRule") or {}
+                boxes = [(int(g.get("startRowIndex", 0)), int(g.get("endRowIndex", 1 << 30)),
+                          int(g.get("startColumnIndex", 0)), int(g.get("endColumnIndex", 1 << 30)))
+                         for g in rule.get("ranges", [])]
+                rules.append((boxes, boolean.get("condition") or {}, boolean.get("format") or {}))
+            cached = self._formats[key] = {"rules": rules}
+        found: list[tuple[list[tuple[int, int, int, int]], JSON, JSON]] = cached["rules"]
+        return found
 
     def cell_data_at(self, sheet: Sheet, r: int, c: int) -> JSON:
         """`cell_data` of the cell at (r, c): array results and conditional formats in."""
@@ -444,7 +483,7 @@ class Spreadsheet:
             _user, effective, formatted, number_format = self.cell_parts_at(sheet, r, c)
             out["effectiveValue"] = effective
             out["formattedValue"] = formatted
-            fmt = self.effective_format(cell or {}, effective)
+            fmt = dict(self.effective_format(cell or {}, effective))  # changed below
             if number_format:
                 fmt["numberFormat"] = copy.deepcopy(number_format)
             out["effectiveFormat"] = fmt
@@ -452,8 +491,8 @@ class Spreadsheet:
             effective = out.get("effectiveValue")
             rule = self.conditional_format(sheet, r, c, effective)
             if rule:
-                fmt = out.setdefault("effectiveFormat",
-                                     self.effective_format(cell or {}, effective))
+                fmt = out["effectiveFormat"] = dict(  # a copy: changed below
+                    out.get("effectiveFormat") or self.effective_format(cell or {}, effective))
                 fmt.update(cv.with_color_styles(copy.deepcopy(rule)))
         return out
 
@@ -464,12 +503,12 @@ class Spreadsheet:
         user, effective, formatted, _ = self.cell_parts(cell)
         out: JSON = {}
         if user:
-            out["userEnteredValue"] = copy.deepcopy(user)
+            out["userEnteredValue"] = cv.json_copy(user)
         if effective is not None:
             out["effectiveValue"] = effective
             out["formattedValue"] = formatted
         if cell.get("userEnteredFormat"):
-            out["userEnteredFormat"] = cv.with_color_styles(cell["userEnteredFormat"])
+            out["userEnteredFormat"] = self.user_format(cell["userEnteredFormat"])
         if effective is not None or cell.get("userEnteredFormat"):
             out["effectiveFormat"] = self.effective_format(cell, effective)
         for key in ("dataValidation", "note", "hyperlink", "textFormatRuns"):
