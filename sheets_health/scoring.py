@@ -450,6 +450,11 @@ def _group_results(
     outcome_rows = list(zip(*[[card.outcomes[r] for r in place]
                               for card, place in zip(cards, places, strict=True)],
                             strict=True))
+    # the weakest outcome's score as `round_score` gives it, for "Weakest outcome … 62:"
+    weakest_scores = np.floor(np.nan_to_num(totals[np.arange(len(ids)), weakest]) + 0.5
+                              ).astype(np.int64).tolist() if several else []
+    trends = [trend_change(score, baselines.get(cid)) for cid, score in
+              zip(ids, scores.tolist(), strict=True)] if baselines else [""] * len(ids)
     results: list[CustomerScore | None] = []
     for n, (cid, ok, score, colour, w, outcomes) in enumerate(zip(
             ids, enough.tolist(), scores.tolist(), rag.tolist(), weakest.tolist(),
@@ -467,10 +472,10 @@ def _group_results(
             reasons = lost_texts[w][row] or "All measures on target"
             next_step = actions[w][row]
         if several:
-            reasons = f"Weakest outcome {card.key} {round_score(totals[n, w])}: {reasons}"
+            reasons = f"Weakest outcome {card.key} {weakest_scores[n]}: {reasons}"
         results.append(CustomerScore(
             cid, score, colours[colour], colours[colour], False, reasons, next_step,
-            trend_change(score, baselines.get(cid)), outcomes, "", labels[n]))
+            trends[n], outcomes, "", labels[n]))
     return results
 
 
