@@ -79,6 +79,8 @@ def test_scale_runs_report_each_backend_and_history_length() -> None:
         ("google", "first sync"), ("google", "nothing changed")]
     assert all(r["customers"] == 30 and r["measures"] == 20 for r in syncs)
     assert [r["cells_changed"] > 0 for r in syncs] == [True, False, True, False]
+    # a sheet `init` made: every sync is the read, the claim and the write, the first too
+    assert [r["requests"] for r in syncs if "requests" in r] == [3, 3]
     scoring = [r for r in rows if r["bench"] == "scoring"]
     assert [(r["customers"], r["measures"]) for r in scoring] == [(500, 20)]
     history = [(r["history_rows"], r["backend"].split()[0], "read_kb" in r)
@@ -114,3 +116,20 @@ def test_history_growth_runs_and_a_later_sync_is_the_read_the_claim_and_the_writ
     later = [r for r in rows if r["sync"] != "yesterday's sync"]
     assert all(r["requests"] == {"read": 1, "lease": 1, "write": 1} for r in later)
     assert all(r["vs_empty"] != "-" for r in later)
+
+
+@pytest.mark.timeout(300)
+def test_the_sync_profile_splits_client_and_emulator_and_sizes_the_read() -> None:
+    """`profile_google_sync.py` (the figures in benchmarks/README.md on where a large Google
+    sync's time goes) runs, with the cycle collector paused and running."""
+    for collector in ("paused", "on"):
+        rows = run(["python", "benchmarks/profile_google_sync.py", "--customers", "30",
+                    "--collector", collector, "--json"])
+        assert [r["sync"] for r in rows] == ["first sync", "nothing changed"]
+        for row in rows:
+            assert [(c["method"], c["status"]) for c in row["requests"]] == [
+                ("GET", 200), ("POST", 200), ("POST", 200)]  # read, claim, write
+            assert set(row["client_parts"]) == {"read", "hold_lease", "apply"}
+            assert 0 < row["emulator"] < row["wall"]
+            assert row["read_tabs"]["Customers"]["cells"] >= 30 * 20
+        assert rows[0]["requests"][2]["sent"] > 20 * rows[1]["requests"][2]["sent"]  # log row
