@@ -42,10 +42,12 @@ def formula(header: str, key_col: int, index: int, scores_title: str) -> str:
 def broken(grid: Grid) -> list[Problem]:
     """Output header cells whose array cannot spill: someone typed into the column below."""
     problems = []
-    for (row, col), cell in sorted(grid.raw.items()):
+    header_cells = sorted(((col, cell) for (row, col), cell in grid.raw.items() if row == 0),
+                          key=lambda item: item[0])
+    for col, cell in header_cells:  # the header row only: the arrays are anchored there
         error = (cell.get("effectiveValue") or {}).get("errorValue") or {}
         message = str(error.get("message", "")).rstrip(".")
-        if row == 0 and REF_MESSAGE in message:
+        if REF_MESSAGE in message:
             at = message.rsplit(" ", 1)[-1].rstrip(".")
             problems.append(Problem(
                 grid.title, 1, f"{column_letter(col)} (the tool's lookup formula)",
