@@ -332,7 +332,10 @@ class Spreadsheet:
         before changing it (`cell_data_at`); the response mask copies what it keeps."""
         default = self.properties.get("defaultFormat", DEFAULT_FORMAT)
         user = cell.get("userEnteredFormat", {})
-        key = ("effective", repr(default), repr(user),
+        shown = self._formats.get(("default", "", None))  # the default's text, once a read
+        if shown is None:
+            shown = self._formats[("default", "", None)] = {"text": repr(default)}
+        key = ("effective", str(shown["text"]), repr(user),
                None if effective is None else "numberValue" in effective)
         fmt = self._formats.get(key)
         if fmt is None:
@@ -450,27 +453,29 @@ class Spreadsheet:
     def conditional_format(self, sheet: Sheet, r: int, c: int, effective: JSON | None
                            ) -> JSON | None:
         """The format of the first conditional-format rule that applies to the cell."""
-        for boxes, condition, fmt in self._rules(sheet):
-            inside = any(r0 <= r < r1 and c0 <= c < c1 for r0, r1, c0, c1 in boxes)
-            if inside and _condition_holds(condition, effective):
+        for r0, r1, condition, fmt in self._rules(sheet).get(c, ()):
+            if r0 <= r < r1 and _condition_holds(condition, effective):
                 return dict(fmt)
         return None
 
-    def _rules(self, sheet: Sheet) -> list[tuple[list[tuple[int, int, int, int]], JSON, JSON]]:
-        """The sheet's conditional-format rules as (ranges, condition, format), worked out
-        once per read."""
+    def _rules(self, sheet: Sheet) -> dict[int, list[tuple[int, int, JSON, JSON]]]:
+        """The sheet's conditional-format rules by column, in rule order, as (first row,
+        end row, condition, format): worked out once per read."""
         key = ("rules", str(sheet.sheet_id), None)
         cached = self._formats.get(key)
         if cached is None:
-            rules = []
+            by_column: dict[int, list[tuple[int, int, JSON, JSON]]] = {}
             for rule in sheet.extra.get("conditionalFormats") or []:
                 boolean = rule.get("booleanRule") or {}
-                boxes = [(int(g.get("startRowIndex", 0)), int(g.get("endRowIndex", 1 << 30)),
-                          int(g.get("startColumnIndex", 0)), int(g.get("endColumnIndex", 1 << 30)))
-                         for g in rule.get("ranges", [])]
-                rules.append((boxes, boolean.get("condition") or {}, boolean.get("format") or {}))
-            cached = self._formats[key] = {"rules": rules}
-        found: list[tuple[list[tuple[int, int, int, int]], JSON, JSON]] = cached["rules"]
+                condition, fmt = boolean.get("condition") or {}, boolean.get("format") or {}
+                for g in rule.get("ranges", []):
+                    r0, r1 = int(g.get("startRowIndex", 0)), int(g.get("endRowIndex", 1 << 30))
+                    c0 = int(g.get("startColumnIndex", 0))
+                    c1 = min(int(g.get("endColumnIndex", sheet.col_count)), sheet.col_count)
+                    for col in range(c0, c1):
+                        by_column.setdefault(col, []).append((r0, r1, condition, fmt))
+            cached = self._formats[key] = {"by column": by_column}
+        found: dict[int, list[tuple[int, int, JSON, JSON]]] = cached["by column"]
         return found
 
     def cell_data_at(self, sheet: Sheet, r: int, c: int) -> JSON:
@@ -485,7 +490,7 @@ class Spreadsheet:
             out["formattedValue"] = formatted
             fmt = dict(self.effective_format(cell or {}, effective))  # changed below
             if number_format:
-                fmt["numberFormat"] = copy.deepcopy(number_format)
+                fmt["numberFormat"] = cv.json_copy(number_format)
             out["effectiveFormat"] = fmt
         if rules:
             effective = out.get("effectiveValue")
@@ -493,7 +498,7 @@ class Spreadsheet:
             if rule:
                 fmt = out["effectiveFormat"] = dict(  # a copy: changed below
                     out.get("effectiveFormat") or self.effective_format(cell or {}, effective))
-                fmt.update(cv.with_color_styles(copy.deepcopy(rule)))
+                fmt.update(cv.with_color_styles(rule))  # it copies
         return out
 
     def cell_data(self, cell: JSON | None) -> JSON:
