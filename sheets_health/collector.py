@@ -2,8 +2,8 @@
 
 Why: a sync parses a read of tens of megabytes (a dict per cell), builds a row per customer and
 a request per changed cell; every object it allocates counts towards the collector's next pass,
-and each full pass walks all that are alive again. At 10,000 customers that was about half the
-client's time (`benchmarks/README.md`, "Cycle collector"). Nothing in a sync depends on a
+and each full pass walks all that are alive again. At 5,000 customers on Google that was about
+half the client's time (`benchmarks/README.md`, "Cycle collector"). Nothing in a sync depends on a
 reference cycle being freed: plain references free almost everything as it goes, and what is
 left is collected when the pause ends.
 """

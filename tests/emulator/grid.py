@@ -200,9 +200,13 @@ class Spreadsheet:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # array-formula results by sheet id, (row, col): computed once per read (see `spills`)
     _spills: dict[int, dict[tuple[int, int], JSON]] = field(default_factory=dict, repr=False)
-    # effective formats as JSON text, by (default format, cell format, number?): see
-    # `effective_format`
-    _formats: dict[tuple[str, str, str, bool | None] | tuple[str, str, None], JSON] = field(
+    # worked out once per read, like `_spills` (`fresh_read` forgets them): formats by
+    # (kind, default format's text, cell format's text, number?), the default format's text,
+    # and each sheet's conditional-format rules by column (`_rules`)
+    _formats: dict[tuple[str, str, str, bool | None], JSON] = field(default_factory=dict,
+                                                                   repr=False)
+    _default_text: str | None = field(default=None, repr=False)
+    _rules_by_sheet: dict[int, dict[int, list[tuple[int, int, JSON, JSON]]]] = field(
         default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- lookups
@@ -332,10 +336,9 @@ class Spreadsheet:
         before changing it (`cell_data_at`); the response mask copies what it keeps."""
         default = self.properties.get("defaultFormat", DEFAULT_FORMAT)
         user = cell.get("userEnteredFormat", {})
-        shown = self._formats.get(("default", "", None))  # the default's text, once a read
-        if shown is None:
-            shown = self._formats[("default", "", None)] = {"text": repr(default)}
-        key = ("effective", str(shown["text"]), repr(user),
+        if self._default_text is None:
+            self._default_text = repr(default)
+        key = ("effective", self._default_text, repr(user),
                None if effective is None else "numberValue" in effective)
         fmt = self._formats.get(key)
         if fmt is None:
@@ -348,7 +351,7 @@ class Spreadsheet:
 
     def user_format(self, user: JSON) -> JSON:
         """`cv.with_color_styles` of a cell's own format, shared like `effective_format`."""
-        key = ("user", repr(user), None)
+        key = ("user", "", repr(user), None)
         fmt = self._formats.get(key)
         if fmt is None:
             fmt = self._formats[key] = cv.with_color_styles(user)
@@ -371,6 +374,8 @@ class Spreadsheet:
         again."""
         self._spills = {}
         self._formats = {}
+        self._default_text = None
+        self._rules_by_sheet = {}
 
     def _range_values(self, sheet: Sheet, tab: str | None, r0: int, r1: int, c0: int,
                       c1: int) -> formulas.Array:
@@ -461,10 +466,9 @@ class Spreadsheet:
     def _rules(self, sheet: Sheet) -> dict[int, list[tuple[int, int, JSON, JSON]]]:
         """The sheet's conditional-format rules by column, in rule order, as (first row,
         end row, condition, format): worked out once per read."""
-        key = ("rules", str(sheet.sheet_id), None)
-        cached = self._formats.get(key)
-        if cached is None:
-            by_column: dict[int, list[tuple[int, int, JSON, JSON]]] = {}
+        by_column = self._rules_by_sheet.get(sheet.sheet_id)
+        if by_column is None:
+            by_column = self._rules_by_sheet[sheet.sheet_id] = {}
             for rule in sheet.extra.get("conditionalFormats") or []:
                 boolean = rule.get("booleanRule") or {}
                 condition, fmt = boolean.get("condition") or {}, boolean.get("format") or {}
@@ -474,9 +478,7 @@ class Spreadsheet:
                     c1 = min(int(g.get("endColumnIndex", sheet.col_count)), sheet.col_count)
                     for col in range(c0, c1):
                         by_column.setdefault(col, []).append((r0, r1, condition, fmt))
-            cached = self._formats[key] = {"by column": by_column}
-        found: dict[int, list[tuple[int, int, JSON, JSON]]] = cached["by column"]
-        return found
+        return by_column
 
     def cell_data_at(self, sheet: Sheet, r: int, c: int) -> JSON:
         """`cell_data` of the cell at (r, c): array results and conditional formats in."""
