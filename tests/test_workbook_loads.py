@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from sheets_health import commands
-from sheets_health.backends import xlsx
+from sheets_health.backends import xlsx, xlsx_cells
 from sheets_health.backends.xlsx import XlsxBackend
 from sheets_health.errors import SheetsHealthError
 from sheets_health.model import CellWrite, RowUpdate, TabPlan, WritePlan
@@ -38,6 +38,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return real(path, **kwargs)
 
     monkeypatch.setattr(xlsx, "load_workbook", spy)
+    monkeypatch.setattr(xlsx_cells, "load_workbook", spy)  # the read-back's
     return seen
 
 

@@ -32,9 +32,13 @@ class Checked:
     def pin(self) -> str:
         return f"{self.library}>={self.lowest},<{self.below}"
 
+    def checks(self, installed: str) -> bool:
+        """Whether ``installed`` is in the checked range."""
+        return _release(self.lowest) <= _release(installed) < _release(self.below)
+
     def require(self, installed: str) -> None:
         """Raise `UnsupportedLibraryError` unless ``installed`` is in the checked range."""
-        if not _release(self.lowest) <= _release(installed) < _release(self.below):
+        if not self.checks(installed):
             raise self.unsupported(installed)
 
     def unsupported(self, installed: str, detail: str = "") -> UnsupportedLibraryError:

@@ -44,6 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_health import rowmatch
+from sheets_health.backends.xlsx_cells import read_cells
 from sheets_health.backends.xlsx_print import (
     WRAP,
     apply_print_layout,
@@ -150,16 +151,17 @@ class XlsxBackend:
         return self._book
 
     def _formula_values(self, wb: Workbook) -> _FormulaCache:
-        """Cached results of the formula cells, from a read-only pass over their tabs only."""
+        """Cached results of the formula cells, read from the file for those cells only."""
         formulas = {ws.title: _formula_cells(ws) for ws in wb.worksheets}
         formulas = {title: cells for title, cells in formulas.items() if cells}
         if not formulas:
             return {}
-        values = self._load(data_only=True, read_only=True)
         try:
-            return _cached_values(values, formulas)
-        finally:
-            values.close()
+            return _cached_values(self.path, formulas)
+        except FileNotFoundError:
+            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
+        except OSError as exc:
+            raise _os_error(self.path, "read", exc) from exc
 
     # ------------------------------------------------------------------------- apply
 
@@ -686,29 +688,19 @@ def _last_used_row(ws: Worksheet) -> int:
 def _verify(path: Path, written: list[tuple[Cell, CellValue]]) -> None:
     """Read the saved temp file back and check every written cell reads as written.
 
-    A read-only pass over the written tabs' rows only: it reads the file that is about to
-    replace the workbook, not the copy in memory.
+    Only the written cells of the written tabs (`xlsx_cells.read_cells`): it reads the file
+    that is about to replace the workbook, not the copy in memory.
     """
     if not written:
         return
-    wanted: dict[str, dict[tuple[int, int], tuple[str, CellValue]]] = {}
+    wanted: dict[str, dict[str, CellValue]] = {}
     for cell, expected in written:
-        wanted.setdefault(cell.parent.title, {})[(cell.row, cell.column)] = (
-            cell.coordinate, expected)
-    wb = load_workbook(path, read_only=True, rich_text=False)
-    try:
-        for title, cells in wanted.items():
-            rows = [r for r, _c in cells]
-            left = dict(cells)
-            for row in wb[title].iter_rows(min_row=min(rows), max_row=max(rows)):
-                for got in row:
-                    key = (getattr(got, "row", None), getattr(got, "column", None))
-                    if key in left:
-                        _check_read_back(path, title, *left.pop(key), got)
-            for coordinate, expected in left.values():  # never saved: reads back as blank
-                _check_read_back(path, title, coordinate, expected, None)
-    finally:
-        wb.close()
+        wanted.setdefault(cell.parent.title, {})[cell.coordinate] = expected
+    found = read_cells(path, {title: cells.keys() for title, cells in wanted.items()})
+    for title, cells in wanted.items():
+        for coordinate, expected in cells.items():  # a cell never saved reads back as blank
+            _check_read_back(path, title, coordinate, expected,
+                             found[title].get(coordinate))
 
 
 def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValue,
@@ -727,24 +719,17 @@ def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValu
 # ----------------------------------------------------------------------------- formulas
 
 
-def _formula_cells(ws: Worksheet) -> set[tuple[int, int]]:
-    """(row, column) of every formula cell in the tab."""
-    return {(cell.row, cell.column) for row in ws.iter_rows() for cell in row
-            if cell.data_type == "f"}
+def _formula_cells(ws: Worksheet) -> set[str]:
+    """The coordinates of every formula cell in the tab."""
+    return {cell.coordinate for cell in ws._cells.values() if cell.data_type == "f"}
 
 
-def _cached_values(values_wb: Workbook, formulas: Mapping[str, set[tuple[int, int]]]
-                   ) -> _FormulaCache:
-    """The cached result of each formula cell, from a read-only ``data_only`` load."""
-    cache: _FormulaCache = {}
-    for title, cells in formulas.items():
-        last = max(r for r, _c in cells)
-        for row in values_wb[title].iter_rows(max_row=last):
-            for cell in row:
-                key = (getattr(cell, "row", None), getattr(cell, "column", None))
-                if key in cells and cell.value is not None:
-                    cache[(title, cell.coordinate)] = cell.value
-    return cache
+def _cached_values(path: Path, formulas: Mapping[str, set[str]]) -> _FormulaCache:
+    """The cached result of each formula cell (tab -> coordinates), as a read-only
+    ``data_only`` load reads it; a formula never computed has none."""
+    found = read_cells(path, formulas, data_only=True)
+    return {(title, coordinate): cell.value for title, cells in found.items()
+            for coordinate, cell in cells.items() if cell.value is not None}
 
 
 def _shift_rows(cache: _FormulaCache, title: str, first: int, count: int) -> _FormulaCache:
