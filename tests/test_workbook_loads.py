@@ -120,13 +120,13 @@ def test_a_sync_saves_the_scores_and_the_summary_in_one_save(
     as long as the rest of the sync)."""
     commands.demo(tmp_path, now=NOW)
     saves: list[list[str]] = []
-    real = Workbook.save
+    real = xlsx._write_workbook  # every save goes through it (a detached tab or not)
 
-    def spy(self: Workbook, filename: Any) -> None:
-        saves.append(list(self.sheetnames))
-        real(self, filename)
+    def spy(wb: Workbook, handle: Any, *args: Any) -> Any:
+        saves.append(list(wb.sheetnames))
+        return real(wb, handle, *args)
 
-    monkeypatch.setattr(Workbook, "save", spy)
+    monkeypatch.setattr(xlsx, "_write_workbook", spy)
     report = commands.sync(tmp_path / "sheets-health.toml", now=NOW + dt.timedelta(days=1))
     assert report.cells_changed > 0
     assert len(saves) == 1

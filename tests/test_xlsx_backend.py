@@ -334,8 +334,8 @@ def test_a_workbook_changed_during_the_write_is_not_overwritten(
 ) -> None:
     real = xlsx._verify
 
-    def someone_saves_meanwhile(path: Path, written: list[Any]) -> None:
-        real(path, written)
+    def someone_saves_meanwhile(path: Path, written: list[Any], *starts: Any) -> None:
+        real(path, written, *starts)
         book.write_bytes(book.read_bytes() + b"")
         os.utime(book, ns=(book.stat().st_atime_ns, book.stat().st_mtime_ns + 10**9))
 

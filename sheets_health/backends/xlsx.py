@@ -11,6 +11,11 @@ Why it looks the way it does:
 - openpyxl drops the cached results of formulas when it saves; we put them back while
   saving (see `_keeping_formula_values`) so the next read still sees them, and the workbook
   asks Excel to recalculate on open.
+- The growing tabs (History, the Sync log, Snapshots) a sync reads through bookmarks are
+  left out of that load where it is safe (`xlsx_tails`): only the rows a read asks for are
+  parsed, only the rows a write touches join openpyxl's worksheet, and the rest goes back
+  into the saved file byte for byte. The bookmarks are defined names scoped to their tab
+  (``sheets_health_<mark>``), which Excel moves with their rows as Google moves named ranges.
 - Every save is atomic: a temp file in the same directory, checked, then ``os.replace``.
   The check reads the saved temp file back (read-only, only the tabs written) and compares
   every written cell with what was meant, so it proves the file, not the memory.
@@ -22,13 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import math
 import os
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +43,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.numbers import is_date_format, is_datetime
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_health import rowmatch
+from sheets_health.backends import xlsx_tails
 from sheets_health.backends.xlsx_cells import read_cells
 from sheets_health.backends.xlsx_print import (
     WRAP,
@@ -68,6 +76,7 @@ from sheets_health.model import (
     Blocked,
     CellValue,
     CellWrite,
+    Mark,
     Table,
     TabPlan,
     WritePlan,
@@ -88,17 +97,22 @@ TIME_COLUMNS = frozenset(norm_header(h) for h in ("Run at", "Scored at"))  # yyy
 _INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-health.toml"
 _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
 
+MARK_PREFIX = "sheets_health_"  # the tool's bookmarks: sheets_health_<mark name>
+log = logging.getLogger(__name__)
+
 # (sheet title, coordinate) -> value Excel last computed for a formula there
 _FormulaCache = dict[tuple[str, str], Any]
 
 
 @dataclass
 class _Book:
-    """One full load of the workbook, shared by a sync's read and its write."""
+    """One load of the workbook, shared by a sync's read and its write."""
 
     stat: tuple[int, int]  # (mtime_ns, size) when loaded: a change on disk means load again
     wb: Workbook
     cache: _FormulaCache  # the value Excel last computed for each formula cell
+    # tabs whose rows below the header stay out of ``wb`` (`xlsx_tails`), by title
+    detached: dict[str, xlsx_tails.Detached] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +123,7 @@ class _TabWriter:
     cache: _FormulaCache  # cached formula results, so keys computed by a formula match
     columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
     wraps: dict[int, Alignment] = field(default_factory=dict)  # column -> its wrapping style
+    first_row: int = 2  # the first data row the worksheet holds (a detached tab: fewer)
 
 
 class XlsxBackend:
@@ -133,22 +148,60 @@ class XlsxBackend:
 
     def read(self, tabs: Sequence[str],
              marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
-        """Every row of each tab (a workbook is loaded whole anyway; ``marks`` are not used)."""
-        book = self._open()
+        """Each tab; a tab with ``marks`` (the growing ones) as its header row plus the rows of
+        its bookmarks (``sheets_health_<mark>``) or every row from an int on, the whole tab
+        when a bookmark is missing. Tabs with marks stay out of the load where they can
+        (`xlsx_tails`); the others are read whole."""
+        marks = {norm_header(t): m for t, m in (marks or {}).items() if m}
+        book = self._open(detach=frozenset(norm_header(t) for t in tabs) & marks.keys())
         result: dict[str, Table] = {}
         for name in tabs:
             ws = _find_sheet(book.wb, name)
-            if ws is not None:
-                result[name] = _read_table(ws, book.cache)
+            if ws is None:
+                continue
+            detached = book.detached.get(ws.title)
+            if detached is None:
+                result[name] = replace(_read_table(ws, book.cache), marks=_read_marks(ws))
+            else:
+                result[name] = _read_detached(ws, detached, book.cache,
+                                              marks.get(norm_header(name), ()))
         return result
 
-    def _open(self) -> _Book:
-        """The workbook as last loaded, or loaded again if the file changed since."""
+    def _open(self, *, detach: frozenset[str] = frozenset(), whole: bool = False) -> _Book:
+        """The workbook as last loaded, or loaded again if the file changed since (or if
+        ``whole`` and tabs were left out of the last load). ``detach``: tabs (normalised
+        titles) to leave out of a new load where they can be (`xlsx_tails`)."""
         stat = self._stat()
-        if self._book is None or self._book.stat != stat:
-            wb = self._load(data_only=False)
-            self._book = _Book(stat, wb, self._formula_values(wb))
-        return self._book
+        book = self._book
+        if book is None or book.stat != stat or (whole and book.detached):
+            detached: dict[str, xlsx_tails.Detached] = {}
+            wb = None
+            if detach and xlsx_tails.available():
+                wb, detached = self._load_detached(detach)
+            if wb is None:
+                wb = self._load(data_only=False)
+            book = self._book = _Book(stat, wb, self._formula_values(wb), detached)
+        return book
+
+    def _load_detached(self, detach: frozenset[str]
+                       ) -> tuple[Workbook | None, dict[str, xlsx_tails.Detached]]:
+        """The workbook with the ``detach`` tabs that can be left out of it cut down to their
+        header rows, and those tabs; (None, {}) when none can be."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
+        except OSError as exc:
+            raise _os_error(self.path, "read", exc) from exc
+        try:
+            copy = xlsx_tails.detached_copy(data, lambda title: norm_header(title) in detach)
+        except Exception as exc:  # not a package we can take apart: openpyxl will say why
+            log.debug("loading %s whole: %s", self.path, exc)
+            return None, {}
+        if copy is None:
+            return None, {}
+        source, detached = copy
+        return self._load(data_only=False, source=source), detached
 
     def _formula_values(self, wb: Workbook) -> _FormulaCache:
         """Cached results of the formula cells, read from the file for those cells only."""
@@ -170,8 +223,12 @@ class XlsxBackend:
         if plan.is_empty and summary is None:
             return ApplyResult()
         book = self._open()
+        if any(t.add_headers and (ws := _find_sheet(book.wb, t.tab)) is not None
+               and ws.title in book.detached for t in plan.tabs):
+            book = self._open(whole=True)  # a new column must not land on notes below
         self._book = None  # edited below: never read again, saved or not
         before, wb, cache = book.stat, book.wb, dict(book.cache)
+        deleted: dict[str, int] = {}
         problems: list[Problem] = []
         written: list[tuple[Cell, CellValue]] = []
         repaired: list[str] = []
@@ -193,22 +250,30 @@ class XlsxBackend:
                 )
                 continue
             tab = _TabWriter(ws, cache, _header_columns(ws, cache), wrapping_columns(ws))
+            detached = book.detached.get(ws.title)
+            if detached is not None:
+                tab.first_row = _hold(ws, detached, tab_plan.recheck_from)
             _add_headers(tab, tab_plan.add_headers)
             for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
                 written += _write_row(tab, update_row, cells, problems)
-            next_row = _last_used_row(ws) + 1
+            next_row = _last_used_row(ws, tab.first_row) + 1
             for cells in tab_plan.appends:
                 written += _write_row(tab, next_row, cells, problems)
                 next_row += 1
                 appended += 1
-            if tab_plan.delete_rows:  # retention: the oldest rows, never ones just written
+            _set_marks(ws, tab_plan.marks, tab_plan.delete_rows)
+            if tab_plan.delete_rows and detached is not None:
+                xlsx_tails.delete_oldest(ws, tab_plan.delete_rows)
+                deleted[ws.title] = tab_plan.delete_rows
+            elif tab_plan.delete_rows:  # retention: the oldest rows, never ones just written
                 ws.delete_rows(2, tab_plan.delete_rows)
                 cache = _shift_rows(cache, ws.title, 2, tab_plan.delete_rows)
         if problems:
             raise ContractError(problems)
         if summary is not None:
             self._draw_summary(wb, *summary)
-        self._keep(wb, cache, self._save(wb, cache, before, written))
+        saved = self._save(wb, cache, before, written, book.detached, deleted)
+        self._keep(wb, cache, saved, book.detached)
         return ApplyResult(
             cells_written=len(written),
             rows_appended=appended,
@@ -231,7 +296,7 @@ class XlsxBackend:
         self._book = None  # edited below: never read again, saved or not
         before, wb, cache = book.stat, book.wb, dict(book.cache)
         self._draw_summary(wb, tab, sheet)
-        self._keep(wb, cache, self._save(wb, cache, before, []))
+        self._keep(wb, cache, self._save(wb, cache, before, [], book.detached), book.detached)
 
     @staticmethod
     def _draw_summary(wb: Workbook, tab: str, sheet: SummarySheet) -> None:
@@ -259,7 +324,7 @@ class XlsxBackend:
             wb.remove(wb.active)
             cache: _FormulaCache = {}
         else:
-            book = self._open()
+            book = self._open(whole=True)
             self._book = None  # edited below
             wb, cache = book.wb, dict(book.cache)
         changes: list[str] = []
@@ -271,11 +336,12 @@ class XlsxBackend:
 
     # ------------------------------------------------------------------------- files
 
-    def _keep(self, wb: Workbook, cache: _FormulaCache, saved: tuple[int, int]) -> None:
+    def _keep(self, wb: Workbook, cache: _FormulaCache, saved: tuple[int, int],
+              detached: Mapping[str, xlsx_tails.Detached]) -> None:
         """The workbook just saved is the file now: a write that follows (the Snapshots tab a
         sync adds, a Summary written on its own) edits it instead of loading the whole workbook
         again (unless the file changes on disk in between: `_open` compares the stat)."""
-        self._book = _Book(saved, wb, cache)
+        self._book = _Book(saved, wb, cache, dict(detached))
 
     def _stat(self) -> tuple[int, int]:
         try:
@@ -293,10 +359,11 @@ class XlsxBackend:
         os.umask(umask)
         return 0o666 & ~umask
 
-    def _load(self, *, data_only: bool, read_only: bool = False) -> Workbook:
+    def _load(self, *, data_only: bool, read_only: bool = False, source: Any = None
+              ) -> Workbook:
         try:
             return load_workbook(
-                self.path,
+                self.path if source is None else source,
                 read_only=read_only,
                 data_only=data_only,
                 keep_vba=self.path.suffix.lower() == ".xlsm",
@@ -319,9 +386,12 @@ class XlsxBackend:
         cache: _FormulaCache,
         before: tuple[int, int] | None,
         written: list[tuple[Cell, CellValue]],
+        detached: Mapping[str, xlsx_tails.Detached] | None = None,
+        deleted: Mapping[str, int] | None = None,
     ) -> tuple[int, int]:
         """Write a temp file next to the workbook, verify it, then rename it over the original;
-        the (mtime, size) of the file it became."""
+        the (mtime, size) of the file it became. ``detached`` tabs get their rows left aside
+        back on the way (``deleted``: the oldest rows retention removed from each)."""
         wb.calculation.fullCalcOnLoad = True
         try:
             fd, tmp_name = tempfile.mkstemp(
@@ -335,10 +405,11 @@ class XlsxBackend:
         try:
             with os.fdopen(fd, "wb") as handle:
                 with _keeping_formula_values(cache):
-                    wb.save(handle)
+                    spliced = _write_workbook(wb, handle, detached or {}, deleted or {})
                 handle.flush()
                 os.fsync(handle.fileno())
-            _verify(tmp, written)
+            _verify(tmp, written, {t: (start, head) for t, (_xml, start, head)
+                                   in spliced.items()})
             with contextlib.suppress(OSError):  # keep the workbook's mode, not mkstemp's 0600
                 os.chmod(tmp, self._mode(before is not None))
             if before is not None and self._stat() != before:
@@ -349,6 +420,9 @@ class XlsxBackend:
                 )
             st = tmp.stat()  # a rename keeps both
             os.replace(tmp, self.path)
+            for title, (xml, _start, _head) in spliced.items():  # the file holds those rows now
+                (detached or {})[title].saved_as(xml)
+                xlsx_tails.drop_held(wb[title])
             return st.st_mtime_ns, st.st_size
         except OSError as exc:
             raise _os_error(self.path, "write", exc) from exc
@@ -600,7 +674,7 @@ def _locate_updates(
     index = rowmatch.key_index(
         (row, tuple(key_text(_value(tab.ws.cell(row=row, column=c), tab.cache))
                     for c in key_cols))
-        for row in range(2, tab.ws.max_row + 1))
+        for row in range(tab.first_row, tab.ws.max_row + 1))
     for update in plan.updates:
         key = tuple(key_text(k) for k in update.key)
         row, moved, skip = rowmatch.find_row(plan.tab, rowmatch.label(plan.key_columns, key),
@@ -677,26 +751,30 @@ def _set_value(cell: Cell, value: CellValue) -> CellValue:
     return value
 
 
-def _last_used_row(ws: Worksheet) -> int:
+def _last_used_row(ws: Worksheet, first: int = 1) -> int:
+    """The last row with a value, looking from row ``first`` down (at least 1)."""
     last = 1
-    for row in ws.iter_rows(min_row=1):
+    for row in ws.iter_rows(min_row=first):
         if any(not is_blank(c.value) for c in row if not isinstance(c, MergedCell)):
             last = row[0].row
     return last
 
 
-def _verify(path: Path, written: list[tuple[Cell, CellValue]]) -> None:
+def _verify(path: Path, written: list[tuple[Cell, CellValue]],
+            starts: Mapping[str, tuple[int, bytes]] | None = None) -> None:
     """Read the saved temp file back and check every written cell reads as written.
 
     Only the written cells of the written tabs (`xlsx_cells.read_cells`): it reads the file
-    that is about to replace the workbook, not the copy in memory.
+    that is about to replace the workbook, not the copy in memory. In a detached tab the rows
+    put back unchanged are passed over (``starts``: where its written rows begin).
     """
     if not written:
         return
     wanted: dict[str, dict[str, CellValue]] = {}
     for cell, expected in written:
         wanted.setdefault(cell.parent.title, {})[cell.coordinate] = expected
-    found = read_cells(path, {title: cells.keys() for title, cells in wanted.items()})
+    found = read_cells(path, {title: cells.keys() for title, cells in wanted.items()},
+                       starts=starts)
     for title, cells in wanted.items():
         for coordinate, expected in cells.items():  # a cell never saved reads back as blank
             _check_read_back(path, title, coordinate, expected,
@@ -714,6 +792,123 @@ def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValu
             f"{expected!r}; the workbook was left as it was",
             "report this as a bug with the value that was being written",
         )
+
+
+# ----------------------------------------------------------------------------- growing tabs
+
+
+def _mark_text(title: str, mark: Mark) -> str:
+    """A bookmark as a defined name's reference: open ends run to Excel's last row/column."""
+    last_col = get_column_letter(16384 if mark.end_col is None else mark.end_col)
+    last_row = LAST_ROW if mark.end is None else mark.end - 1
+    return (f"{quote_sheetname(title)}!${get_column_letter(mark.first_col + 1)}${mark.start}"
+            f":${last_col}${last_row}")
+
+
+def _read_marks(ws: Worksheet) -> dict[str, Mark]:
+    """The tool's bookmarks on this tab (defined names scoped to it that point into it)."""
+    marks: dict[str, Mark] = {}
+    for name, defined in ws.defined_names.items():
+        if not name.startswith(MARK_PREFIX):
+            continue
+        sheet, _, ref = (defined.attr_text or "").rpartition("!")
+        if sheet.strip("'").replace("''", "'") != ws.title:
+            continue
+        try:
+            low_col, low_row, high_col, high_row = range_boundaries(ref)
+        except (TypeError, ValueError):
+            continue
+        if None in (low_col, low_row, high_col, high_row):
+            continue
+        assert low_col and low_row and high_col and high_row
+        marks[name[len(MARK_PREFIX):]] = Mark(
+            low_row, None if high_row >= LAST_ROW else high_row + 1, low_col - 1,
+            None if high_col >= 16384 else high_col)
+    return marks
+
+
+def _set_marks(ws: Worksheet, marks: Mapping[str, Mark], deleted: int) -> None:
+    """Place bookmarks given in rows as read, before ``deleted`` oldest rows go."""
+    for name, mark in marks.items():
+        placed = mark.after_deleting(deleted) if deleted else mark
+        ws.defined_names[MARK_PREFIX + name] = DefinedName(
+            MARK_PREFIX + name, attr_text=_mark_text(ws.title, placed))
+
+
+def _read_detached(ws: Worksheet, detached: xlsx_tails.Detached, cache: _FormulaCache,
+                   wanted: Sequence[str | int]) -> Table:
+    """A detached tab read as Google reads it: the header row plus the cells inside the
+    wanted bookmarks (or from an int row on); every row when a bookmark is missing."""
+    headers = _read_headers(ws, cache)
+    found = _read_marks(ws)
+    spans: tuple[Mark, ...] = ()
+    if wanted and all(m in found for m in wanted if isinstance(m, str)):
+        spans = tuple(found[m] if isinstance(m, str) else Mark(m) for m in wanted)
+    elif wanted:
+        log.info("%s: a bookmark is missing: reading the tab whole", ws.title)
+    width = len(headers)
+    formats: dict[int, str] = {}
+    by_row: dict[int, list[CellValue]] = {}
+    ranges = [(s.start, s.end) for s in spans] if spans else None
+    for row, col, raw, style in detached.cells(ws.parent, ranges):
+        if col >= width or (spans and not any(s.holds_row(row) and s.holds_col(col)
+                                              for s in spans)):
+            continue
+        number_format = formats.get(style)
+        if number_format is None:
+            probe = Cell(ws, style_array=ws.parent._cell_styles[style])
+            number_format = formats[style] = probe.number_format or "General"
+        value = _cell_value_of(raw, number_format)
+        if not is_blank(value):
+            by_row.setdefault(row, [None] * width)[col] = value
+    rows = sorted(by_row)
+    return Table(ws.title, tuple(headers), tuple(tuple(by_row[r]) for r in rows), tuple(rows),
+                 read_spans=spans, marks=found)
+
+
+def _hold(ws: Worksheet, detached: xlsx_tails.Detached, first: int | None) -> int:
+    """Bring a detached tab's rows a write touches into the worksheet: from ``first`` (its
+    first updated row) or its last row with a value, to the bottom; the first row held."""
+    start = detached.last_row if first is None else min(first, detached.last_row)
+    detached.hold(ws, start)
+    held = detached.held_from or 2
+    while held > 2 and _last_used_row(ws, held) < held:  # only blank rows so far: go up
+        detached.hold(ws, max(2, held - 256))
+        held = detached.held_from or 2
+    return held
+
+
+def _write_workbook(wb: Workbook, handle: Any, detached: Mapping[str, xlsx_tails.Detached],
+                    deleted: Mapping[str, int]) -> dict[str, tuple[bytes, int, bytes]]:
+    """Save ``wb`` into ``handle`` as openpyxl's `save_workbook` does, each detached tab's
+    rows left aside put back on the way; for each such tab its XML as saved, where its
+    worksheet rows begin and the XML that opens a worksheet (`_verify`)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    if not detached:
+        wb.save(handle)
+        return {}
+    done: dict[str, tuple[bytes, int, bytes]] = {}
+    splices = {}
+    for title, tab in detached.items():
+        part = f"xl/worksheets/sheet{wb.worksheets.index(wb[title]) + 1}.xml"
+
+        def splice(saved: bytes, title: str = title, tab: xlsx_tails.Detached = tab) -> bytes:
+            xml, start = tab.splice(saved, deleted.get(title, 0))
+            head = xml[:xml.find(b">", xml.find(b"<worksheet")) + 1] + b"<sheetData>"
+            done[title] = (xml, start, head)
+            return xml
+
+        splices[part] = splice
+    archive = xlsx_tails.SplicingZip(handle, splices)
+    wb.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ExcelWriter(wb, archive).save()
+    if set(done) != set(detached):
+        raise SheetsHealthError(
+            f"the rows of {', '.join(sorted(set(detached) - set(done)))} were not put back "
+            "while saving; the workbook was left as it was",
+            "report this as a bug (with the openpyxl version)")
+    return done
 
 
 # ----------------------------------------------------------------------------- formulas

@@ -49,11 +49,16 @@ def _parser_class() -> Any | None:
     return WorkSheetParser
 
 
-def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = False
+def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = False,
+               starts: Mapping[str, tuple[int, bytes]] | None = None
                ) -> dict[str, dict[str, ReadOnlyCell]]:
     """The wanted cells of each tab (title -> coordinates such as ``"E5"``), as openpyxl's
     read-only load would give them; a cell the file does not hold is left out. A title the
-    workbook lacks raises `KeyError`, as ``wb[title]`` does."""
+    workbook lacks raises `KeyError`, as ``wb[title]`` does.
+
+    ``starts``: for a tab whose wanted cells all lie in rows that start at a known byte of
+    its XML, (that offset, the XML to read before it: the root element and ``<sheetData>``);
+    the rows above are passed over unparsed (a detached tab, `xlsx_tails`)."""
     parser_class = _parser_class()
     wb = load_workbook(path, read_only=True, data_only=data_only, rich_text=False)
     try:
@@ -67,7 +72,8 @@ def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = 
             if parser_class is None:
                 cells.update(_public_rows(ws, coordinates, min(rows), max(rows)))
                 continue
-            cells.update(_parsed(ws, parser_class, coordinates, rows, data_only))
+            start = (starts or {}).get(title)
+            cells.update(_parsed(ws, parser_class, coordinates, rows, data_only, start))
             left = {c for c, cell in cells.items() if _unresolved(cell)}
             if left:  # cells of a shared formula whose first cell was passed over
                 left_rows = [coordinate_from_string(c)[1] for c in left]
@@ -92,12 +98,14 @@ def _unresolved(cell: ReadOnlyCell) -> bool:
 
 
 def _parsed(ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
-            data_only: bool) -> Iterator[tuple[str, ReadOnlyCell]]:
+            data_only: bool, start: tuple[int, bytes] | None = None
+            ) -> Iterator[tuple[str, ReadOnlyCell]]:
     """The wanted cells, only they handed to openpyxl's cell parser."""
     from lxml import etree
 
     last = max(rows)
-    with ws._get_source() as source:
+    with ws._get_source() as raw:
+        source = raw if start is None else _Resumed(raw, *start)
         parser = parser_class(source, ws._shared_strings, data_only=data_only,
                               epoch=ws.parent.epoch, date_formats=ws.parent._date_formats,
                               timedelta_formats=ws.parent._timedelta_formats)
@@ -127,6 +135,26 @@ def _parsed(ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
             row.clear()
             if number >= last:
                 break
+
+
+class _Resumed:
+    """A tab's XML read from byte ``offset`` on, ``head`` (its root element and
+    ``<sheetData>``) in front, so what is left parses as a worksheet."""
+
+    def __init__(self, source: Any, offset: int, head: bytes) -> None:
+        self._source, self._skip, self._head = source, offset, head
+
+    def read(self, size: int = -1) -> bytes:
+        while self._skip > 0:
+            chunk = self._source.read(min(self._skip, 1 << 20))
+            if not chunk:
+                break
+            self._skip -= len(chunk)
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        data: bytes = self._source.read(size)
+        return data
 
 
 def _inline(ws: Any, element: Any, row: int, coordinate: str | None) -> ReadOnlyCell | None:
