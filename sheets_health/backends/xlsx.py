@@ -902,7 +902,12 @@ def _write_workbook(wb: Workbook, handle: Any, detached: Mapping[str, xlsx_tails
         splices[part] = splice
     archive = xlsx_tails.SplicingZip(handle, splices)
     wb.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    ExcelWriter(wb, archive).save()
+    try:
+        ExcelWriter(wb, archive).save()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the temp file goes: only close the archive
+            archive.close()
+        raise
     if set(done) != set(detached):
         raise SheetsHealthError(
             f"the rows of {', '.join(sorted(set(detached) - set(done)))} were not put back "

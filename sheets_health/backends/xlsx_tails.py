@@ -25,9 +25,7 @@ they are used only within the release line `private_api.OPENPYXL` checks (`avail
 
 from __future__ import annotations
 
-import bisect
 import io
-import itertools
 import posixpath
 import re
 import zipfile
@@ -40,14 +38,15 @@ from openpyxl.utils.cell import range_boundaries
 
 from sheets_health.backends.private_api import OPENPYXL
 
-_ROW = re.compile(rb'<row r="(\d+)"')
+_ROW_START = b'<row r="'
 _SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
 _DIMENSION = re.compile(rb'<dimension ref="([^"]*)"\s*/>')
-_RENUMBER = re.compile(rb'(<row r="|<c r="[A-Z]{1,3})(\d+)(?=")')
+# a row's number and its cells' (whatever the order of their attributes)
+_RENUMBER = re.compile(rb'(<row\s[^>]*?\br="|<c\s[^>]*?\br="[A-Z]{1,3})(\d+)(?=")')
 _MAIN_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _END = b"</sheetData>"
 # in a tab's XML: what the raw rows could not carry safely (see the module docstring)
-_UNSAFE_IN_ROWS = (b't="s"', b"<f>", b"<f ", b"<f/>")
+_UNSAFE_IN_ROWS = (b't="s"', b"<f")  # <f…: formulas (and, rarely, a rich-text <family>)
 _UNSAFE_AFTER = (b"<mergeCells", b"<sheetProtection", b"<hyperlinks", b"<legacyDrawing")
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -69,38 +68,66 @@ def available() -> bool:
 
 @dataclass
 class Detached:
-    """One tab's XML as in the file, and which of its rows openpyxl's worksheet holds."""
+    """One tab's XML as in the file, and which of its rows openpyxl's worksheet holds.
+
+    Rows are found without indexing them all: they go down the XML in order (the file
+    format requires it), so the first row at or below a number is a binary search over byte
+    positions, each step one short `bytes.find`."""
 
     title: str
     xml: bytes
     held_from: int | None = None  # rows from here down are in the worksheet (None: none)
-    _index: tuple[list[int], list[int], int, int] | None = field(default=None, repr=False)
+    _bounds: tuple[int, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- layout
 
-    def _layout(self) -> tuple[list[int], list[int], int, int]:
-        """Row numbers and start offsets of the rows below the header, where those rows
-        start (right after the header row) and where ``</sheetData>`` starts."""
-        if self._index is None:
-            found = _locate(self.xml)
+    def _rows(self) -> tuple[int, int]:
+        """Where the rows below the header start (right after the header row) and where
+        ``</sheetData>`` starts."""
+        if self._bounds is None:
+            found = _bounds(self.xml)
             if found is None:  # pragma: no cover - checked by `detach` / written by `splice`
                 raise ValueError(f"{self.title}: the tab's XML has no rows")
-            self._index = found
-        return self._index
+            self._bounds = found
+        return self._bounds
+
+    def _row_after(self, pos: int, end: int) -> tuple[int, int] | None:
+        """(number, start) of the first row starting at or after byte ``pos``."""
+        at = self.xml.find(_ROW_START, pos, end)
+        if at < 0:
+            return None
+        number = self.xml[at + len(_ROW_START):self.xml.find(b'"', at + len(_ROW_START))]
+        return int(number), at
+
+    def _offset(self, row: int) -> int:
+        """Where the first row numbered ``row`` or more starts (the end: none is)."""
+        lo, end = self._rows()
+        hi = end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = self._row_after(mid, end)
+            if found is None or found[0] >= row:
+                hi = mid
+            else:
+                lo = mid + 1
+        found = self._row_after(lo, end)
+        return end if found is None else found[1]
+
+    def last_below(self, stop: int | None) -> int:
+        """The last row numbered under ``stop`` (None: the last row); 1 if none is."""
+        body, end = self._rows()
+        at = self.xml.rfind(_ROW_START, body, end if stop is None else self._offset(stop))
+        found = None if at < 0 else self._row_after(at, end)
+        return 1 if found is None else found[0]
 
     @property
     def last_row(self) -> int:
-        numbers = self._layout()[0]
-        return numbers[-1] if numbers else 1
+        return self.last_below(None)
 
     def _span(self, first: int, stop: int | None) -> bytes:
         """The XML of rows ``first`` .. ``stop - 1`` (None: to the bottom)."""
-        numbers, starts, _body, end = self._layout()
-        lo = bisect.bisect_left(numbers, first)
-        hi = len(numbers) if stop is None else bisect.bisect_left(numbers, stop)
-        if lo >= hi:
-            return b""
-        return self.xml[starts[lo]:starts[hi] if hi < len(starts) else end]
+        start = self._offset(first)
+        return self.xml[start:self._rows()[1] if stop is None else self._offset(stop)]
 
     def _fragment(self, body: bytes) -> io.BytesIO:
         """A worksheet holding only ``body`` rows, with the tab's own root element (so its
@@ -170,33 +197,27 @@ class Detached:
         aside put back below the header row; and where the first held row starts in it.
 
         ``deleted``: the oldest data rows the write removed (rows 2 .. 1 + deleted)."""
-        found = _locate(saved)
-        if found is None:  # an empty <sheetData/>: no header row, nothing held
-            match = _SHEET_DATA.search(saved)
-            if match is None:
-                raise ValueError(f"{self.title}: openpyxl wrote no sheetData")
+        match = _SHEET_DATA.search(saved)
+        if match is None:
+            raise ValueError(f"{self.title}: openpyxl wrote no sheetData")
+        if match[1]:  # an empty <sheetData/>: no header row, nothing held
             saved = saved[:match.start()] + b"<sheetData>" + _END + saved[match.end():]
-            found = _locate(saved)
-            assert found is not None
-        numbers, _starts, body, _end = found
+        saved = self._dimension(saved, deleted)
+        found = _bounds(saved)
+        assert found is not None
+        body, end = found
         middle = self._span(2 + deleted, self.held_from)
         if deleted and middle:
             middle = _RENUMBER.sub(lambda m: m[1] + str(int(m[2]) - deleted).encode(), middle)
-        if middle and numbers:
+        first_held = saved.find(_ROW_START, body, end)
+        if middle and first_held >= 0:
+            number = int(saved[first_held + len(_ROW_START):
+                               saved.find(b'"', first_held + len(_ROW_START))])
             last_aside = self.last_below(self.held_from) - deleted
-            if numbers[0] <= last_aside:
-                raise ValueError(f"{self.title}: row {numbers[0]} of the rows written would "
+            if number <= last_aside:
+                raise ValueError(f"{self.title}: row {number} of the rows written would "
                                  f"land among the rows kept aside (up to row {last_aside})")
-        out = saved[:body] + middle + saved[body:]
-        out = self._dimension(out, deleted)
-        return out, body + len(middle)
-
-    def last_below(self, stop: int | None) -> int:
-        numbers = self._layout()[0]
-        if stop is None:
-            return numbers[-1] if numbers else 1
-        i = bisect.bisect_left(numbers, stop)
-        return numbers[i - 1] if i else 1
+        return saved[:body] + middle + saved[body:], body + len(middle)
 
     def _dimension(self, out: bytes, deleted: int) -> bytes:
         """The ``<dimension>`` openpyxl worked out from the rows it held, widened to the rows
@@ -220,7 +241,7 @@ class Detached:
     def saved_as(self, xml: bytes) -> None:
         """The file now holds ``xml`` for this tab; the worksheet holds nothing below the
         header again (`drop_held`)."""
-        self.xml, self._index, self.held_from = xml, None, None
+        self.xml, self._bounds, self.held_from = xml, None, None
 
 
 def delete_oldest(ws: Any, count: int) -> None:
@@ -259,25 +280,21 @@ def _parser(source: io.BytesIO, wb: Any) -> Any:
                            timedelta_formats=wb._timedelta_formats, rich_text=False)
 
 
-def _locate(xml: bytes) -> tuple[list[int], list[int], int, int] | None:
-    """See `Detached._layout`; None when the XML has no ``<sheetData>`` with rows in it."""
+def _bounds(xml: bytes) -> tuple[int, int] | None:
+    """See `Detached._rows`; None when the XML has no ``<sheetData>`` with rows in it."""
     match = _SHEET_DATA.search(xml)
     if match is None or match[1]:
         return None
     start = match.end()
-    end = xml.find(_END, start)
-    if end < 0:
+    end = xml.rfind(_END)
+    if end < start:
         return None
-    numbers: list[int] = []
-    starts: list[int] = []
-    for row in _ROW.finditer(xml, start, end):
-        numbers.append(int(row[1]))
-        starts.append(row.start())
+    first = xml.find(_ROW_START, start, end)
     body = start
-    if numbers and numbers[0] == 1:  # the header row stays with openpyxl
-        body = starts[1] if len(starts) > 1 else end
-        numbers, starts = numbers[1:], starts[1:]
-    return numbers, starts, body, end
+    if first >= 0 and xml.startswith(_ROW_START + b'1"', first):  # the header row stays
+        after = xml.find(_ROW_START, first + 1, end)
+        body = end if after < 0 else after
+    return body, end
 
 
 def detach(title: str, xml: bytes) -> Detached | None:
@@ -285,30 +302,26 @@ def detach(title: str, xml: bytes) -> Detached | None:
     head = xml[:xml.find(b">", xml.find(b"<worksheet")) + 1]
     if b"<worksheet " not in head or _MAIN_NS not in head:
         return None  # a prefixed namespace (x:row …): not what the patterns look for
-    found = _locate(xml)
+    found = _bounds(xml)
     if found is None:
         return None
-    numbers, _starts, body, end = found
-    if not numbers:
+    body, end = found
+    if xml.find(_ROW_START, body, end) < 0:
         return None  # nothing below the header: nothing to gain
     data_start = _SHEET_DATA.search(xml).end()  # type: ignore[union-attr]
     if any(xml.find(needle, data_start, end) >= 0 for needle in _UNSAFE_IN_ROWS):
         return None
     if any(xml.find(needle, end) >= 0 for needle in _UNSAFE_AFTER):
         return None
-    if xml.count(b"<row", data_start, end) != len(numbers) + (body != data_start):
+    if xml.count(b"<row", data_start, end) != xml.count(_ROW_START, data_start, end):
         return None  # a row without r="…" first
-    if any(b <= a for a, b in itertools.pairwise(numbers)):
-        return None
-    return Detached(title, xml, _index=found)
+    return Detached(title, xml, _bounds=found)
 
 
-def stub(xml: bytes) -> bytes:
+def stub(tab: Detached) -> bytes:
     """The tab's XML with only its header row."""
-    found = _locate(xml)
-    assert found is not None
-    _numbers, _starts, body, end = found
-    return xml[:body] + xml[end:]
+    body, end = tab._rows()
+    return tab.xml[:body] + tab.xml[end:]
 
 
 # ----------------------------------------------------------------------------- the package
@@ -349,7 +362,7 @@ def detached_copy(data: bytes, wanted: Callable[[str], bool]
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as copy:
             for info in archive.infolist():
-                payload = (stub(detached[info.filename].xml) if info.filename in detached
+                payload = (stub(detached[info.filename]) if info.filename in detached
                            else archive.read(info))
                 copy.writestr(info.filename, payload, compress_type=zipfile.ZIP_STORED)
     out.seek(0)
