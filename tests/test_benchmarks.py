@@ -8,6 +8,7 @@ the scale runs report every case.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -133,3 +134,20 @@ def test_the_sync_profile_splits_client_and_emulator_and_sizes_the_read() -> Non
             assert 0 < row["emulator"] < row["wall"]
             assert row["read_tabs"]["Customers"]["cells"] >= 30 * 20
         assert rows[0]["requests"][2]["sent"] > 20 * rows[1]["requests"][2]["sent"]  # log row
+
+
+def test_the_history_workbook_is_ready_for_a_timed_sync(tmp_path: Path) -> None:
+    """`benchmarks/history_workbook.py` (README: "Workbook History, detached"): the workbook
+    it leaves has the History asked for and the bookmarks the timed sync reads through."""
+    from openpyxl import load_workbook
+
+    rows = run(["python", "benchmarks/history_workbook.py", str(tmp_path), "--customers", "12",
+                "--days", "5"])
+    directory = Path(rows[0]["directory"])
+    book = load_workbook(directory / "book_marked.xlsx")
+    assert book["History"].max_row == 1 + 12 * 6  # five days before today, and today
+    assert "sheets_health_history_latest" in book["History"].defined_names
+    done = subprocess.run([sys.executable, "-m", "sheets_health.cli", "--config", "wb.toml",
+                           "sync"], cwd=directory, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
