@@ -80,6 +80,9 @@ def norm_header(text: object) -> str:
 # ----------------------------------------------------------------------------- tables
 
 
+MARK_PREFIX = "sheets_health_"  # a bookmark's name in the sheet: sheets_health_<mark name>
+
+
 @dataclass(frozen=True)
 class Mark:
     """A tool-owned bookmark in a growing tab (on Google a named range, which follows its

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheets_health.cells import SERIAL_EPOCH, Percent, column_letter, is_blank, key_text
-from sheets_health.model import Blocked, CellValue, CellWrite, Mark, Table, norm_header
+from sheets_health.model import (
+    MARK_PREFIX,
+    Blocked,
+    CellValue,
+    CellWrite,
+    Mark,
+    Table,
+    norm_header,
+)
 
 JSON = dict[str, Any]
 
@@ -54,7 +62,7 @@ INIT_FIELDS = f"sheets({_PROPS},data(startRow,startColumn,rowData(values(effecti
 INIT_FIELDS += "dataValidation))))"
 
 
-NAMED_PREFIX = "sheets_health_"  # the tool's named ranges: sheets_health_<mark name>
+NAMED_PREFIX = MARK_PREFIX  # the tool's named ranges: sheets_health_<mark name>
 NAMED_FIELDS = "namedRanges(namedRangeId,name,range)"
 
 

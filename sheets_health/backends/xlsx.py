@@ -72,6 +72,7 @@ from sheets_health.errors import (
     WriteConflictError,
 )
 from sheets_health.model import (
+    MARK_PREFIX,
     ApplyResult,
     Blocked,
     CellValue,
@@ -97,7 +98,7 @@ TIME_COLUMNS = frozenset(norm_header(h) for h in ("Run at", "Scored at"))  # yyy
 _INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-health.toml"
 _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
 
-MARK_PREFIX = "sheets_health_"  # the tool's bookmarks: sheets_health_<mark name>
+LAST_COLUMN = 16_384  # Excel's grid width (XFD): a bookmark's open right edge
 log = logging.getLogger(__name__)
 
 # (sheet title, coordinate) -> value Excel last computed for a formula there
@@ -187,12 +188,8 @@ class XlsxBackend:
                        ) -> tuple[Workbook | None, dict[str, xlsx_tails.Detached]]:
         """The workbook with the ``detach`` tabs that can be left out of it cut down to their
         header rows, and those tabs; (None, {}) when none can be."""
-        try:
+        with self._reading():
             data = self.path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
-        except OSError as exc:
-            raise _os_error(self.path, "read", exc) from exc
         try:
             copy = xlsx_tails.detached_copy(data, lambda title: norm_header(title) in detach)
         except Exception as exc:  # not a package we can take apart: openpyxl will say why
@@ -209,12 +206,8 @@ class XlsxBackend:
         formulas = {title: cells for title, cells in formulas.items() if cells}
         if not formulas:
             return {}
-        try:
+        with self._reading():
             return _cached_values(self.path, formulas)
-        except FileNotFoundError:
-            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
-        except OSError as exc:
-            raise _os_error(self.path, "read", exc) from exc
 
     # ------------------------------------------------------------------------- apply
 
@@ -343,13 +336,19 @@ class XlsxBackend:
         again (unless the file changes on disk in between: `_open` compares the stat)."""
         self._book = _Book(saved, wb, cache, dict(detached))
 
-    def _stat(self) -> tuple[int, int]:
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A missing or unreadable workbook as the tool's errors, with the fix."""
         try:
-            st = self.path.stat()
+            yield
         except FileNotFoundError:
             raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
         except OSError as exc:
             raise _os_error(self.path, "read", exc) from exc
+
+    def _stat(self) -> tuple[int, int]:
+        with self._reading():
+            st = self.path.stat()
         return st.st_mtime_ns, st.st_size
 
     def _mode(self, exists: bool) -> int:
@@ -361,24 +360,23 @@ class XlsxBackend:
 
     def _load(self, *, data_only: bool, read_only: bool = False, source: Any = None
               ) -> Workbook:
-        try:
-            return load_workbook(
-                self.path if source is None else source,
-                read_only=read_only,
-                data_only=data_only,
-                keep_vba=self.path.suffix.lower() == ".xlsm",
-                rich_text=False,
-            )
-        except FileNotFoundError:
-            raise NotFoundError(f"workbook {self.path} does not exist", _INIT_HINT) from None
-        except OSError as exc:
-            raise _os_error(self.path, "read", exc) from exc
-        except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-            raise ConfigError(
-                f"{self.path} is not a valid .xlsx workbook ({type(exc).__name__}: {exc})",
-                "point `path` at an .xlsx file saved by Excel, LibreOffice or Google Sheets "
-                "(File → Download → Microsoft Excel)",
-            ) from exc
+        with self._reading():
+            try:
+                return load_workbook(
+                    self.path if source is None else source,
+                    read_only=read_only,
+                    data_only=data_only,
+                    keep_vba=self.path.suffix.lower() == ".xlsm",
+                    rich_text=False,
+                )
+            except OSError:
+                raise
+            except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+                raise ConfigError(
+                    f"{self.path} is not a valid .xlsx workbook ({type(exc).__name__}: {exc})",
+                    "point `path` at an .xlsx file saved by Excel, LibreOffice or Google "
+                    "Sheets (File → Download → Microsoft Excel)",
+                ) from exc
 
     def _save(
         self,
@@ -421,8 +419,7 @@ class XlsxBackend:
             st = tmp.stat()  # a rename keeps both
             os.replace(tmp, self.path)
             for title, (xml, _start, _head) in spliced.items():  # the file holds those rows now
-                (detached or {})[title].saved_as(xml)
-                xlsx_tails.drop_held(wb[title])
+                (detached or {})[title].saved_as(xml, wb[title])
             return st.st_mtime_ns, st.st_size
         except OSError as exc:
             raise _os_error(self.path, "write", exc) from exc
@@ -799,7 +796,7 @@ def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValu
 
 def _mark_text(title: str, mark: Mark) -> str:
     """A bookmark as a defined name's reference: open ends run to Excel's last row/column."""
-    last_col = get_column_letter(16384 if mark.end_col is None else mark.end_col)
+    last_col = get_column_letter(LAST_COLUMN if mark.end_col is None else mark.end_col)
     last_row = LAST_ROW if mark.end is None else mark.end - 1
     return (f"{quote_sheetname(title)}!${get_column_letter(mark.first_col + 1)}${mark.start}"
             f":${last_col}${last_row}")
@@ -823,7 +820,7 @@ def _read_marks(ws: Worksheet) -> dict[str, Mark]:
         assert low_col and low_row and high_col and high_row
         marks[name[len(MARK_PREFIX):]] = Mark(
             low_row, None if high_row >= LAST_ROW else high_row + 1, low_col - 1,
-            None if high_col >= 16384 else high_col)
+            None if high_col >= LAST_COLUMN else high_col)
     return marks
 
 
@@ -895,7 +892,7 @@ def _write_workbook(wb: Workbook, handle: Any, detached: Mapping[str, xlsx_tails
 
         def splice(saved: bytes, title: str = title, tab: xlsx_tails.Detached = tab) -> bytes:
             xml, start = tab.splice(saved, deleted.get(title, 0))
-            head = xml[:xml.find(b">", xml.find(b"<worksheet")) + 1] + b"<sheetData>"
+            head = xlsx_tails.root_tag(xml) + b"<sheetData>"
             done[title] = (xml, start, head)
             return xml
 

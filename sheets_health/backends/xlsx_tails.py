@@ -132,8 +132,7 @@ class Detached:
     def _fragment(self, body: bytes) -> io.BytesIO:
         """A worksheet holding only ``body`` rows, with the tab's own root element (so its
         namespace declarations hold)."""
-        head = self.xml[:self.xml.find(b">", self.xml.find(b"<worksheet")) + 1]
-        return io.BytesIO(head + b"<sheetData>" + body + b"</sheetData></worksheet>")
+        return io.BytesIO(root_tag(self.xml) + b"<sheetData>" + body + b"</sheetData></worksheet>")
 
     # ------------------------------------------------------------------------- reading
 
@@ -141,14 +140,11 @@ class Detached:
               ) -> Iterator[tuple[int, int, Any, int]]:
         """(row, 0-based column, value as openpyxl reads it, style id) of each cell in the
         row ranges (``(first, stop)``, stop None: to the bottom; None: every row below the
-        header). Rows held by the worksheet are not here."""
-        stop_held = self.held_from
+        header), as in the file (a read comes before a write holds any rows)."""
         spans = [(2, None)] if ranges is None else sorted(ranges, key=lambda r: r[0])
         merged: list[tuple[int, int | None]] = []
         for first, stop in spans:
             first = max(first, 2)
-            if stop_held is not None:
-                stop = stop_held if stop is None else min(stop, stop_held)
             if stop is not None and stop <= first:
                 continue
             if merged and (merged[-1][1] is None or merged[-1][1] >= first):
@@ -238,10 +234,14 @@ class Detached:
         ref = f"{get_column_letter(low_col)}1:{get_column_letter(high_col)}{high_row}"
         return out[:mine.start(1)] + ref.encode() + out[mine.end(1):]
 
-    def saved_as(self, xml: bytes) -> None:
-        """The file now holds ``xml`` for this tab; the worksheet holds nothing below the
-        header again (`drop_held`)."""
+    def saved_as(self, xml: bytes, ws: Any) -> None:
+        """The file now holds ``xml`` for this tab: the worksheet ``ws`` lets go of the rows
+        below its header again."""
         self.xml, self._bounds, self.held_from = xml, None, None
+        for key in [k for k in ws._cells if k[0] > 1]:
+            del ws._cells[key]
+        for number in [n for n in ws.row_dimensions if n > 1]:
+            del ws.row_dimensions[number]
 
 
 def delete_oldest(ws: Any, count: int) -> None:
@@ -262,14 +262,6 @@ def delete_oldest(ws: Any, count: int) -> None:
         if number >= 2 + count:
             dim.index = number - count
             ws.row_dimensions[number - count] = dim
-
-
-def drop_held(ws: Any) -> None:
-    """Forget the worksheet's rows below the header (after a save: the XML holds them)."""
-    for key in [k for k in ws._cells if k[0] > 1]:
-        del ws._cells[key]
-    for number in [n for n in ws.row_dimensions if n > 1]:
-        del ws.row_dimensions[number]
 
 
 def _parser(source: io.BytesIO, wb: Any) -> Any:
@@ -297,9 +289,14 @@ def _bounds(xml: bytes) -> tuple[int, int] | None:
     return body, end
 
 
+def root_tag(xml: bytes) -> bytes:
+    """A worksheet's opening ``<worksheet …>`` tag, its namespace declarations with it."""
+    return xml[:xml.find(b">", xml.find(b"<worksheet")) + 1]
+
+
 def detach(title: str, xml: bytes) -> Detached | None:
     """The tab as a `Detached`, or None when its XML is not one this module can carry."""
-    head = xml[:xml.find(b">", xml.find(b"<worksheet")) + 1]
+    head = root_tag(xml)
     if b"<worksheet " not in head or _MAIN_NS not in head:
         return None  # a prefixed namespace (x:row …): not what the patterns look for
     found = _bounds(xml)
