@@ -9,9 +9,13 @@ the rows back leaves the workbook as it was.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
+import random
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +245,7 @@ def test_a_failure_putting_the_rows_back_leaves_the_workbook_as_it_was(
     backend = XlsxBackend(path)
     backend.read(["History", "Sync log"], marks=MARKS)
 
-    def broken(self: Any, saved: bytes, deleted: int) -> Any:
+    def broken(self: Any, saved: bytes, deleted: int, keep_from: int) -> Any:
         raise ValueError("History: row 2 of the rows written would land among the rows")
 
     monkeypatch.setattr(xlsx_tails.Detached, "splice", broken)
@@ -249,3 +253,147 @@ def test_a_failure_putting_the_rows_back_leaves_the_workbook_as_it_was(
         backend.apply(plan())
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+# ----------------------------------------------------------------------------- rows kept compressed
+
+
+def test_crc32_combine_is_the_crc_of_the_bytes_joined() -> None:
+    rng = random.Random(8)
+    for size_a, size_b in [(0, 0), (0, 5), (7, 0), (1, 1), (1000, 33), (65_536, 70_001)]:
+        a, b = rng.randbytes(size_a), rng.randbytes(size_b)
+        assert xlsx_tails.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def day_plan(path: Path, deleting: int) -> WritePlan:
+    """The next day as a sync writes it: the last day's rows updated, a day appended, the
+    bookmarks moved on, ``deleting`` oldest History rows removed."""
+    wb = load_workbook(path)
+    history, log = wb["History"], wb["Sync log"]
+    last, log_last = history.max_row, log.max_row
+    day = history.cell(last, 1).value.date() + dt.timedelta(days=1)
+    updates = tuple(RowUpdate(last - 2 + i, ((day - dt.timedelta(days=1)).isoformat(), cid),
+                              {"Health score": CellWrite(80 + i)}) for i, cid in enumerate(IDS))
+    appends = tuple({"Date": CellWrite(day), "Customer ID": CellWrite(cid),
+                     "Health score": CellWrite(60 + i), "Health": CellWrite("Green")}
+                    for i, cid in enumerate(IDS))
+    return WritePlan((
+        TabPlan("History", ("Date", "Customer ID"), updates=updates, appends=appends,
+                marks={"history_latest": Mark(last + 1, None, 1, 5),
+                       "history_trend": Mark(last - 30, last - 20, 0, 3)},
+                delete_rows=deleting, recheck_from=last - 2),
+        TabPlan("Sync log", appends=({"Run at": CellWrite(dt.datetime(2026, 3, 1, 9)),
+                                      "Result": CellWrite("ok"), "Customers": CellWrite(3)},),
+                marks={"sync_log_tail": Mark(log_last + 1, None, 0, 3)}),
+    ))
+
+
+def history_entry(path: Path) -> tuple[zipfile.ZipInfo, bytes]:
+    """The History part's zip entry and its compressed bytes."""
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(xlsx_tails.sheet_parts(archive)["History"])
+    return info, bytes(xlsx_tails._entry_data(data, info))
+
+
+def test_the_rows_above_the_bookmarks_stay_compressed_from_one_sync_to_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    detached, whole = make_book(tmp_path / "a.xlsx"), make_book(tmp_path / "b.xlsx")
+    inflated: list[int] = []
+    real_inflate = xlsx_tails.Cold.inflate
+
+    def counting(self: xlsx_tails.Cold) -> bytes:
+        inflated.append(self.upto)
+        return real_inflate(self)
+
+    monkeypatch.setattr(xlsx_tails.Cold, "inflate", counting)
+    for deleting in (0, 0, 3, 0):
+        inflated.clear()
+        before = history_entry(detached)
+        backend = XlsxBackend(detached)
+        backend.read(["Customers", "History", "Sync log"], marks=MARKS)
+        backend.apply(day_plan(detached, deleting))
+        with monkeypatch.context() as patch:
+            patch.setattr(xlsx_tails, "available", lambda: False)
+            backend = XlsxBackend(whole)
+            backend.read(["Customers", "History", "Sync log"], marks=MARKS)
+            backend.apply(day_plan(whole, deleting))
+        assert looks(detached) == looks(whole)
+        with zipfile.ZipFile(detached) as archive:
+            assert archive.testzip() is None  # every part's CRC-32 holds
+        info, raw = history_entry(detached)
+        record = json.loads(info.comment.removeprefix(b"sheets-health rows "))
+        last = load_workbook(detached)["History"].max_row
+        assert record["upto"] == last - 3 - 30  # the trend bookmark's first row
+        if before[0].comment and not deleting:  # the compressed rows were copied as they were
+            old = json.loads(before[0].comment.removeprefix(b"sheets-health rows "))
+            old_cold = before[1][old["head"]:old["head"] + old["cold"]]
+            assert raw[record["head"]:record["head"] + len(old_cold)] == old_cold
+            assert inflated == []  # and never inflated
+        if deleting:
+            assert inflated  # renumbering every row needs them
+
+
+def test_a_read_above_the_compressed_rows_inflates_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = make_book(tmp_path / "a.xlsx")
+    backend = XlsxBackend(path)
+    backend.read(["History", "Sync log"], marks=MARKS)
+    backend.apply(day_plan(path, 0))
+    backend = XlsxBackend(path)
+    table = backend.read(["History"], marks={"History": ("no_such_bookmark",)})["History"]
+    assert backend._book is not None and backend._book.detached["History"].cold is None
+    monkeypatch.setattr(xlsx_tails, "available", lambda: False)
+    whole = XlsxBackend(path).read(["History"])["History"]
+    assert len(table.rows) == DAYS * len(IDS) + len(IDS)
+    assert (table.row_numbers, table.rows) == (whole.row_numbers, whole.rows)
+
+
+def test_a_part_changed_behind_its_record_is_read_whole(tmp_path: Path) -> None:
+    path = make_book(tmp_path / "a.xlsx")
+    backend = XlsxBackend(path)
+    backend.read(["History", "Sync log"], marks=MARKS)
+    backend.apply(day_plan(path, 0))
+    changed = tmp_path / "changed.xlsx"
+    with zipfile.ZipFile(path) as archive, zipfile.ZipFile(changed, "w",
+                                                           zipfile.ZIP_DEFLATED) as out:
+        part = xlsx_tails.sheet_parts(archive)["History"]
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == part:  # another program's edit, the comment kept
+                assert info.comment.startswith(b"sheets-health rows ")
+                data = data.replace(b'<c r="C5" t="n"><v>', b'<c r="C5" t="n"><v>1')
+            out.writestr(info, data)
+    backend = XlsxBackend(changed)
+    table = backend.read(["History"], marks=MARKS | {"History": ("history_trend", 5)})["History"]
+    assert backend._book is not None and backend._book.detached["History"].cold is None
+    expected = load_workbook(changed)["History"]["C5"].value
+    assert str(expected).startswith("1")
+    assert table.rows[table.row_numbers.index(5)][2] == expected
+
+
+def test_rows_going_cold_with_a_formula_leave_no_record() -> None:
+    head = HEAD.encode()
+    middle = b'<row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row>' + ROW2.replace("2", "3").encode()
+    saved = xlsx_tails._segment(head, None, middle, b"</sheetData></worksheet>", 3, None)
+    assert saved.cold is not None and saved.cold.upto == 3
+    assert saved.compressed()[3] == b""  # the next load reads the part whole and checks it
+    plain = xlsx_tails._segment(head, None, ROW2.encode() + ROW2.replace("2", "3").encode(),
+                                b"</sheetData></worksheet>", 3, None)
+    assert plain.compressed()[3].startswith(b"sheets-health rows ")
+
+
+def test_a_record_that_does_not_add_up_to_its_entry_is_not_trusted(tmp_path: Path) -> None:
+    path = make_book(tmp_path / "a.xlsx")
+    backend = XlsxBackend(path)
+    backend.read(["History", "Sync log"], marks=MARKS)
+    backend.apply(day_plan(path, 0))
+    data = path.read_bytes()
+    info, _raw = history_entry(path)
+    assert xlsx_tails._segmented(data, info) is not None
+    record = json.loads(info.comment.removeprefix(b"sheets-health rows "))
+    for key in ("crc", "size", "head", "cold"):
+        wrong = copy.copy(info)
+        wrong.comment = b"sheets-health rows " + json.dumps({**record, key: record[key] + 1}
+                                                            ).encode()
+        assert xlsx_tails._segmented(data, wrong) is None, key

@@ -99,6 +99,7 @@ _INIT_HINT = "run `sheets-health init` to create it, or fix `path` in sheets-hea
 _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's permissions"
 
 LAST_COLUMN = 16_384  # Excel's grid width (XFD): a bookmark's open right edge
+FIRST_DATA_ROW = 2  # below the header row
 log = logging.getLogger(__name__)
 
 # (sheet title, coordinate) -> value Excel last computed for a formula there
@@ -406,8 +407,8 @@ class XlsxBackend:
                     spliced = _write_workbook(wb, handle, detached or {}, deleted or {})
                 handle.flush()
                 os.fsync(handle.fileno())
-            _verify(tmp, written, {t: (start, head) for t, (_xml, start, head)
-                                   in spliced.items()})
+            _verify(tmp, written, {title: (saved.held_at, _opening(saved.head), saved.tail_at)
+                                   for title, saved in spliced.items()})
             with contextlib.suppress(OSError):  # keep the workbook's mode, not mkstemp's 0600
                 os.chmod(tmp, self._mode(before is not None))
             if before is not None and self._stat() != before:
@@ -418,8 +419,8 @@ class XlsxBackend:
                 )
             st = tmp.stat()  # a rename keeps both
             os.replace(tmp, self.path)
-            for title, (xml, _start, _head) in spliced.items():  # the file holds those rows now
-                (detached or {})[title].saved_as(xml, wb[title])
+            for title, saved in spliced.items():  # the file holds those rows now
+                (detached or {})[title].saved_as(saved, wb[title])
             return st.st_mtime_ns, st.st_size
         except OSError as exc:
             raise _os_error(self.path, "write", exc) from exc
@@ -758,7 +759,7 @@ def _last_used_row(ws: Worksheet, first: int = 1) -> int:
 
 
 def _verify(path: Path, written: list[tuple[Cell, CellValue]],
-            starts: Mapping[str, tuple[int, bytes]] | None = None) -> None:
+            starts: Mapping[str, tuple[int, bytes, int | None]] | None = None) -> None:
     """Read the saved temp file back and check every written cell reads as written.
 
     Only the written cells of the written tabs (`xlsx_cells.read_cells`): it reads the file
@@ -876,25 +877,25 @@ def _hold(ws: Worksheet, detached: xlsx_tails.Detached, first: int | None) -> in
 
 
 def _write_workbook(wb: Workbook, handle: Any, detached: Mapping[str, xlsx_tails.Detached],
-                    deleted: Mapping[str, int]) -> dict[str, tuple[bytes, int, bytes]]:
+                    deleted: Mapping[str, int]) -> dict[str, xlsx_tails.Saved]:
     """Save ``wb`` into ``handle`` as openpyxl's `save_workbook` does, each detached tab's
-    rows left aside put back on the way; for each such tab its XML as saved, where its
-    worksheet rows begin and the XML that opens a worksheet (`_verify`)."""
+    rows left aside put back on the way; each such tab as saved (`_verify`, `saved_as`). The
+    rows above a detached tab's bookmarks stay compressed as they are (`_keep_from`)."""
     from openpyxl.writer.excel import ExcelWriter
 
     if not detached:
         wb.save(handle)
         return {}
-    done: dict[str, tuple[bytes, int, bytes]] = {}
+    done: dict[str, xlsx_tails.Saved] = {}
     splices = {}
     for title, tab in detached.items():
-        part = f"xl/worksheets/sheet{wb.worksheets.index(wb[title]) + 1}.xml"
+        ws = wb[title]
+        part = f"xl/worksheets/sheet{wb.worksheets.index(ws) + 1}.xml"
 
-        def splice(saved: bytes, title: str = title, tab: xlsx_tails.Detached = tab) -> bytes:
-            xml, start = tab.splice(saved, deleted.get(title, 0))
-            head = xlsx_tails.root_tag(xml) + b"<sheetData>"
-            done[title] = (xml, start, head)
-            return xml
+        def splice(raw: bytes, title: str = title, tab: xlsx_tails.Detached = tab,
+                   keep_from: int = _keep_from(ws)) -> xlsx_tails.Saved:
+            done[title] = saved = tab.splice(raw, deleted.get(title, 0), keep_from)
+            return saved
 
         splices[part] = splice
     archive = xlsx_tails.SplicingZip(handle, splices)
@@ -911,6 +912,19 @@ def _write_workbook(wb: Workbook, handle: Any, detached: Mapping[str, xlsx_tails
             "while saving; the workbook was left as it was",
             "report this as a bug (with the openpyxl version)")
     return done
+
+
+def _keep_from(ws: Worksheet) -> int:
+    """The first data row the tab's bookmarks reach (as the next sync reads them): the rows
+    above stay compressed in the file. 2 (none kept) without bookmarks below the header."""
+    starts = [mark.start for mark in _read_marks(ws).values()
+              if mark.end is None or mark.end > FIRST_DATA_ROW]
+    return max(min(starts, default=FIRST_DATA_ROW), FIRST_DATA_ROW)
+
+
+def _opening(head: bytes) -> bytes:
+    """What a worksheet's XML opens with, down to its rows (`xlsx_cells.read_cells`)."""
+    return xlsx_tails.root_tag(head) + b"<sheetData>"
 
 
 # ----------------------------------------------------------------------------- formulas

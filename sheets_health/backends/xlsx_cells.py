@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.read_only import ReadOnlyCell
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from sheets_health.backends import xlsx_tails
 from sheets_health.backends.private_api import OPENPYXL
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -50,15 +51,17 @@ def _parser_class() -> Any | None:
 
 
 def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = False,
-               starts: Mapping[str, tuple[int, bytes]] | None = None
+               starts: Mapping[str, tuple[int, bytes, int | None]] | None = None
                ) -> dict[str, dict[str, ReadOnlyCell]]:
     """The wanted cells of each tab (title -> coordinates such as ``"E5"``), as openpyxl's
     read-only load would give them; a cell the file does not hold is left out. A title the
     workbook lacks raises `KeyError`, as ``wb[title]`` does.
 
     ``starts``: for a tab whose wanted cells all lie in rows that start at a known byte of
-    its XML, (that offset, the XML to read before it: the root element and ``<sheetData>``);
-    the rows above are passed over unparsed (a detached tab, `xlsx_tails`)."""
+    its XML, (that offset, the XML to read before it: the root element and ``<sheetData>``,
+    and None or where in the compressed part a run of deflate blocks starts that the offset
+    counts from); the rows above are passed over unparsed, and the compressed bytes above
+    that run are not inflated (a detached tab, `xlsx_tails.Saved`)."""
     parser_class = _parser_class()
     wb = load_workbook(path, read_only=True, data_only=data_only, rich_text=False)
     try:
@@ -73,7 +76,7 @@ def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = 
                 cells.update(_public_rows(ws, coordinates, min(rows), max(rows)))
                 continue
             start = (starts or {}).get(title)
-            cells.update(_parsed(ws, parser_class, coordinates, rows, data_only, start))
+            cells.update(_parsed(path, ws, parser_class, coordinates, rows, data_only, start))
             left = {c for c, cell in cells.items() if _unresolved(cell)}
             if left:  # cells of a shared formula whose first cell was passed over
                 left_rows = [coordinate_from_string(c)[1] for c in left]
@@ -97,15 +100,15 @@ def _unresolved(cell: ReadOnlyCell) -> bool:
     return cell.data_type == "f" and cell.value == "="
 
 
-def _parsed(ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
-            data_only: bool, start: tuple[int, bytes] | None = None
+def _parsed(path: Path, ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
+            data_only: bool, start: tuple[int, bytes, int | None] | None = None
             ) -> Iterator[tuple[str, ReadOnlyCell]]:
     """The wanted cells, only they handed to openpyxl's cell parser."""
     from lxml import etree
 
     last = max(rows)
-    with ws._get_source() as raw:
-        source = raw if start is None else _Resumed(raw, *start)
+    with _source(path, ws, start) as raw:
+        source = raw if start is None else _Resumed(raw, start[0], start[1])
         parser = parser_class(source, ws._shared_strings, data_only=data_only,
                               epoch=ws.parent.epoch, date_formats=ws.parent._date_formats,
                               timedelta_formats=ws.parent._timedelta_formats)
@@ -135,6 +138,13 @@ def _parsed(ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
             row.clear()
             if number >= last:
                 break
+
+
+def _source(path: Path, ws: Any, start: tuple[int, bytes, int | None] | None) -> Any:
+    """The tab's XML as a file: from the run of compressed blocks ``start`` names, if any."""
+    if start is None or start[2] is None:
+        return ws._get_source()
+    return xlsx_tails.inflated_from(path, ws._worksheet_path, start[2])
 
 
 class _Resumed:

@@ -14,6 +14,17 @@ is *detached* for the sync:
   bottom — are parsed into openpyxl's worksheet (`Detached.hold`), where the usual apply
   edits them. On save the rows left aside go back between the header row and those rows,
   byte for byte, renumbered when retention deleted the oldest rows (`Detached.splice`).
+- **Kept compressed**: even inflating and deflating 75 MB costs a second. So the tab is
+  saved as three runs of deflate blocks, each ending on a byte boundary: the XML down to the
+  header row, the rows above the first row its bookmarks reach (what the next sync is
+  expected to read), and the rest; the zip entry's comment records where they lie (`Saved`).
+  The next load inflates only the first and the last run (`_segmented`, which checks the
+  runs against the entry's CRC-32 and length), and its save copies the middle run as it is,
+  compressing only the rows that left the bookmarks since and adding them to it
+  (`Cold.grown`; the CRC-32 of the whole part from its runs' CRCs, `crc32_combine`). A read
+  or a write that reaches those rows, and retention (which renumbers every row), inflates
+  them first (`Detached.warm`). A part another program saved has no such comment, or one
+  that no longer adds up, and is read whole.
 
 A tab is detached only where that is safe (`detach`): its XML uses the default namespace,
 every row is numbered and rows go down, and it has no shared strings, formulas, merged
@@ -26,9 +37,13 @@ they are used only within the release line `private_api.OPENPYXL` checks (`avail
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import re
+import struct
+import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +66,9 @@ _UNSAFE_AFTER = (b"<mergeCells", b"<sheetProtection", b"<hyperlinks", b"<legacyD
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# a tab's zip entry comment: where its compressed runs lie (`Saved`)
+_RECORD = b"sheets-health rows "
+_LOCAL_HEADER = b"PK\x03\x04"
 
 
 def available() -> bool:
@@ -75,8 +93,9 @@ class Detached:
     positions, each step one short `bytes.find`."""
 
     title: str
-    xml: bytes
+    xml: bytes  # rows from ``cold.upto`` down when ``cold``; every row when not
     held_from: int | None = None  # rows from here down are in the worksheet (None: none)
+    cold: Cold | None = None  # the rows above ``xml``'s, still compressed as in the file
     _bounds: tuple[int, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- layout
@@ -91,34 +110,35 @@ class Detached:
             self._bounds = found
         return self._bounds
 
-    def _row_after(self, pos: int, end: int) -> tuple[int, int] | None:
-        """(number, start) of the first row starting at or after byte ``pos``."""
-        at = self.xml.find(_ROW_START, pos, end)
-        if at < 0:
-            return None
-        number = self.xml[at + len(_ROW_START):self.xml.find(b'"', at + len(_ROW_START))]
-        return int(number), at
-
     def _offset(self, row: int) -> int:
         """Where the first row numbered ``row`` or more starts (the end: none is)."""
-        lo, end = self._rows()
-        hi = end
-        while lo < hi:
-            mid = (lo + hi) // 2
-            found = self._row_after(mid, end)
-            if found is None or found[0] >= row:
-                hi = mid
-            else:
-                lo = mid + 1
-        found = self._row_after(lo, end)
-        return end if found is None else found[1]
+        body, end = self._rows()
+        return _find_row(self.xml, body, end, row)
 
     def last_below(self, stop: int | None) -> int:
         """The last row numbered under ``stop`` (None: the last row); 1 if none is."""
         body, end = self._rows()
         at = self.xml.rfind(_ROW_START, body, end if stop is None else self._offset(stop))
-        found = None if at < 0 else self._row_after(at, end)
-        return 1 if found is None else found[0]
+        if at >= 0:
+            return _number_at(self.xml, at)
+        if self.cold is None:
+            return 1
+        if stop is None or stop > self.cold.last:
+            return self.cold.last
+        self.warm()
+        return self.last_below(stop)
+
+    def warm(self) -> None:
+        """Inflate the rows still compressed into ``xml`` (a read or write reaches them)."""
+        cold = self.cold
+        if cold is None:
+            return
+        rows = cold.inflate()
+        body = self._rows()[0]
+        self.xml, self.cold, self._bounds = self.xml[:body] + rows + self.xml[body:], None, None
+
+    def _reaches_cold(self, first: int) -> bool:
+        return self.cold is not None and first < self.cold.upto
 
     @property
     def last_row(self) -> int:
@@ -142,6 +162,9 @@ class Detached:
         row ranges (``(first, stop)``, stop None: to the bottom; None: every row below the
         header), as in the file (a read comes before a write holds any rows)."""
         spans = [(2, None)] if ranges is None else sorted(ranges, key=lambda r: r[0])
+        if any(self._reaches_cold(max(first, 2)) and (stop is None or stop > max(first, 2))
+               for first, stop in spans):
+            self.warm()
         merged: list[tuple[int, int | None]] = []
         for first, stop in spans:
             first = max(first, 2)
@@ -170,6 +193,8 @@ class Detached:
         first = max(first, 2)
         if self.held_from is not None and first >= self.held_from:
             return
+        if self._reaches_cold(first):
+            self.warm()
         body = self._span(first, self.held_from)
         self.held_from = first
         if not body:
@@ -188,11 +213,15 @@ class Detached:
                 attrs["s"] = wb._cell_styles[int(attrs["s"])]
             ws.row_dimensions[int(number)] = RowDimension(ws, **attrs)
 
-    def splice(self, saved: bytes, deleted: int) -> tuple[bytes, int]:
+    def splice(self, saved: bytes, deleted: int, keep_from: int = 2) -> Saved:
         """The tab's XML as openpyxl saved it (header row and held rows), with the rows left
-        aside put back below the header row; and where the first held row starts in it.
+        aside put back below the header row.
 
-        ``deleted``: the oldest data rows the write removed (rows 2 .. 1 + deleted)."""
+        ``deleted``: the oldest data rows the write removed (rows 2 .. 1 + deleted).
+        ``keep_from``: the first row the next sync is expected to read; the rows above it
+        are compressed apart (`Saved`), so that sync leaves them compressed."""
+        if deleted:
+            self.warm()  # every row is renumbered
         match = _SHEET_DATA.search(saved)
         if match is None:
             raise ValueError(f"{self.title}: openpyxl wrote no sheetData")
@@ -206,14 +235,13 @@ class Detached:
         if deleted and middle:
             middle = _RENUMBER.sub(lambda m: m[1] + str(int(m[2]) - deleted).encode(), middle)
         first_held = saved.find(_ROW_START, body, end)
-        if middle and first_held >= 0:
-            number = int(saved[first_held + len(_ROW_START):
-                               saved.find(b'"', first_held + len(_ROW_START))])
+        held_number = None if first_held < 0 else _number_at(saved, first_held)
+        if held_number is not None and (middle or self.cold is not None):
             last_aside = self.last_below(self.held_from) - deleted
-            if number <= last_aside:
-                raise ValueError(f"{self.title}: row {number} of the rows written would "
+            if held_number <= last_aside:
+                raise ValueError(f"{self.title}: row {held_number} of the rows written would "
                                  f"land among the rows kept aside (up to row {last_aside})")
-        return saved[:body] + middle + saved[body:], body + len(middle)
+        return _segment(saved[:body], self.cold, middle, saved[body:], keep_from, held_number)
 
     def _dimension(self, out: bytes, deleted: int) -> bytes:
         """The ``<dimension>`` openpyxl worked out from the rows it held, widened to the rows
@@ -234,14 +262,155 @@ class Detached:
         ref = f"{get_column_letter(low_col)}1:{get_column_letter(high_col)}{high_row}"
         return out[:mine.start(1)] + ref.encode() + out[mine.end(1):]
 
-    def saved_as(self, xml: bytes, ws: Any) -> None:
-        """The file now holds ``xml`` for this tab: the worksheet ``ws`` lets go of the rows
+    def saved_as(self, saved: Saved, ws: Any) -> None:
+        """The file now holds ``saved`` for this tab: the worksheet ``ws`` lets go of the rows
         below its header again."""
-        self.xml, self._bounds, self.held_from = xml, None, None
+        self.xml, self.cold, self._bounds, self.held_from = saved.xml, saved.cold, None, None
         for key in [k for k in ws._cells if k[0] > 1]:
             del ws._cells[key]
         for number in [n for n in ws.row_dimensions if n > 1]:
             del ws.row_dimensions[number]
+
+
+@dataclass
+class Cold:
+    """Rows 2 .. ``upto - 1`` of a tab as the file holds them: raw deflate blocks that end on
+    a flush, so a save copies them as they are, before the rows it compresses anew."""
+
+    data: bytes
+    size: int  # their XML's length
+    crc: int  # the CRC-32 of their XML
+    upto: int  # the first row below them
+    last: int  # the last row among them
+
+    def inflate(self) -> bytes:
+        rows = _inflate(self.data, final=False)
+        if len(rows) != self.size or zlib.crc32(rows) != self.crc:
+            raise ValueError("the compressed rows do not match their record")
+        return rows
+
+    def grown(self, rows: bytes, upto: int) -> Cold:
+        """These rows, then ``rows`` (the XML of whole rows), with the row ``upto`` below."""
+        return Cold(self.data + _deflate(rows, final=False), self.size + len(rows),
+                    zlib.crc32(rows, self.crc), upto,
+                    _number_at(rows, rows.rfind(_ROW_START)))
+
+
+@dataclass
+class Saved:
+    """A detached tab as a save writes it: the XML through the header row, the rows kept
+    compressed (``cold``), and the rows below and the rest of the XML (``tail``).
+
+    The part is written as three runs of deflate blocks, each ending on a byte boundary, and
+    its zip entry's comment records where they lie (`_RECORD`): the next load inflates the
+    first and the last only, and the next save copies the middle one as it is."""
+
+    head: bytes
+    cold: Cold | None
+    tail: bytes
+    held_at: int  # where the rows openpyxl wrote begin in ``tail``
+    trusted: bool = True  # the rows that went cold are plain rows (`_safe_rows`)
+    tail_at: int = 0  # where ``tail`` begins in the compressed part (known once compressed)
+
+    @property
+    def xml(self) -> bytes:
+        """What the next sync sees of the tab without inflating ``cold``."""
+        return self.head + self.tail
+
+    def compressed(self) -> tuple[list[bytes], int, int, bytes]:
+        """The compressed part in pieces, its CRC-32 and length, and the entry's comment."""
+        head = _deflate(self.head, final=False, level=6)
+        cold = b"" if self.cold is None else self.cold.data
+        tail = _deflate(self.tail, final=True)
+        crc = zlib.crc32(self.head)
+        size = len(self.head) + len(self.tail)
+        if self.cold is not None:
+            crc = crc32_combine(crc, self.cold.crc, self.cold.size)
+            size += self.cold.size
+        crc = zlib.crc32(self.tail, crc)
+        self.tail_at = len(head) + len(cold)
+        comment = b""
+        if self.cold is not None and self.trusted:
+            comment = _RECORD + json.dumps({
+                "head": len(head), "cold": len(cold), "size": self.cold.size,
+                "crc": self.cold.crc, "upto": self.cold.upto, "last": self.cold.last,
+            }, separators=(",", ":")).encode()
+        return [head, cold, tail], crc, size, comment
+
+
+def _segment(head: bytes, cold: Cold | None, middle: bytes, rest: bytes, keep_from: int,
+             held: int | None) -> Saved:
+    """`Detached.splice`'s result: ``middle`` (the rows put back, below ``cold``'s) split
+    at ``keep_from`` (never above ``cold``'s rows, never below the first held row)."""
+    upto = max(keep_from, 2 if cold is None else cold.upto)
+    if held is not None:
+        upto = min(upto, held)
+    split = _find_row(middle, 0, len(middle), upto)
+    if held is None and split == len(middle):  # the tail keeps the last row
+        split = max(middle.rfind(_ROW_START), 0)
+    moving, tail = middle[:split], middle[split:] + rest
+    if moving:  # the tail holds a row: held ones, or the last one put back
+        start = Cold(b"", 0, 0, 2, 1) if cold is None else cold
+        cold = start.grown(moving, _number_at(tail, tail.find(_ROW_START)))
+    return Saved(head, cold, tail, len(middle) - split, _safe_rows(moving))
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of A + B from A's CRC, B's CRC and B's length (zlib's `crc32_combine`,
+    which Python's zlib module does not offer)."""
+    return _multmodp(_x2nmodp(len2, 3), crc1) ^ crc2
+
+
+_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a × b modulo the CRC polynomial (bit-reflected, as zlib)."""
+    m, p = 1 << 31, 0
+    while m:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                break
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return p
+
+
+def _x2n_table() -> list[int]:
+    table, p = [], 1 << 30  # x^1
+    for _ in range(32):
+        table.append(p)
+        p = _multmodp(p, p)
+    return table
+
+
+_X2N = _x2n_table()
+
+
+def _x2nmodp(n: int, k: int) -> int:
+    """x^(n × 2^k) modulo the CRC polynomial."""
+    p = 1 << 31  # x^0
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return p
+
+
+def _deflate(data: bytes, *, final: bool, level: int = 1) -> bytes:
+    """Raw deflate blocks; not ``final``: ending on a byte boundary, more blocks may follow."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+
+
+def _inflate(data: bytes | memoryview, *, final: bool) -> bytes:
+    unpacker = zlib.decompressobj(-15)
+    out = unpacker.decompress(data)
+    if unpacker.eof != final or unpacker.unused_data:
+        raise ValueError("the compressed run does not end where its record says")
+    return out
 
 
 def delete_oldest(ws: Any, count: int) -> None:
@@ -272,6 +441,37 @@ def _parser(source: io.BytesIO, wb: Any) -> Any:
                            timedelta_formats=wb._timedelta_formats, rich_text=False)
 
 
+def _number_at(xml: bytes, at: int) -> int:
+    """The number of the row whose ``<row r="`` starts at byte ``at``."""
+    start = at + len(_ROW_START)
+    return int(xml[start:xml.find(b'"', start)])
+
+
+def _find_row(xml: bytes, lo: int, end: int, row: int) -> int:
+    """Where the first row numbered ``row`` or more starts between bytes ``lo`` and ``end``
+    of rows in order (``end``: none is): a binary search over byte positions."""
+    hi = end
+    while lo < hi:
+        mid = (lo + hi) // 2
+        at = xml.find(_ROW_START, mid, end)
+        if at < 0 or _number_at(xml, at) >= row:
+            hi = mid
+        else:
+            lo = mid + 1
+    at = xml.find(_ROW_START, lo, end)
+    return end if at < 0 else at
+
+
+def _safe_rows(xml: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Rows (bytes ``start`` .. ``end``) with nothing the raw rows could not carry (see the
+    module docstring)."""
+    end = len(xml) if end is None else end
+    if any(xml.find(needle, start, end) >= 0 for needle in _UNSAFE_IN_ROWS):
+        return False
+    # no row without r="…" first
+    return xml.count(b"<row", start, end) == xml.count(_ROW_START, start, end)
+
+
 def _bounds(xml: bytes) -> tuple[int, int] | None:
     """See `Detached._rows`; None when the XML has no ``<sheetData>`` with rows in it."""
     match = _SHEET_DATA.search(xml)
@@ -294,8 +494,9 @@ def root_tag(xml: bytes) -> bytes:
     return xml[:xml.find(b">", xml.find(b"<worksheet")) + 1]
 
 
-def detach(title: str, xml: bytes) -> Detached | None:
-    """The tab as a `Detached`, or None when its XML is not one this module can carry."""
+def detach(title: str, xml: bytes, cold: Cold | None = None) -> Detached | None:
+    """The tab as a `Detached`, or None when its XML is not one this module can carry
+    (``cold``: the rows above those in ``xml``, checked when they were saved)."""
     head = root_tag(xml)
     if b"<worksheet " not in head or _MAIN_NS not in head:
         return None  # a prefixed namespace (x:row …): not what the patterns look for
@@ -306,13 +507,11 @@ def detach(title: str, xml: bytes) -> Detached | None:
     if xml.find(_ROW_START, body, end) < 0:
         return None  # nothing below the header: nothing to gain
     data_start = _SHEET_DATA.search(xml).end()  # type: ignore[union-attr]
-    if any(xml.find(needle, data_start, end) >= 0 for needle in _UNSAFE_IN_ROWS):
+    if not _safe_rows(xml, data_start, end):
         return None
     if any(xml.find(needle, end) >= 0 for needle in _UNSAFE_AFTER):
         return None
-    if xml.count(b"<row", data_start, end) != xml.count(_ROW_START, data_start, end):
-        return None  # a row without r="…" first
-    return Detached(title, xml, _bounds=found)
+    return Detached(title, xml, cold=cold, _bounds=found)
 
 
 def stub(tab: Detached) -> bytes:
@@ -351,7 +550,9 @@ def detached_copy(data: bytes, wanted: Callable[[str], bool]
         for title, part in parts.items():
             if not wanted(title) or part not in archive.namelist():
                 continue
-            found = detach(title, archive.read(part))
+            segments = _segmented(data, archive.getinfo(part))
+            found = (detach(title, archive.read(part)) if segments is None
+                     else detach(title, *segments))
             if found is not None:
                 detached[part] = found
         if not detached:
@@ -366,11 +567,60 @@ def detached_copy(data: bytes, wanted: Callable[[str], bool]
     return out, {d.title: d for d in detached.values()}
 
 
+def _segmented(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes, Cold] | None:
+    """A part the tool saved in runs (`Saved`): its XML without the rows kept compressed,
+    and those; None for any other part, or one whose runs do not add up to the entry (its
+    CRC-32 and length in the zip directory are checked against the runs and the record)."""
+    if not info.comment.startswith(_RECORD):
+        return None
+    try:
+        record = json.loads(info.comment[len(_RECORD):])
+        raw = _entry_data(data, info)
+        head_end = int(record["head"])
+        tail_start = head_end + int(record["cold"])
+        head = _inflate(raw[:head_end], final=False)
+        tail = _inflate(raw[tail_start:], final=True)
+        cold = Cold(bytes(raw[head_end:tail_start]), int(record["size"]), int(record["crc"]),
+                    int(record["upto"]), int(record["last"]))
+    except (ValueError, KeyError, TypeError, zlib.error, struct.error):
+        return None
+    crc = zlib.crc32(tail, crc32_combine(zlib.crc32(head), cold.crc, cold.size))
+    if crc != info.CRC or len(head) + cold.size + len(tail) != info.file_size:
+        return None
+    return head + tail, cold
+
+
+def _entry_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """An entry's compressed bytes in the package ``data``."""
+    at = info.header_offset
+    if data[at:at + 4] != _LOCAL_HEADER or info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ValueError("not a deflated entry")
+    name, extra = struct.unpack_from("<HH", data, at + 26)
+    start = at + 30 + name + extra
+    return memoryview(data)[start:start + info.compress_size]
+
+
+def inflated_from(path: Any, part: str, at: int) -> io.BytesIO:
+    """A part of a package on disk inflated from compressed byte ``at`` on, where a run of
+    `Saved` begins."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(part)
+    with open(path, "rb") as handle:
+        handle.seek(info.header_offset)
+        local = handle.read(30)
+        if local[:4] != _LOCAL_HEADER:
+            raise ValueError(f"{part}: no local header where the zip directory says")
+        name, extra = struct.unpack_from("<HH", local, 26)
+        handle.seek(info.header_offset + 30 + name + extra + at)
+        raw = handle.read(info.compress_size - at)
+    return io.BytesIO(_inflate(raw, final=True))
+
+
 class SplicingZip(zipfile.ZipFile):
     """The archive openpyxl saves into; the worksheet parts named in ``splices`` are changed
-    on their way in (`Detached.splice`) and compressed fast (they are the big ones)."""
+    on their way in (`Detached.splice`) and written in compressed runs (`Saved`)."""
 
-    def __init__(self, file: Any, splices: Mapping[str, Callable[[bytes], bytes]]) -> None:
+    def __init__(self, file: Any, splices: Mapping[str, Callable[[bytes], Saved]]) -> None:
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self.splices = dict(splices)
         self.spliced: set[str] = set()
@@ -382,6 +632,30 @@ class SplicingZip(zipfile.ZipFile):
             super().write(filename, arcname, compress_type, compresslevel)
             return
         with open(filename, "rb") as handle:
-            data = splice(handle.read())
-        self.writestr(arcname or "", data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            saved = splice(handle.read())
+        pieces, crc, size, comment = saved.compressed()
+        info = zipfile.ZipInfo(arcname or "", date_time=time.localtime(time.time())[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16  # as writestr: ?rw-------
+        info.CRC, info.file_size, info.compress_size = crc, size, sum(map(len, pieces))
+        info.comment = comment
+        self._write_compressed(info, pieces)
         self.spliced.add(arcname or "")
+
+    def _write_compressed(self, info: zipfile.ZipInfo, pieces: Sequence[bytes]) -> None:
+        """Add an entry whose compressed bytes, CRC and sizes are known (zipfile can only
+        compress what it is given): its local header, the bytes, and its directory record,
+        as `ZipFile.open(..., "w")` and its close write them on a seekable file."""
+        if self._writing:  # type: ignore[attr-defined]
+            raise ValueError("another entry is being written")
+        zip64 = max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT
+        self.fp.seek(self.start_dir)  # type: ignore[union-attr]
+        info.header_offset = self.fp.tell()  # type: ignore[union-attr]
+        self._writecheck(info)  # type: ignore[attr-defined]
+        self._didModify = True
+        self.fp.write(info.FileHeader(zip64))  # type: ignore[union-attr]
+        for piece in pieces:
+            self.fp.write(piece)  # type: ignore[union-attr]
+        self.start_dir = self.fp.tell()  # type: ignore[union-attr]
+        self.filelist.append(info)
+        self.NameToInfo[info.filename] = info
