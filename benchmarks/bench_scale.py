@@ -59,21 +59,38 @@ class Process:
     output: str
 
 
+# Linux carries a process's peak resident set across exec: a child forked from this process
+# (which holds the emulator's copy of a 365,000-row History) starts with this process's peak
+# as its own. So the command is started by a small launcher, and its peak read there.
+_LAUNCHER = """import os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {time.perf_counter() - started}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_process(argv: Sequence[str], cwd: Path) -> Process:
     """Run a command to its end: wall time, peak RSS (where the OS reports it) and stdout."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(ROOT), os.environ.get("PYTHONPATH")])), "XDG_CACHE_HOME": str(cwd)}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    launch = hasattr(os, "wait4") and hasattr(os, "posix_spawn")  # POSIX
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        usage_file = Path(scratch) / "usage"
+        command = ([sys.executable, "-c", _LAUNCHER, str(usage_file), *argv] if launch
+                   else list(argv))
         started = time.perf_counter()
-        child = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
-        peak = None
-        if hasattr(os, "wait4"):  # POSIX: the child's own resource usage, reaped here
-            _pid, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-            peak = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 2**20)
-        else:
-            child.wait()
+        child = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=err, text=True,
+                               check=False)
         seconds = time.perf_counter() - started
+        peak = None
+        if launch and usage_file.exists():  # the command's own figures, from the launcher
+            maxrss, own_seconds = usage_file.read_text().split()
+            peak = int(maxrss) / (1024 if sys.platform != "darwin" else 2**20)
+            seconds = float(own_seconds)
         out.seek(0)
         err.seek(0)
         if child.returncode != 0:

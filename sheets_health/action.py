@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sheets_health import alerts as A
+from sheets_health import tails
 from sheets_health import template as T
 from sheets_health.backends import Backend
 from sheets_health.config import Config
@@ -54,7 +55,8 @@ def plan_action(config: Config, tables: Mapping[str, Table], model: SheetModel,
                 ) -> tuple[ActionPlan, list[str]]:
     """Alerts from the sheet as read (before this sync writes) and the new scores."""
     roster = read_roster(tables[T.CUSTOMERS])
-    seen = seen_from_points(model.history, model.settings)
+    seen = seen_from_points(tails.dated_points(tables.get(T.HISTORY), model.history),
+                            model.settings)
     active = {cid: s for cid, s in scores.items() if not s.inactive}
     table = tables.get(T.ALERTS)
     settings, _problems = A.alert_settings(tables.get(T.SETTINGS))  # the contract checked them

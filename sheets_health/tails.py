@@ -217,6 +217,24 @@ def _resolve_bounded(table: Table, points: Sequence[HistoryPoint], customers: Se
     return HistoryState(baselines, {})
 
 
+def dated_points(table: Table | None, points: Sequence[HistoryPoint]
+                 ) -> tuple[HistoryPoint, ...]:
+    """History's points with the latest day's rows, which a bounded read takes without their
+    Date cells (the day bookmark dates them): the movers and alerts compare with them."""
+    if table is None or whole(table):
+        return tuple(points)
+    latest, day_mark = table.marks.get(LATEST), table.marks.get(DAY)
+    if latest is None or day_mark is None:
+        return tuple(points)
+    day, newest = _newest(table, latest, day_mark)
+    if day is None:
+        return tuple(points)
+    have = {p.row for p in points}
+    extra = [HistoryPoint(day, cid, row.score, row.baseline, table.row_numbers[row.index])
+             for cid, row in newest.items() if table.row_numbers[row.index] not in have]
+    return tuple(sorted((*points, *extra), key=lambda p: p.row))
+
+
 def last_ok_missing(table: Table | None) -> ReadMore | None:
     """The Sync-log tail must hold the last `ok` run (the shrink check compares with it)."""
     if table is None or whole(table):
@@ -261,10 +279,16 @@ def place_history(table: Table, points: Sequence[HistoryPoint], state: HistorySt
     if state.keep_trend and old_trend is not None:
         anchor = old_trend.start
     else:
+        # from the first row of the last day on or before the window's start: a later sync
+        # today reads that day's rows (each customer's baseline, `roster.baseline`), and the
+        # rows below reach tomorrow's window start
         cutoff = today - dt.timedelta(days=days)
-        anchor = max((p.row for p in points if p.day <= cutoff), default=FIRST_ROW)
+        dated = [p for p in points if p.day <= cutoff]
+        start_day = max((p.day for p in dated), default=None)
+        rows_then = [p.row for p in dated if p.day == start_day]
+        anchor = min(rows_then, default=FIRST_ROW)
         margin = max(5, customers // 50)
-        end = min(anchor + 1 + customers + margin, latest_start)
+        end = min(max(rows_then, default=anchor) + 1 + customers + margin, latest_start)
         first, stop = _columns(table, (T.DATE, T.CUSTOMER_ID, T.HEALTH_SCORE))
         marks[TREND] = Mark(anchor, max(end, anchor + 1), first, stop)
     # from the header row, so deleting old rows never deletes the mark itself

@@ -179,7 +179,7 @@ def test_a_year_of_history_costs_a_sync_what_one_day_does(emulator: SheetsEmulat
     assert len(year.history()) == 366 * 100
     for year_bytes, empty_bytes in zip(sizes["year"], sizes["empty"], strict=True):
         assert year_bytes <= 1.5 * empty_bytes, (sizes, "bytes")
-    assert max(sizes["year"]) < 300_000  # a whole read of this History is 11 MB
+    assert max(sizes["year"]) < 400_000  # a whole read of this History is 11 MB
 
 
 def test_a_sync_writes_where_its_read_found_the_rows_with_no_key_recheck(

@@ -493,3 +493,47 @@ def test_recorded_sizes_are_what_crossed_the_wire(emu: SheetsEmulator, gc: gspre
     assert read.response_bytes == len(json.dumps(got, indent=2, ensure_ascii=False)) + 1
     assert write.sent_bytes == len(write.target) + len(write.raw_body) > len(write.target)
     assert write.response_bytes > 0
+
+
+LOOKUP = ('={"Name";ARRAYFORMULA(IF(A2:A4="",,IFERROR(VLOOKUP(A2:A4,'
+          "'Customers'!$A$2:$B,2,FALSE),)))}")
+
+
+def test_array_results_and_the_grids_extent_follow_every_edit(emu: SheetsEmulator,
+                                                              gc: gspread.Client,
+                                                              sid: str) -> None:
+    """The emulator keeps its formula cells and a tab's used extent as cells change (a read
+    of a long tab does not look at every cell): a read sees each edit, a failed batch's
+    included."""
+    def column_f() -> list[Any]:
+        body = gc.http_client.request(
+            "get", f"https://sheets.googleapis.com/v4/spreadsheets/{sid}",
+            params={"ranges": "Customers!F1:F9", "includeGridData": "true",
+                    "fields": "sheets(data(rowData(values(effectiveValue))))"}).json()
+        rows = body["sheets"][0]["data"][0].get("rowData", [])
+        return [(r.get("values") or [{}])[0].get("effectiveValue") for r in rows]
+
+    def enter(cell: str, value: str) -> None:
+        gc.http_client.values_update(sid, f"Customers!{cell}",
+                                     params={"valueInputOption": "USER_ENTERED"},
+                                     body={"values": [[value]]})
+
+    enter("F1", LOOKUP)
+    assert column_f() == [{"stringValue": "Name"}, {"stringValue": "Acme"},
+                          {"stringValue": "Globex"}, {"stringValue": "Initech"}]
+    enter("F1", "plain")  # no formula any more: nothing spills
+    assert column_f() == [{"stringValue": "plain"}]
+    enter("F7", "far")
+    assert column_f()[-1] == {"stringValue": "far"} and len(column_f()) == 7
+    gc.http_client.values_clear(sid, "Customers!F7")
+    assert column_f() == [{"stringValue": "plain"}]
+    sh = gc.open_by_key(sid)
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[1\].deleteSheet"):
+        sh.batch_update({"requests": [
+            {"updateCells": {"start": {"sheetId": sh.worksheet("Customers").id,
+                                       "rowIndex": 0, "columnIndex": 5},
+                             "rows": [{"values": [{"userEnteredValue": {
+                                 "formulaValue": LOOKUP}}]}],
+                             "fields": "userEnteredValue"}},
+            {"deleteSheet": {"sheetId": 12345}}]})
+    assert column_f() == [{"stringValue": "plain"}]  # the formula went with the batch

@@ -111,15 +111,19 @@ def emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
         yield emu
 
 
+DAYS = 35
+
+
 def test_on_google_the_sync_never_reads_the_measures_it_wrote(emulator: SheetsEmulator,
                                                                tmp_path: Path) -> None:
-    """Thirty days of snapshots: each sync asks for Snapshots only by its header row and
-    bookmarks (today's keys and fingerprints), never the Measures cells, in the same one
-    read and write as before."""
+    """Thirty-five days of snapshots (past the 30-day trend window, so History's bookmarks
+    read what they read every day from now on): each sync asks for Snapshots only by its
+    header row and bookmarks (today's keys and fingerprints), never the Measures cells, in
+    the same one read and write as before."""
     sheet = make_sheet(emulator, tmp_path, 40)
-    for day in range(30):
+    for day in range(DAYS):
         sheet.sync(DAY + dt.timedelta(days=day))
-    sheet.sync(DAY + dt.timedelta(days=30))
+    sheet.sync(DAY + dt.timedelta(days=DAYS))
     assert sheet.requests() == STEADY
     ranges = [r.query.get("ranges", []) for r in emulator.api_requests()
               if r.query.get("includeGridData")]
@@ -128,14 +132,14 @@ def test_on_google_the_sync_never_reads_the_measures_it_wrote(emulator: SheetsEm
     assert not [r for r in last_read if r.startswith("'Snapshots'!") and r != "'Snapshots'!1:1"]
     assert {"sheets_health_snapshots_latest", "sheets_health_snapshots_day"} <= set(last_read)
     values = sheet.values("Snapshots")
-    assert len(values) == 1 + 31 * 40
+    assert len(values) == 1 + (DAYS + 1) * 40
     again = sheet.received()
-    sheet.sync(DAY + dt.timedelta(days=30, hours=1))  # the same day, nothing changed
+    sheet.sync(DAY + dt.timedelta(days=DAYS, hours=1))  # the same day, nothing changed
     assert sheet.requests() == STEADY  # only the Sync-log row is written, with no re-check
     # no more than the first sync of the day read, but for the day's row the Summary's
     # colour-mix table gained (that table keeps 90 days at most)
     assert sheet.received() <= again + 1_000
-    assert len(sheet.values("Snapshots")) == 1 + 31 * 40
+    assert len(sheet.values("Snapshots")) == 1 + (DAYS + 1) * 40
 
 
 # ----------------------------------------------------------------------------- SQL

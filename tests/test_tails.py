@@ -16,6 +16,7 @@ from sheets_health import template as T
 from sheets_health.contract import history_points, read_model
 from sheets_health.errors import ContractError
 from sheets_health.model import CellValue, Mark, Table
+from sheets_health.roster import Seen, baseline, by_customer
 from tests.sheets import valid_tabs
 
 HEADERS = tuple(T.HISTORY_HEADERS)
@@ -162,8 +163,10 @@ def test_what_the_bookmarks_cannot_answer_is_read_again(change: str, reason: str
         trend = marks[tails.TREND]
         marks[tails.TREND] = Mark(trend.start, trend.end, 0, 2)
     else:
-        trend = marks[tails.TREND]
-        rows[trend.start - 2], rows[trend.start] = rows[trend.start], rows[trend.start - 2]
+        trend = marks[tails.TREND]  # its first row (the window start's day) and its last
+        assert trend.end is not None
+        first, last = trend.start - 2, trend.end - 3
+        rows[first], rows[last] = rows[last], rows[first]
     view = bounded(rows, marks)
     more = tails.resolve_history(view, history_points(view), ids, today, days)
     assert isinstance(more, tails.ReadMore)
@@ -171,12 +174,13 @@ def test_what_the_bookmarks_cannot_answer_is_read_again(change: str, reason: str
     assert more.from_row == (marks[tails.TREND].start if from_trend else None)
 
 
-def test_a_bounded_read_is_about_two_rows_per_customer() -> None:
+def test_a_bounded_read_is_about_three_rows_per_customer() -> None:
     rows, marks, _ids = steady(days=3)
     view = bounded(rows, marks)
     assert len(rows) == 8 * 20
-    assert len(view.rows) == 20 + (1 + 20 + 5)  # the latest day; the row before the next
-    # window start, that day's rows and a margin
+    # the latest day; the rows of the day the window starts on (a later sync the same day
+    # compares with them), the next day's (tomorrow's window start) and a margin
+    assert len(view.rows) == 20 + (20 + 20 + 5)
 
 
 def test_sync_log_retention_keeps_the_last_rows_and_marks_the_new_one() -> None:
@@ -220,3 +224,39 @@ def test_history_days_kept_must_be_longer_than_the_trend_window() -> None:
     assert (problem.tab, problem.row, problem.column) == ("Settings", 5, "Value")
     assert problem.message == ("'History days kept' (30) is not more than 'Trend window days' "
                                "(30): trends would lose their baseline")
+
+
+def _baseline_points(view: Table, ids: Sequence[str], today: dt.date, days: int
+                     ) -> dict[str, tuple[dt.date, float | None] | None]:
+    points = tails.dated_points(view, history_points(view))
+    seen = by_customer(Seen(p.day, p.customer_id, p.score, None) for p in points)
+    found = {cid: baseline(seen.get(cid, ()), today, days) for cid in ids}
+    return {cid: None if p is None else (p.day, p.score) for cid, p in found.items()}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_movers_and_alerts_find_the_baseline_a_whole_read_finds(seed: int) -> None:
+    """The Summary's movers and the alerts compare each customer with `roster.baseline` over
+    the History rows read: a bounded read — a later sync the same day included, which reads
+    through the bookmarks the day's first sync placed — finds the point a whole read finds."""
+    rng = random.Random(seed)
+    days = rng.choice((1, 2, 3, 5))
+    ids = [f"C{i}" for i in range(rng.randrange(1, 6))]
+    rows: list[list[Any]] = []
+    marks: dict[str, Mark] = {}
+    compared = 0
+    for offset in range(30):
+        if offset and rng.random() < 0.25:
+            continue  # no sync that day
+        today = D0 + dt.timedelta(days=offset)
+        for hour in range(rng.choice((1, 2, 3))):
+            as_read = [list(r) for r in rows]
+            view = bounded(rows, marks) if marks else complete(rows)
+            scores = {c: float(rng.randrange(0, 101)) for c in ids}
+            state, _expected = sync_day(rows, marks, ids, scores, today, days)
+            if view.complete or isinstance(state, tails.ReadMore):
+                continue  # read whole
+            compared += 1
+            assert (_baseline_points(view, ids, today, days)
+                    == _baseline_points(complete(as_read), ids, today, days)), (offset, hour)
+    assert compared

@@ -11,6 +11,7 @@ import copy
 import secrets
 import threading
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from . import cells as cv
@@ -89,6 +90,10 @@ def _has_content(cell: JSON | None) -> bool:
     return cell is not None and any(cell.get(k) not in (None, {}, "") for k in WRITABLE)
 
 
+def _has_formula(cell: JSON) -> bool:
+    return isinstance((cell.get("userEnteredValue") or {}).get("formulaValue"), str)
+
+
 @dataclass
 class Sheet:
     properties: JSON
@@ -97,6 +102,27 @@ class Sheet:
     col_meta: dict[int, JSON] = field(default_factory=dict)
     merges: list[JSON] = field(default_factory=list)
     extra: JSON = field(default_factory=dict)  # basicFilter, protectedRanges, ...
+    # the cells holding a formula, kept as cells change (a read looks for array formulas
+    # among them, not among every cell of a 365,000-row History)
+    formula_cells: set[tuple[int, int]] | None = field(default=None, repr=False,
+                                                       compare=False)
+    # `used_extent`, kept as cells are added (None: work it out again)
+    extent: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.formula_cells is None:
+            self._index()
+
+    def _index(self) -> None:
+        self.formula_cells = {k for k, v in self.cells.items() if _has_formula(v)}
+        self.extent = None
+
+    def used_extent(self) -> tuple[int, int]:
+        """(rows, cols) up to the last cell holding anything; (0, 0) for none."""
+        if self.extent is None:
+            self.extent = (0, 0) if not self.cells else (
+                max(self.cells)[0] + 1, max(map(itemgetter(1), self.cells)) + 1)
+        return self.extent
 
     @property
     def sheet_id(self) -> int:
@@ -122,6 +148,7 @@ class Sheet:
             gp["columnCount"] = cols
         self.cells = {k: v for k, v in self.cells.items()
                       if k[0] < self.row_count and k[1] < self.col_count}
+        self._index()
 
     def get(self, r: int, c: int) -> JSON | None:
         return self.cells.get((r, c))
@@ -132,14 +159,24 @@ class Sheet:
         them: its cost is one dict copy, not a deep copy of every cell of a large tab."""
         return Sheet(copy.deepcopy(self.properties), dict(self.cells),
                      copy.deepcopy(self.row_meta), copy.deepcopy(self.col_meta),
-                     copy.deepcopy(self.merges), copy.deepcopy(self.extra))
+                     copy.deepcopy(self.merges), copy.deepcopy(self.extra),
+                     set(self.formula_cells or ()), self.extent)
 
     def put(self, r: int, c: int, cell: JSON | None) -> None:
+        assert self.formula_cells is not None
         if _has_content(cell):
             assert cell is not None
-            self.cells[(r, c)] = {k: v for k, v in cell.items() if v not in (None, {})}
+            stored = self.cells[(r, c)] = {k: v for k, v in cell.items() if v not in (None, {})}
+            if self.extent is not None:
+                self.extent = (max(self.extent[0], r + 1), max(self.extent[1], c + 1))
+            if _has_formula(stored):
+                self.formula_cells.add((r, c))
+                return
         else:
-            self.cells.pop((r, c), None)
+            if self.cells.pop((r, c), None) is not None and self.extent is not None and (
+                    r + 1 == self.extent[0] or c + 1 == self.extent[1]):
+                self.extent = None  # it was on the edge
+        self.formula_cells.discard((r, c))
 
     def value_extent(self) -> tuple[int, int]:
         """(rows, cols) up to the last cell holding a value."""
@@ -157,6 +194,7 @@ class Sheet:
                 key[axis] += count
             moved[(key[0], key[1])] = cell
         self.cells = moved
+        self._index()
         meta = self.row_meta if axis == 0 else self.col_meta
         shifted = {(i + count if i >= start else i): m for i, m in meta.items()}
         meta.clear()
@@ -178,6 +216,7 @@ class Sheet:
                 key[axis] -= width
             moved[(key[0], key[1])] = cell
         self.cells = moved
+        self._index()
         meta = self.row_meta if axis == 0 else self.col_meta
         kept = {(i - width if i >= end else i): m for i, m in meta.items() if not start <= i < end}
         meta.clear()
@@ -200,6 +239,7 @@ class Spreadsheet:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # array-formula results by sheet id, (row, col): computed once per read (see `spills`)
     _spills: dict[int, dict[tuple[int, int], JSON]] = field(default_factory=dict, repr=False)
+    _extents: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False)
     # worked out once per read, like `_spills` (`fresh_read` forgets them): formats by
     # (kind, default format's text, cell format's text, number?), the default format's text,
     # and each sheet's conditional-format rules by column (`_rules`)
@@ -373,6 +413,7 @@ class Spreadsheet:
         """Forget computed array results and shared formats: the next read works them out
         again."""
         self._spills = {}
+        self._extents = {}
         self._formats = {}
         self._default_text = None
         self._rules_by_sheet = {}
@@ -394,6 +435,18 @@ class Spreadsheet:
             out.append(row)
         return out
 
+    def _used(self, sheet: Sheet) -> tuple[int, int]:
+        """`Sheet.used_extent` with the cells array formulas spill into: once per read."""
+        found = self._extents.get(sheet.sheet_id)
+        if found is None:
+            rows, cols = sheet.used_extent()
+            spilled = self.spills(sheet)
+            if spilled:
+                rows = max(rows, max(spilled)[0] + 1)
+                cols = max(cols, max(map(itemgetter(1), spilled)) + 1)
+            found = self._extents[sheet.sheet_id] = (rows, cols)
+        return found
+
     def spills(self, sheet: Sheet) -> dict[tuple[int, int], JSON]:
         """What array formulas show, cell by cell: the anchor and the cells it spills into.
 
@@ -412,8 +465,8 @@ class Spreadsheet:
                 ranges[at] = self._range_values(sheet, tab, r0, r1, c0, c1)
             return ranges[at]
 
-        for (r, c), cell in sorted(sheet.cells.items()):
-            formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
+        for r, c in sorted(sheet.formula_cells or ()):
+            formula = sheet.cells[(r, c)]["userEnteredValue"]["formulaValue"]
             if not isinstance(formula, str) or not formulas.is_array_formula(formula):
                 continue
             try:
@@ -543,9 +596,8 @@ class Spreadsheet:
         # unless a conditional-format rule colours empty cells
         r_end, c_end = r1, c1
         if not any(_colours_blank(rule) for rule in rules):
-            used = [*sheet.cells, *spilled]
-            r_end = min(r1, max((r for r, _ in used), default=-1) + 1)
-            c_end = min(c1, max((c for _, c in used), default=-1) + 1)
+            rows_used, cols_used = self._used(sheet)
+            r_end, c_end = min(r1, rows_used), min(c1, cols_used)
         rows: list[JSON] = []
         for r in range(r0, r_end):
             values = [computed(sheet, r, c) for c in range(c0, c_end)]
