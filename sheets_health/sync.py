@@ -36,6 +36,7 @@ from sheets_health.plan import plan_customers, plan_history, plan_sync_log
 from sheets_health.preflight import CELL_LIMIT, check_before_write
 from sheets_health.runlog import RESULT_OK, failures_logged, new_run_id
 from sheets_health.scoring import cell_values, score_customers, sheet_frame
+from sheets_health.summary_sheet import MIX_RANGE, read_whole
 from sheets_health.zones import local_run_time, sheet_zone, zone_conflict
 
 __all__ = ["Scored", "SyncReport", "lock_path", "run_lock", "run_sync", "score"]
@@ -191,10 +192,13 @@ def score(
 ) -> Scored:
     # the Snapshots tab only through its bookmarks (today's keys and fingerprints), and not
     # at all when snapshots go to the [history] database; Alerts and the Summary in the same
-    # one read
+    # one read, the Summary as its row 1 and its colour-mix table (`summary_sheet`)
     tabs = [t for t in READ_TABS if t != T.SNAPSHOTS or config.history_url is None]
     tables = dict(backend.read([*tabs, *_sheet_source_tabs(config)],
-                               marks={**tails.MARKS, **snapshots.MARKS}))
+                               marks={**tails.MARKS, **snapshots.MARKS,
+                                      T.SUMMARY: (MIX_RANGE,)}))
+    if T.SUMMARY in action.tables_for_action(tables) and read_whole(tables.get(T.SUMMARY)):
+        tables.update(backend.read([T.SUMMARY]))  # drawn before its table's place: once
     model = read_model(tables, list(config.metrics))
     run_at, warnings = _run_time(now, model, backend)
     history, model = _read_enough(backend, tables, model, run_at.date())

@@ -420,3 +420,98 @@ def test_the_workbook_keeps_the_same_rows(tmp_path: Path, monkeypatch: pytest.Mo
     days = sorted({r[0] for r in history[1:]})
     assert days == [(DAY0 + dt.timedelta(days=d)).date() for d in range(2, 6)]
     assert [r[4] for r in history[1:4]] == [100, 27, 65]  # baselines: the first scores
+
+
+# ----------------------------------------------------------------------------- Summary
+
+ALERTS_ON = [["Alert on", "worse"]]  # what turns the Alerts and Summary tabs on
+MIX_RANGE = "'Summary'!M3:Q95"
+
+
+def summary_ranges(sheet: Sheet) -> list[str]:
+    read = [r for r in sheet.emulator.api_requests() if r.query.get("includeGridData")][-1]
+    return [r for r in read.query["ranges"] if r.startswith("'Summary'")]
+
+
+def summary_written(sheet: Sheet) -> bool:
+    """The last sync's write replaced the Summary tab."""
+    posts = [r for r in sheet.emulator.api_requests() if r.method == "POST"]
+    return any("deleteSheet" in req or "addChart" in req
+               for r in posts for req in (r.body or {}).get("requests", []))
+
+
+def mix_days(sheet: Sheet) -> list[int]:
+    """The colour-mix table's days (serial numbers), as the tab shows them."""
+    rows = sheet.values("Summary")
+    top = next(i for i, r in enumerate(rows) if "Colour mix over time" in r)
+    col = rows[top].index("Colour mix over time")
+    return [r[col] for r in rows[top + 2:] if len(r) > col and r[col] != ""]
+
+
+def test_the_summary_is_read_as_its_first_row_and_its_colour_mix_table(
+        emulator: SheetsEmulator, tmp_path: Path) -> None:
+    """However long its lists (movers, renewals), a sync reads the Summary as row 1 (title,
+    day, and the fingerprint of what it shows) and the colour-mix table at M3:Q95; it
+    rewrites the tab when what it shows changed, even where the table did not, and only
+    then."""
+    sheet = make_sheet(emulator, tmp_path, 60, window=3, settings=ALERTS_ON)
+    rng = random.Random(5)
+    for day in range(6):
+        for i in rng.sample(range(60), 20):
+            sheet.set_score(f"C{i:04d}", rng.randrange(0, 11))
+        sheet.sync(DAY0 + dt.timedelta(days=day))
+    assert summary_ranges(sheet) == ["'Summary'!1:1", MIX_RANGE]
+    assert len(sheet.values("Summary")) > 40  # the lists run far below the table's rectangle
+    assert len(mix_days(sheet)) == 6
+
+    today = DAY0 + dt.timedelta(days=5, hours=1)
+    emulator.reset()
+    sheet.sync(today)  # the same day, nothing changed
+    assert sheet.requests() == STEADY and not summary_written(sheet)
+
+    rows = sheet.values("Summary")
+    movers = next(i for i, r in enumerate(rows) if r and str(r[0]).startswith("Movers"))
+    headers = rows[movers + 1]
+    green = next(r for r in rows[movers + 2:] if r and r[headers.index("To")] == "Green"
+                 and r[headers.index("Score now")] in (70, 80))
+    sheet.set_score(str(green[headers.index("Customer ID")]), 9)  # still Green: 90
+    emulator.reset()
+    sheet.sync(today + dt.timedelta(hours=1))
+    assert sheet.requests() == STEADY and summary_written(sheet)
+    rows = sheet.values("Summary")
+    mover = next(r for r in rows if len(r) > 1 and r[0] in ("Worsened", "Improved")
+                 and r[1] == green[headers.index("Customer ID")])
+    assert mover[headers.index("Score now")] == 90
+    assert len(mix_days(sheet)) == 6  # the colour counts did not change: the table is as was
+
+
+def test_a_summary_drawn_before_the_table_had_its_place_is_read_whole_once(
+        emulator: SheetsEmulator, tmp_path: Path) -> None:
+    """A Summary drawn by an earlier version (the colour-mix table as the last section, in
+    column A, and no fingerprint): the next sync reads it whole once, in a second request,
+    and the chart keeps its past days; the sync after that is back to three requests."""
+    sheet = make_sheet(emulator, tmp_path, 20, settings=ALERTS_ON)
+    for day in range(3):
+        sheet.sync(DAY0 + dt.timedelta(days=day))
+    tab = emulator.sheet(sheet.sid, "Summary")
+    width = max(c for _r, c in tab.cells) + 1
+    valued = [k for k, cell in tab.cells.items() if cell.get("userEnteredValue")]
+    last = max(r for r, c in valued if c < 12)
+    block = sorted((r, c) for r, c in tab.cells if c >= 12 and r > 0)
+    top = min(r for r, c in valued if c >= 12 and r > 0)  # the table's title row
+    tab.resize(rows=max(tab.row_count, last + 2 + max(r for r, _c in block) - top + 1))
+    for r, c in block:  # the table moves below the lists, to column A
+        if r >= top:
+            tab.put(last + 2 + r - top, c - 12, tab.get(r, c))
+        tab.put(r, c, None)
+    tab.put(0, width - 1, {"userEnteredValue": {
+        "stringValue": "Rewritten by every sync: edits here are lost"}})
+    assert mix_days(sheet) and emulator.values(sheet.sid, "Summary")[last + 2][0] == \
+        "Colour mix over time"
+
+    sheet.sync(DAY0 + dt.timedelta(days=3))
+    assert sheet.requests() == ["read 200", "read 200", "lease 200", "write 200"]
+    assert len(mix_days(sheet)) == 4  # the three past days, and today
+    assert emulator.values(sheet.sid, "Summary")[2][12] == "Colour mix over time"
+    sheet.sync(DAY0 + dt.timedelta(days=4))
+    assert sheet.requests() == STEADY and len(mix_days(sheet)) == 5

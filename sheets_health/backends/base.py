@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from sheets_health.model import ApplyResult, Table, WritePlan
+from sheets_health.model import ApplyResult, Mark, Table, WritePlan
 from sheets_health.template import TabTemplate
 
 
@@ -25,13 +25,16 @@ class Backend(Protocol):
         ...
 
     def read(self, tabs: Sequence[str],
-             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
+             marks: Mapping[str, Sequence[str | int | Mark]] | None = None
+             ) -> dict[str, Table]:
         """Read the named tabs (matched case/space-insensitively) in as few calls as possible.
 
         Tabs that do not exist are absent from the result; keys are the names asked for.
         ``marks`` may bound the read of growing tabs (by name as asked for): the header row
-        plus the rows of the named bookmarks (`Mark`), or of every row from an int on. A
-        backend without bookmarks, or missing one, reads the whole tab (`Table.complete`).
+        plus the rows of the named bookmarks (`Mark`), or of every row from an int on, or the
+        cells of a `Mark` given as it is (a fixed rectangle; a backend that reads tabs whole
+        anyway may ignore those). A backend without bookmarks, or missing one, reads the
+        whole tab (`Table.complete`).
         Cell values follow `sheets_health.cells`: numbers as int/float (a percent-formatted
         number as a `Percent`, its stored fraction), dates as
         `datetime.date`/`datetime.datetime`, text as str, blanks as None, formulas as

@@ -38,7 +38,7 @@ from sheets_health.backends.google_http import (
     install_log_redaction,
 )
 from sheets_health.backends.google_init import init_requests
-from sheets_health.cells import key_text
+from sheets_health.cells import column_letter, key_text
 from sheets_health.config import SheetConfig
 from sheets_health.errors import (
     ConfigError,
@@ -239,7 +239,8 @@ class GoogleBackend:
     # ------------------------------------------------------------------ read
 
     def read(self, tabs: Sequence[str],
-             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
+             marks: Mapping[str, Sequence[str | int | Mark]] | None = None
+             ) -> dict[str, Table]:
         """One spreadsheets.get. A tab with ``marks`` is read as its header row plus the
         tool's named ranges (``sheets_health_<mark>``) or every row from an int on; when a
         named range is missing (a first sync, an old sheet, a person deleted it) Google
@@ -258,7 +259,8 @@ class GoogleBackend:
         tables = {}
         for name, grid in grids.items():
             found = {n: r.mark for n, r in self._named.items() if r.sheet_id == grid.sheet_id}
-            spans = tuple(found[m] if isinstance(m, str) else Mark(m) for m in marks.get(name, ())
+            spans = tuple(found[m] if isinstance(m, str) else m if isinstance(m, Mark)
+                          else Mark(m) for m in marks.get(name, ())
                           if not isinstance(m, str) or m in found)
             if name in marks and len(spans) < len(marks[name]):  # a mark on another tab
                 return self.read(tabs)
@@ -282,13 +284,17 @@ class GoogleBackend:
             return None
         return max(table.row_numbers, default=1)
 
-    def _ranges(self, tab: str, marks: Sequence[str | int]) -> list[str | gg.Named]:
+    def _ranges(self, tab: str, marks: Sequence[str | int | Mark]) -> list[str | gg.Named]:
         if not marks:
             return [""]
         out: list[str | gg.Named] = ["1:1"]
         for mark in marks:
             if isinstance(mark, str):
                 out.append(gg.Named(gg.NAMED_PREFIX + mark))
+            elif isinstance(mark, Mark):  # a fixed rectangle
+                assert mark.end is not None and mark.end_col is not None
+                out.append(f"{column_letter(mark.first_col)}{mark.start}:"
+                           f"{column_letter(mark.end_col - 1)}{mark.end - 1}")
             else:
                 layout = self._grids.get(norm_header(tab))
                 bottom = max(layout.row_count if layout else mark, mark)

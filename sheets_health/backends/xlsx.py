@@ -149,13 +149,17 @@ class XlsxBackend:
     # ------------------------------------------------------------------------- read
 
     def read(self, tabs: Sequence[str],
-             marks: Mapping[str, Sequence[str | int]] | None = None) -> dict[str, Table]:
+             marks: Mapping[str, Sequence[str | int | Mark]] | None = None
+             ) -> dict[str, Table]:
         """Each tab; a tab with ``marks`` (the growing ones) as its header row plus the rows of
         its bookmarks (``sheets_health_<mark>``) or every row from an int on, the whole tab
         when a bookmark is missing. Tabs with marks stay out of the load where they can
         (`xlsx_tails`); the others are read whole."""
-        marks = {norm_header(t): m for t, m in (marks or {}).items() if m}
-        book = self._open(detach=frozenset(norm_header(t) for t in tabs) & marks.keys())
+        # bookmarks and rows from an int on (a fixed rectangle: the tab is read whole)
+        plain: dict[str, Sequence[str | int]] = {
+            norm_header(t): [x for x in m if not isinstance(x, Mark)] for t, m in
+            (marks or {}).items() if m and not any(isinstance(x, Mark) for x in m)}
+        book = self._open(detach=frozenset(norm_header(t) for t in tabs) & plain.keys())
         result: dict[str, Table] = {}
         for name in tabs:
             ws = _find_sheet(book.wb, name)
@@ -166,7 +170,7 @@ class XlsxBackend:
                 result[name] = replace(_read_table(ws, book.cache), marks=_read_marks(ws))
             else:
                 result[name] = _read_detached(ws, detached, book.cache,
-                                              marks.get(norm_header(name), ()))
+                                              plain.get(norm_header(name), ()))
         return result
 
     def _open(self, *, detach: frozenset[str] = frozenset(), whole: bool = False) -> _Book:

@@ -41,11 +41,14 @@ def _tabs() -> Tabs:
 
 
 def section(grid: Grid, title: str) -> tuple[int, list[dict[str, CellValue]]]:
-    """A section's 1-based header row and its rows as header → value (to the blank row)."""
-    start = next(i for i, r in enumerate(grid) if r and str(r[0]).startswith(title))
-    headers = [str(h) for h in grid[start + 1] if h is not None]
+    """A section's 1-based header row and its rows as header → value (to the blank row),
+    in whatever column it starts (the colour-mix table: column M)."""
+    start, col = next((i, c) for i, r in enumerate(grid) for c, v in enumerate(r)
+                      if str(v).startswith(title))
+    headers = [str(h) for h in grid[start + 1][col:] if h is not None]
     rows = []
-    for row in grid[start + 2:]:
+    for full in grid[start + 2:]:
+        row = full[col:col + len(headers)]
         filled = sum(v is not None for v in row)
         if filled == 0 or (filled == 1 and len(headers) > 1):  # the blank row, or a note
             break
@@ -90,6 +93,7 @@ def test_the_summary_figures_match_the_customers_tab_and_the_chart_reads_the_mix
         ("Ben", 1, 80_000), ("Ana", 2, 50_000)]
 
     header_row, mix = section(summary, "Colour mix over time")
+    assert summary[2][12] == "Colour mix over time"  # M3: beside the chart, right of the lists
     assert [(r["Date"], r["Green"], r["Yellow"], r["Red"]) for r in mix] == [
         (dt.date(2026, 11, 2), 1, 1, 1), (dt.date(2026, 11, 3), 1, 0, 2),
         (dt.date(2026, 11, 4), 1, 0, 2)]
@@ -97,12 +101,12 @@ def test_the_summary_figures_match_the_customers_tab_and_the_chart_reads_the_mix
     assert len(charts) == 1  # rewritten, never piled up
     chart = charts[0]
     assert chart.kind == "stacked column" and chart.anchor_row == 3
-    assert chart.categories == (0, header_row + 1, header_row + 3)
+    assert chart.categories == (12, header_row + 1, header_row + 3)
     names = [summary[top - 1][col] for top, col, _first, _last in chart.series]
     assert names == ["Green", "Yellow", "Red", "Not enough data"]
     assert {(first, last) for _t, _c, first, last in chart.series} == {
         (header_row + 1, header_row + 3)}
-    assert sheet.fill(T.SUMMARY, header_row, 1) == "B7E1CD"  # the Green header, in green
+    assert sheet.fill(T.SUMMARY, header_row, 13) == "B7E1CD"  # the Green header, in green
 
 
 def test_a_sheet_without_a_summary_tab_gets_none(backend_factory: Make, tmp_path: Path) -> None:
