@@ -63,6 +63,7 @@ class SummarySheet:
     chart_title: str = CHART_TITLE
     series_colours: tuple[str, ...] = SERIES_COLOURS
     fingerprint: str = ""  # of what it shows (`layout`), also in row 1's note
+    lists_width: int = 0  # the columns the lists take (what a printout shows, with the chart)
 
     @property
     def has_chart(self) -> bool:
@@ -123,7 +124,7 @@ def layout(summary: Summary) -> SummarySheet:
     mix = next((s for s in summary.sections if s.title == MIX_TITLE), None)
     lists = replace(summary, sections=tuple(s for s in summary.sections if s is not mix))
     grid, _chart = lists.grid()
-    width = max(len(grid[0]) if grid else 0, 3)
+    width = lists_width = max(len(grid[0]) if grid else 0, 3)
     if mix is not None:
         if width > MIX_COLUMN - 1:
             raise ValueError(f"a Summary section is {width} columns wide: it would reach the "
@@ -153,7 +154,7 @@ def layout(summary: Summary) -> SummarySheet:
         chart = ChartRange(MIX_TOP + 1, MIX_TOP + 2, MIX_TOP + 1 + len(mix.rows), MIX_COLUMN,
                            tuple(range(MIX_COLUMN + 1, MIX_COLUMN + len(mix.headers))))
     cells = tuple(tuple(r) for r in rows)
-    sheet = SummarySheet(cells, styles, tuple(widths), chart)
+    sheet = SummarySheet(cells, styles, tuple(widths), chart, lists_width=lists_width)
     fingerprint = _fingerprint(sheet)
     top = list(cells[0])
     top[-1] = f"{OWNED_NOTE}{_FINGERPRINT}{fingerprint}"

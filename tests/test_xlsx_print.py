@@ -102,3 +102,21 @@ def test_rows_without_wrapped_text_keep_their_heights(tmp_path: Path) -> None:
 ])
 def test_wrapped_lines(text: str, width: float, lines: int) -> None:
     assert wrapped_lines(text, width) == lines
+
+
+def test_the_summary_prints_its_lists_and_chart_not_the_charts_table(tmp_path: Path) -> None:
+    """The colour-mix table sits right of the lists (column M): fitted to one page width
+    with it, the lists would print small. The print area stops at the lists' last column."""
+    from sheets_health.summary import build_summary
+    from sheets_health.summary_sheet import MIX_COLUMN, layout
+
+    path = tmp_path / "book.xlsx"
+    XlsxBackend(path).init(T.TEMPLATE)
+    sheet = layout(build_summary(roster={}, scores={}, seen=[], today=NOW.date(),
+                                 window_days=30))
+    assert 3 <= sheet.lists_width < MIX_COLUMN
+    XlsxBackend(path).write_summary(T.SUMMARY, sheet)
+    ws = load_workbook(path)[T.SUMMARY]
+    letter = ws.cell(row=1, column=sheet.lists_width).column_letter
+    assert ws.print_area == f"'{T.SUMMARY}'!$A$1:${letter}${len(sheet.cells)}"
+    assert ws.cell(row=3, column=MIX_COLUMN + 1).value == "Colour mix over time"

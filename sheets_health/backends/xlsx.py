@@ -303,6 +303,8 @@ class XlsxBackend:
         layout = next(t for t in TEMPLATE if t.name == SUMMARY)
         ws = draw_summary(wb, tab, sheet)
         apply_print_layout(ws, layout.print_layout, 0)
+        if sheet.lists_width:  # the chart and the lists fit the page; the chart's table not
+            ws.print_area = f"A1:{get_column_letter(sheet.lists_width)}{len(sheet.cells)}"
         fit_rows(ws, sheet)
 
     def hold_lease(self, mode: str, run_at: dt.datetime, run_id: str) -> None:
