@@ -251,6 +251,12 @@ class GoogleBackend:
         try:
             grids = self._fetch(wanted, fields, "read")
         except GoogleRequestError as exc:
+            fixed = {t for t, m in marks.items() if any(isinstance(x, Mark) for x in m)}
+            if fixed and "exceeds grid limits" in exc.google_message:
+                # a tab narrower than its fixed rectangle (a Summary drawn before the
+                # colour-mix table had its place): those tabs whole, the others as asked
+                log.info("%s: reading %s whole", exc.google_message, ", ".join(sorted(fixed)))
+                return self.read(tabs, {t: m for t, m in marks.items() if t not in fixed})
             if not marks or gg.NAMED_PREFIX not in exc.google_message:
                 raise
             log.info("a bookmark is missing (%s): reading those tabs whole", exc.google_message)
