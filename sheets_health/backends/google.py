@@ -203,7 +203,8 @@ class GoogleBackend:
 
         Naming a missing tab in ``ranges`` is a 400 at Google, so titles come from the cache;
         without one the names are tried as given, and on a 400 the titles are fetched once.
-        A 400 for one of the tool's named ranges is raised at once (`read` falls back).
+        A 400 for one of the tool's named ranges, or for a range past a tab's grid, is raised
+        at once (`read` falls back): fetching titles would not change it.
         """
         titles = self._titles
         for attempt in (1, 2):
@@ -220,7 +221,8 @@ class GoogleBackend:
                 body = self._get({"ranges": ranges, "includeGridData": "true",
                                   "fields": fields}, kind)
             except GoogleRequestError as exc:
-                if attempt == 2 or gg.NAMED_PREFIX in exc.google_message:
+                if attempt == 2 or gg.NAMED_PREFIX in exc.google_message \
+                        or gg.GRID_LIMITS in exc.google_message:
                     raise
                 titles = self._load_titles(kind)
                 continue
@@ -252,7 +254,7 @@ class GoogleBackend:
             grids = self._fetch(wanted, fields, "read")
         except GoogleRequestError as exc:
             fixed = {t for t, m in marks.items() if any(isinstance(x, Mark) for x in m)}
-            if fixed and "exceeds grid limits" in exc.google_message:
+            if fixed and gg.GRID_LIMITS in exc.google_message:
                 # a tab narrower than its fixed rectangle (a Summary drawn before the
                 # colour-mix table had its place): those tabs whole, the others as asked
                 log.info("%s: reading %s whole", exc.google_message, ", ".join(sorted(fixed)))

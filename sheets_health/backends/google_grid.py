@@ -63,6 +63,7 @@ INIT_FIELDS += "dataValidation))))"
 
 
 NAMED_PREFIX = MARK_PREFIX  # the tool's named ranges: sheets_health_<mark name>
+GRID_LIMITS = "exceeds grid limits"  # Google's 400 for a range past a tab's last row/column
 NAMED_FIELDS = "namedRanges(namedRangeId,name,range)"
 
 

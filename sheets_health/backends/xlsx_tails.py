@@ -590,13 +590,18 @@ def _segmented(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes, Cold] | None:
     return head + tail, cold
 
 
+def _data_offset(info: zipfile.ZipInfo, local: bytes) -> int:
+    """Where an entry's compressed bytes start, from its local header (``local``: the 30
+    bytes at ``info.header_offset``)."""
+    if local[:4] != _LOCAL_HEADER or info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ValueError(f"{info.filename}: no deflated entry where the zip directory says")
+    name, extra = struct.unpack_from("<HH", local, 26)
+    return info.header_offset + 30 + name + extra
+
+
 def _entry_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
     """An entry's compressed bytes in the package ``data``."""
-    at = info.header_offset
-    if data[at:at + 4] != _LOCAL_HEADER or info.compress_type != zipfile.ZIP_DEFLATED:
-        raise ValueError("not a deflated entry")
-    name, extra = struct.unpack_from("<HH", data, at + 26)
-    start = at + 30 + name + extra
+    start = _data_offset(info, data[info.header_offset:info.header_offset + 30])
     return memoryview(data)[start:start + info.compress_size]
 
 
@@ -607,11 +612,7 @@ def inflated_from(path: Any, part: str, at: int) -> io.BytesIO:
         info = archive.getinfo(part)
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
-        local = handle.read(30)
-        if local[:4] != _LOCAL_HEADER:
-            raise ValueError(f"{part}: no local header where the zip directory says")
-        name, extra = struct.unpack_from("<HH", local, 26)
-        handle.seek(info.header_offset + 30 + name + extra + at)
+        handle.seek(_data_offset(info, handle.read(30)) + at)
         raw = handle.read(info.compress_size - at)
     return io.BytesIO(_inflate(raw, final=True))
 
