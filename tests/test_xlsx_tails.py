@@ -23,7 +23,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
-from sheets_health.backends import xlsx_tails
+from sheets_health.backends import xlsx_scan, xlsx_tails
 from sheets_health.backends.xlsx import XlsxBackend
 from sheets_health.model import CellWrite, Mark, RowUpdate, TabPlan, WritePlan
 
@@ -108,7 +108,8 @@ def apply_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, P
     detached, whole = make_book(tmp_path / "a.xlsx"), make_book(tmp_path / "b.xlsx")
     backend = XlsxBackend(detached)
     backend.read(["Customers", "History", "Sync log"], marks=MARKS)
-    assert backend._book is not None and set(backend._book.detached) == {"History", "Sync log"}
+    assert backend._book is not None and set(backend._book.detached) == {"Customers", "History",
+                                                                         "Sync log"}
     backend.apply(plan())
     with monkeypatch.context() as patch:
         patch.setattr(xlsx_tails, "available", lambda: False)
@@ -157,20 +158,14 @@ def test_a_bookmarked_read_gets_the_rows_of_its_bookmarks_and_parses_no_others(
     XlsxBackend(path).apply(WritePlan((TabPlan("History", marks={
         "history_latest": Mark(110, None, 1, 5), "history_trend": Mark(20, 26, 0, 3)}),)))
     parsed: list[int] = []
-    real = xlsx_tails._parser
+    real = xlsx_scan.Scanner.rows
 
-    def counting(source: Any, wb: Any) -> Any:
-        parser = real(source, wb)
-        rows = parser.parse
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for number, cells in real(self, *args, **kwargs):
+            parsed.append(number)
+            yield number, cells
 
-        def parse() -> Any:
-            for number, cells in rows():
-                parsed.append(number)
-                yield number, cells
-        parser.parse = parse
-        return parser
-
-    monkeypatch.setattr(xlsx_tails, "_parser", counting)
+    monkeypatch.setattr(xlsx_scan.Scanner, "rows", counting)
     table = XlsxBackend(path).read(["History"], marks=MARKS)["History"]
     whole = XlsxBackend(path).read(["History"])["History"]
     assert sorted(parsed) == [*range(20, 26), *range(110, 122)]

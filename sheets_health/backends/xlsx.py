@@ -51,8 +51,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_health import rowmatch
-from sheets_health.backends import xlsx_tails
-from sheets_health.backends.xlsx_cells import read_cells
+from sheets_health.backends import xlsx_cells, xlsx_tails
+from sheets_health.backends.xlsx_cells import read_cells, read_values
 from sheets_health.backends.xlsx_print import (
     WRAP,
     apply_print_layout,
@@ -84,7 +84,7 @@ from sheets_health.model import (
     norm_header,
 )
 from sheets_health.summary_sheet import SummarySheet
-from sheets_health.template import SCORING, SUMMARY, TEMPLATE, TabTemplate
+from sheets_health.template import CUSTOMERS, SCORING, SUMMARY, TEMPLATE, TabTemplate
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -100,6 +100,7 @@ _LOCK_HINT = "close the workbook in Excel (which locks it) and check the file's 
 
 LAST_COLUMN = 16_384  # Excel's grid width (XFD): a bookmark's open right edge
 FIRST_DATA_ROW = 2  # below the header row
+_CUSTOMERS = norm_header(CUSTOMERS)
 log = logging.getLogger(__name__)
 
 # (sheet title, coordinate) -> value Excel last computed for a formula there
@@ -126,6 +127,8 @@ class _TabWriter:
     columns: dict[str, int] = field(default_factory=dict)  # norm header -> 1-based column
     wraps: dict[int, Alignment] = field(default_factory=dict)  # column -> its wrapping style
     first_row: int = 2  # the first data row the worksheet holds (a detached tab: fewer)
+    # a detached tab written in place: only the cells written are held (`_hold_cells`)
+    partial: xlsx_tails.Detached | None = None
 
 
 class XlsxBackend:
@@ -159,7 +162,10 @@ class XlsxBackend:
         plain: dict[str, Sequence[str | int]] = {
             norm_header(t): [x for x in m if not isinstance(x, Mark)] for t, m in
             (marks or {}).items() if m and not any(isinstance(x, Mark) for x in m)}
-        book = self._open(detach=frozenset(norm_header(t) for t in tabs) & plain.keys())
+        # the growing tabs read through bookmarks, and Customers (read whole, written in
+        # part: `xlsx_tails.Detached.hold_cells`)
+        detach = frozenset(norm_header(t) for t in tabs) & (plain.keys() | {_CUSTOMERS})
+        book = self._open(detach=detach)
         result: dict[str, Table] = {}
         for name in tabs:
             ws = _find_sheet(book.wb, name)
@@ -221,8 +227,8 @@ class XlsxBackend:
         if plan.is_empty and summary is None:
             return ApplyResult()
         book = self._open()
-        if any(t.add_headers and (ws := _find_sheet(book.wb, t.tab)) is not None
-               and ws.title in book.detached for t in plan.tabs):
+        if any(t.add_headers and not _in_part(t) and (ws := _find_sheet(book.wb, t.tab))
+               is not None and ws.title in book.detached for t in plan.tabs):
             book = self._open(whole=True)  # a new column must not land on notes below
         self._book = None  # edited below: never read again, saved or not
         before, wb, cache = book.stat, book.wb, dict(book.cache)
@@ -249,11 +255,19 @@ class XlsxBackend:
                 continue
             tab = _TabWriter(ws, cache, _header_columns(ws, cache), wrapping_columns(ws))
             detached = book.detached.get(ws.title)
-            if detached is not None:
+            if detached is not None and _in_part(tab_plan):
+                tab.partial = detached
+            elif detached is not None:
                 tab.first_row = _hold(ws, detached, tab_plan.recheck_from)
             _add_headers(tab, tab_plan.add_headers)
-            for update_row, cells in _locate_updates(tab, tab_plan, repaired, skipped, problems):
+            located = list(_locate_updates(tab, tab_plan, repaired, skipped, problems))
+            if tab.partial is not None and not _hold_cells(tab, located):
+                tab.partial = None  # a row the merge cannot take apart: hold them whole
+                tab.first_row = _hold(ws, book.detached[ws.title], FIRST_DATA_ROW)
+            for update_row, cells in located:
                 written += _write_row(tab, update_row, cells, problems)
+            if tab.partial is not None:  # rows whose height the write set (`fit_row_height`)
+                tab.partial.sized = frozenset(n for n in ws.row_dimensions if n > 1)
             next_row = _last_used_row(ws, tab.first_row) + 1
             for cells in tab_plan.appends:
                 written += _write_row(tab, next_row, cells, problems)
@@ -607,7 +621,7 @@ def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
         if norm_header(header) in tab.columns:
             continue
         neighbour = tab.ws.cell(row=1, column=last) if last else None
-        last = _free_column(tab.ws, last + 1)
+        last = _free_column(tab, last + 1)
         cell = tab.ws.cell(row=1, column=last)
         if neighbour is not None and neighbour.has_style:
             cell._style = copy(neighbour._style)
@@ -633,13 +647,19 @@ def _template_wraps(title: str) -> frozenset[str]:
     return frozenset()
 
 
-def _free_column(ws: Worksheet, col: int) -> int:
-    """The first column from ``col`` on with nothing in it: unlabelled notes stay the user's."""
-    while any(
-        not is_blank(cell.value)
-        for (cell,) in ws.iter_rows(min_col=col, max_col=col)
-        if not isinstance(cell, MergedCell)
-    ):
+def _free_column(tab: _TabWriter, col: int) -> int:
+    """The first column from ``col`` on with nothing in it: unlabelled notes stay the user's
+    (in a tab written in part, the rows in the file count too)."""
+    def used(col: int) -> bool:
+        if any(not is_blank(cell.value)
+               for (cell,) in tab.ws.iter_rows(min_col=col, max_col=col)
+               if not isinstance(cell, MergedCell)):
+            return True
+        return tab.partial is not None and any(
+            not is_blank(value) for _row, (value,) in tab.partial.values_in(tab.ws.parent,
+                                                                            [col]))
+
+    while used(col):
         col += 1
     return col
 
@@ -675,10 +695,15 @@ def _locate_updates(
             key_cols.append(col)
     if len(key_cols) != len(plan.key_columns):
         return
-    index = rowmatch.key_index(
-        (row, tuple(key_text(_value(tab.ws.cell(row=row, column=c), tab.cache))
-                    for c in key_cols))
-        for row in range(tab.first_row, tab.ws.max_row + 1))
+    if tab.partial is not None:
+        keys: Iterator[tuple[int, tuple[Any, ...]]] = tab.partial.values_in(tab.ws.parent,
+                                                                            key_cols)
+    else:
+        keys = ((row, tuple(_value(tab.ws.cell(row=row, column=c), tab.cache)
+                            for c in key_cols))
+                for row in range(tab.first_row, tab.ws.max_row + 1))
+    index = rowmatch.key_index((row, tuple(key_text(v) for v in values))
+                               for row, values in keys)
     for update in plan.updates:
         key = tuple(key_text(k) for k in update.key)
         row, moved, skip = rowmatch.find_row(plan.tab, rowmatch.label(plan.key_columns, key),
@@ -687,6 +712,25 @@ def _locate_updates(
         skipped.extend([skip] if skip else [])
         if row is not None:
             yield row, update.cells
+
+
+def _in_part(plan: TabPlan) -> bool:
+    """A plan for Customers that only updates rows it finds by key: its detached rows stay
+    as they are in the file but for the cells it writes (`_hold_cells`)."""
+    return (norm_header(plan.tab) == _CUSTOMERS and bool(plan.key_columns)
+            and not plan.appends and not plan.delete_rows and not plan.marks)
+
+
+def _hold_cells(tab: _TabWriter, located: Sequence[tuple[int, Mapping[str, CellWrite]]]
+                ) -> bool:
+    """Hold the cells the updates write, and the row's wrapped cells a new height is worked
+    out from (`fit_row_height`); False when the rows cannot be written in part."""
+    assert tab.partial is not None
+    wanted: dict[int, set[int]] = {}
+    for row, cells in located:
+        columns = wanted.setdefault(row, set(tab.wraps))
+        columns.update(c for h in cells if (c := tab.columns.get(norm_header(h))) is not None)
+    return tab.partial.hold_cells(tab.ws, wanted)
 
 
 def _write_row(
@@ -774,21 +818,31 @@ def _verify(path: Path, written: list[tuple[Cell, CellValue]],
     """
     if not written:
         return
-    wanted: dict[str, dict[str, CellValue]] = {}
+    wanted: dict[str, dict[int, dict[int, CellValue]]] = {}
     for cell, expected in written:
-        wanted.setdefault(cell.parent.title, {})[cell.coordinate] = expected
-    found = read_cells(path, {title: cells.keys() for title, cells in wanted.items()},
-                       starts=starts)
-    for title, cells in wanted.items():
-        for coordinate, expected in cells.items():  # a cell never saved reads back as blank
-            _check_read_back(path, title, coordinate, expected,
-                             found[title].get(coordinate))
+        wanted.setdefault(cell.parent.title, {}).setdefault(cell.row, {})[cell.column] = expected
+    found = read_values(path, wanted, starts=starts)
+    for title, rows in wanted.items():
+        got = found[title]
+        for row, columns in rows.items():
+            for column, expected in columns.items():  # a cell never saved reads back blank
+                cell = got.get((row, column))
+                if cell is not None and type(cell[0]) is type(expected) \
+                        and type(expected) in _PLAIN_READ_BACK and cell[0] == expected \
+                        and (cell[1] == "s") == (type(expected) is str):
+                    continue  # read back as written: text as text, a number as itself
+                _check_read_back(path, title, f"{get_column_letter(column)}{row}", expected,
+                                 cell)
+
+
+# values that read back as themselves whatever the cell's number format says (`_verify`)
+_PLAIN_READ_BACK = frozenset({str, int, float, bool})
 
 
 def _check_read_back(path: Path, title: str, coordinate: str, expected: CellValue,
-                     got: Any) -> None:
-    value = None if got is None else _cell_value(got)
-    is_text = got is not None and got.data_type == "s"
+                     got: xlsx_cells.Read | None) -> None:
+    value = None if got is None else _cell_value_of(got[0], got[2] or "General")
+    is_text = got is not None and got[1] == "s"
     type_ok = not isinstance(expected, str) or is_blank(expected) or is_text
     if not type_ok or not same_value(value, expected):
         raise SheetsHealthError(
@@ -851,22 +905,26 @@ def _read_detached(ws: Worksheet, detached: xlsx_tails.Detached, cache: _Formula
     elif wanted:
         log.info("%s: a bookmark is missing: reading the tab whole", ws.title)
     width = len(headers)
-    formats: dict[int, str] = {}
+    looks: dict[int, tuple[str | None, str]] = {}
     by_row: dict[int, list[CellValue]] = {}
+    colors: dict[tuple[int, int], str] = {}
     ranges = [(s.start, s.end) for s in spans] if spans else None
     for row, col, raw, style in detached.cells(ws.parent, ranges):
         if col >= width or (spans and not any(s.holds_row(row) and s.holds_col(col)
                                               for s in spans)):
             continue
-        number_format = formats.get(style)
-        if number_format is None:
+        look = looks.get(style)
+        if look is None:  # as `_StyleMemo` sees a loaded cell of that style
             probe = Cell(ws, style_array=ws.parent._cell_styles[style])
-            number_format = formats[style] = probe.number_format or "General"
-        value = _cell_value_of(raw, number_format)
+            look = looks[style] = (_fill_rgb(probe), probe.number_format or "General")
+        value = _cell_value_of(raw, look[1])
         if not is_blank(value):
             by_row.setdefault(row, [None] * width)[col] = value
+        if look[0] is not None:
+            colors[(row, col)] = look[0]
     rows = sorted(by_row)
     return Table(ws.title, tuple(headers), tuple(tuple(by_row[r]) for r in rows), tuple(rows),
+                 {key: rgb for key, rgb in colors.items() if key[0] in by_row},
                  read_spans=spans, marks=found)
 
 
@@ -1043,7 +1101,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
     for header in tab.headers:
         if norm_header(header) in columns:
             continue
-        last = _free_column(ws, last + 1)
+        last = _free_column(_TabWriter(ws, {}), last + 1)
         cell = ws.cell(row=1, column=last)
         cell.value = header
         cell.font = Font(bold=True)

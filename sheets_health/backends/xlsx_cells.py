@@ -17,24 +17,17 @@ read through openpyxl's public read-only rows instead: the same answer, only slo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Set
+import io
+from collections.abc import Collection, Iterator, Mapping, Set
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from openpyxl import load_workbook
 from openpyxl.cell.read_only import ReadOnlyCell
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import coordinate_to_tuple
 
-from sheets_health.backends import xlsx_tails
+from sheets_health.backends import xlsx_scan, xlsx_tails
 from sheets_health.backends.private_api import OPENPYXL
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW = f"{_MAIN}row"
-_CELL = f"{_MAIN}c"
-_FORMULA = f"{_MAIN}f"
-_INLINE = f"{_MAIN}is"
-_TEXT = f"{_MAIN}t"
-_RUN_TEXT = f"{_MAIN}r/{_MAIN}t"
 
 
 def _parser_class() -> Any | None:
@@ -50,94 +43,142 @@ def _parser_class() -> Any | None:
     return WorkSheetParser
 
 
-def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = False,
-               starts: Mapping[str, tuple[int, bytes, int | None]] | None = None
-               ) -> dict[str, dict[str, ReadOnlyCell]]:
-    """The wanted cells of each tab (title -> coordinates such as ``"E5"``), as openpyxl's
-    read-only load would give them; a cell the file does not hold is left out. A title the
-    workbook lacks raises `KeyError`, as ``wb[title]`` does.
+# (value, data type, style id), or openpyxl's own cell where its public rows read it
+_Found: TypeAlias = "tuple[Any, str, int] | ReadOnlyCell"
+
+# a cell read back: its value as openpyxl reads it, its data type and its number format
+Read = tuple[Any, str, str]
+
+
+def read_values(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]], *,
+                starts: Mapping[str, tuple[int, bytes, int | None]] | None = None
+                ) -> dict[str, dict[tuple[int, int], Read]]:
+    """The wanted cells of each tab (title -> row -> 1-based columns) by (row, column), as
+    openpyxl's read-only load would read them; a cell the file does not hold is left out. A
+    title the workbook lacks raises `KeyError`, as ``wb[title]`` does.
 
     ``starts``: for a tab whose wanted cells all lie in rows that start at a known byte of
     its XML, (that offset, the XML to read before it: the root element and ``<sheetData>``,
     and None or where in the compressed part a run of deflate blocks starts that the offset
     counts from); the rows above are passed over unparsed, and the compressed bytes above
     that run are not inflated (a detached tab, `xlsx_tails.Saved`)."""
+    cells = _read(path, wanted, False, starts)
+    return {title: {key: (cell.value, cell.data_type, cell.number_format)
+                    if isinstance(cell, ReadOnlyCell) else
+                    (cell[0], cell[1], _number_format(ws, cell[2]))
+                    for key, cell in found.items()} for title, (ws, found) in cells.items()}
+
+
+def read_cells(path: Path, wanted: Mapping[str, Set[str]], *, data_only: bool = False
+               ) -> dict[str, dict[str, ReadOnlyCell]]:
+    """The wanted cells of each tab (title -> coordinates such as ``"E5"``) as openpyxl's
+    read-only load gives them (with ``data_only``: formulas' cached results)."""
+    positions: dict[str, dict[int, list[int]]] = {}
+    for title, coordinates in wanted.items():
+        rows = positions.setdefault(title, {})
+        for coordinate in coordinates:
+            row, column = coordinate_to_tuple(coordinate)
+            rows.setdefault(row, []).append(column)
+    found = _read(path, positions, data_only, None)
+    return {title: {(c := cell if isinstance(cell, ReadOnlyCell)
+                     else ReadOnlyCell(ws, row, column, *cell)).coordinate: c
+                    for (row, column), cell in cells.items()}
+            for title, (ws, cells) in found.items()}
+
+
+def _read(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]], data_only: bool,
+          starts: Mapping[str, tuple[int, bytes, int | None]] | None
+          ) -> dict[str, tuple[Any, dict[tuple[int, int], _Found]]]:
+    """(worksheet, (row, column) -> (value, data type, style id), or openpyxl's cell where
+    its public rows read it) of each tab."""
     parser_class = _parser_class()
     wb = load_workbook(path, read_only=True, data_only=data_only, rich_text=False)
     try:
-        found: dict[str, dict[str, ReadOnlyCell]] = {}
-        for title, coordinates in wanted.items():
+        found: dict[str, tuple[Any, dict[tuple[int, int], _Found]]] = {}
+        for title, rows in wanted.items():
             ws = wb[title]
-            cells: dict[str, ReadOnlyCell] = found.setdefault(title, {})
-            if not coordinates:
+            cells: dict[tuple[int, int], _Found] = {}
+            found[title] = (ws, cells)
+            if not rows:
                 continue
-            rows = {coordinate_from_string(c)[1] for c in coordinates}
-            if parser_class is None:
-                cells.update(_public_rows(ws, coordinates, min(rows), max(rows)))
-                continue
-            start = (starts or {}).get(title)
-            cells.update(_parsed(path, ws, parser_class, coordinates, rows, data_only, start))
-            left = {c for c, cell in cells.items() if _unresolved(cell)}
+            if parser_class is not None:
+                cells.update(_parsed(path, ws, parser_class, rows, data_only,
+                                     (starts or {}).get(title)))
+            left = {(r, c) for r, columns in rows.items() for c in columns} \
+                if parser_class is None else \
+                {key for key, cell in cells.items() if _unresolved(cell)}
             if left:  # cells of a shared formula whose first cell was passed over
-                left_rows = [coordinate_from_string(c)[1] for c in left]
-                cells.update(_public_rows(ws, left, min(left_rows), max(left_rows)))
+                cells.update(_public_rows(ws, left))
         return found
     finally:
         wb.close()
 
 
-def _public_rows(ws: Any, coordinates: Set[str], first: int, last: int
-                 ) -> Iterator[tuple[str, ReadOnlyCell]]:
+def _number_format(ws: Any, style: int) -> str:
+    formats = ws.__dict__.setdefault("_sheets_health_formats", {})
+    found = formats.get(style)
+    if found is None:
+        found = formats[style] = ReadOnlyCell(ws, 1, 1, None, "n", style).number_format
+    return found
+
+
+def _public_rows(ws: Any, positions: Set[tuple[int, int]]
+                 ) -> Iterator[tuple[tuple[int, int], ReadOnlyCell]]:
     """The wanted cells through openpyxl's public read-only rows (every cell parsed)."""
-    for row in ws.iter_rows(min_row=first, max_row=last):
+    rows = [row for row, _column in positions]
+    for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
         for cell in row:
-            if isinstance(cell, ReadOnlyCell) and cell.coordinate in coordinates:
-                yield cell.coordinate, cell
+            if isinstance(cell, ReadOnlyCell) and (cell.row, cell.column) in positions:
+                yield (cell.row, cell.column), cell
 
 
-def _unresolved(cell: ReadOnlyCell) -> bool:
+def _unresolved(cell: _Found) -> bool:
     """A cell of a shared formula read without the formula's first cell: its text is "="."""
-    return cell.data_type == "f" and cell.value == "="
+    if isinstance(cell, ReadOnlyCell):
+        return False
+    return cell[1] == "f" and cell[0] == "="
 
 
-def _parsed(path: Path, ws: Any, parser_class: Any, coordinates: Set[str], rows: Set[int],
+def _parsed(path: Path, ws: Any, parser_class: Any, wanted: Mapping[int, Collection[int]],
             data_only: bool, start: tuple[int, bytes, int | None] | None = None
-            ) -> Iterator[tuple[str, ReadOnlyCell]]:
-    """The wanted cells, only they handed to openpyxl's cell parser."""
-    from lxml import etree
-
-    last = max(rows)
+            ) -> Iterator[tuple[tuple[int, int], tuple[Any, str, int]]]:
+    """The wanted cells: plain rows read by `xlsx_scan`, the others by openpyxl's parser
+    (``parser_class``), and only the wanted rows either way."""
     with _source(path, ws, start) as raw:
-        source = raw if start is None else _Resumed(raw, start[0], start[1])
+        if start is not None:
+            _skip(raw, start[0])
+        xml = raw.read()
+    root = xlsx_tails.root_tag(xml) if start is None else xlsx_tails.root_tag(start[1])
+    scanner = xlsx_scan.Scanner(ws.parent.epoch, ws.parent._date_formats,
+                                ws.parent._timedelta_formats,
+                                _parser_rows(parser_class, root, ws, data_only))
+    for row, column, value, data_type, style in scanner.pick(xml, wanted):
+        yield (row, column), (value, data_type, style)
+
+
+def _skip(source: Any, count: int) -> None:
+    while count > 0:
+        chunk = source.read(min(count, 1 << 20))
+        if not chunk:
+            break
+        count -= len(chunk)
+
+
+def _parser_rows(parser_class: Any, root: bytes, ws: Any, data_only: bool
+                 ) -> xlsx_scan.Fallback:
+    """openpyxl's cell parser on one row, as a read-only load parses it."""
+    def parse(row: bytes, number: int) -> Iterator[xlsx_scan.Cell]:
+        source = io.BytesIO(root + b"<sheetData>" + row + b"</sheetData></worksheet>")
         parser = parser_class(source, ws._shared_strings, data_only=data_only,
                               epoch=ws.parent.epoch, date_formats=ws.parent._date_formats,
                               timedelta_formats=ws.parent._timedelta_formats)
-        for _event, row in etree.iterparse(source, tag=_ROW, huge_tree=True):
-            number = _row_number(row, parser.row_counter)
-            parser.row_counter, parser.col_counter = number, 0
-            if number in rows:
-                seen = None  # the last coordinate passed over, for a cell without one
-                for element in row.iterchildren(_CELL):
-                    coordinate = element.get("r")
-                    if coordinate is not None and coordinate not in coordinates:
-                        seen = coordinate
-                        continue
-                    if coordinate is None and seen is not None:  # count on from there
-                        parser.col_counter = column_index_from_string(
-                            coordinate_from_string(seen)[0])
-                    seen = None
-                    got = _inline(ws, element, number, coordinate)
-                    if got is None:
-                        cell = parser.parse_cell(element)
-                        got = ReadOnlyCell(ws, cell["row"], cell["column"], cell["value"],
-                                           cell["data_type"], cell["style_id"])
-                    else:
-                        parser.col_counter = got.column
-                    if got.coordinate in coordinates:
-                        yield got.coordinate, got
-            row.clear()
-            if number >= last:
-                break
+        parser.row_counter = number - 1  # a row without r="…" counts on from the last
+        for _number, cells in parser.parse():
+            for cell in cells:
+                yield (cell["row"], cell["column"], cell["value"], cell["data_type"],
+                       cell["style_id"])
+
+    return parse
 
 
 def _source(path: Path, ws: Any, start: tuple[int, bytes, int | None] | None) -> Any:
@@ -145,51 +186,3 @@ def _source(path: Path, ws: Any, start: tuple[int, bytes, int | None] | None) ->
     if start is None or start[2] is None:
         return ws._get_source()
     return xlsx_tails.inflated_from(path, ws._worksheet_path, start[2])
-
-
-class _Resumed:
-    """A tab's XML read from byte ``offset`` on, ``head`` (its root element and
-    ``<sheetData>``) in front, so what is left parses as a worksheet."""
-
-    def __init__(self, source: Any, offset: int, head: bytes) -> None:
-        self._source, self._skip, self._head = source, offset, head
-
-    def read(self, size: int = -1) -> bytes:
-        while self._skip > 0:
-            chunk = self._source.read(min(self._skip, 1 << 20))
-            if not chunk:
-                break
-            self._skip -= len(chunk)
-        if self._head:
-            head, self._head = self._head, b""
-            return head
-        data: bytes = self._source.read(size)
-        return data
-
-
-def _inline(ws: Any, element: Any, row: int, coordinate: str | None) -> ReadOnlyCell | None:
-    """An inline-string cell (what openpyxl itself writes for text) read as openpyxl's parser
-    reads it, without building its rich-text objects; None for any other cell."""
-    if coordinate is None or element.get("t") != "inlineStr" or element.find(_FORMULA) is not None:
-        return None
-    node = element.find(_INLINE)
-    text = None
-    if node is not None:
-        plain = node.find(_TEXT)
-        snippets = [] if plain is None or plain.text is None else [plain.text]
-        snippets += [t.text for t in node.iterfind(_RUN_TEXT) if t.text is not None]
-        text = "".join(snippets)
-    style = element.get("s")
-    return ReadOnlyCell(ws, row, column_index_from_string(coordinate_from_string(coordinate)[0]),
-                        text, "s" if node is not None else "inlineStr", int(style) if style else 0)
-
-
-def _row_number(row: Any, previous: int) -> int:
-    text = row.get("r")
-    if text is None:
-        return previous + 1
-    value = float(text)
-    if not value.is_integer():
-        raise ValueError(f"{text} is not a valid row number")
-    return int(value)
-

@@ -9,7 +9,8 @@ is *detached* for the sync:
 - **Load**: openpyxl loads a copy of the workbook in which that tab holds only its header
   row; the tab's XML as it is in the file is kept aside (`Detached`).
 - **Read**: the rows a read asks for are found in that XML by their ``r`` attribute, and
-  only those are parsed, by openpyxl's own cell parser (`Detached.cells`).
+  only those are parsed (`xlsx_scan`, openpyxl's own cell parser for any row it does not
+  read itself; `Detached.cells`).
 - **Write**: the rows a plan touches — from its first updated row, or the last row, to the
   bottom — are parsed into openpyxl's worksheet (`Detached.hold`), where the usual apply
   edits them. On save the rows left aside go back between the header row and those rows,
@@ -44,7 +45,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,10 @@ class Detached:
     xml: bytes  # rows from ``cold.upto`` down when ``cold``; every row when not
     held_from: int | None = None  # rows from here down are in the worksheet (None: none)
     cold: Cold | None = None  # the rows above ``xml``'s, still compressed as in the file
+    # rows some of whose cells are in the worksheet (`hold_cells`), and those whose height
+    # the write set (None: no row is held so)
+    partial: frozenset[int] | None = None
+    sized: frozenset[int] = frozenset()
     _bounds: tuple[int, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- layout
@@ -179,9 +184,11 @@ class Detached:
         body = b"".join(self._span(first, stop) for first, stop in merged)
         if not body:
             return
-        for number, row in _parser(self._fragment(body), wb).parse():
-            for cell in row:
-                yield number, cell["column"] - 1, cell["value"], cell["style_id"]
+        from sheets_health.backends.xlsx_scan import scanner
+
+        for _number, row in scanner(wb, root_tag(self.xml)).rows(body):
+            for number, column, value, _kind, style in row:
+                yield number, column - 1, value, style
 
     # ------------------------------------------------------------------------- writing
 
@@ -213,6 +220,83 @@ class Detached:
                 attrs["s"] = wb._cell_styles[int(attrs["s"])]
             ws.row_dimensions[int(number)] = RowDimension(ws, **attrs)
 
+    def values_in(self, wb: Any, columns: Sequence[int]
+                  ) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """(row, the values in ``columns`` (1-based) as openpyxl reads them) of every row
+        below the header, as in the file."""
+        from sheets_health.backends.xlsx_scan import scanner
+
+        self.warm()
+        body, end = self._rows()
+        for number, cells in scanner(wb, root_tag(self.xml)).rows(self.xml, body, end):
+            found = {column: value for _n, column, value, _kind, _style in cells}
+            yield number, tuple(found.get(column) for column in columns)
+
+    def hold_cells(self, ws: Any, wanted: Mapping[int, Collection[int]]) -> bool:
+        """Bring only the ``wanted`` cells (row -> 1-based columns) into the worksheet, as
+        the file holds them (a cell it does not hold stays out); the save puts them back
+        into their rows (`splice`). False, holding nothing, when a row's cells cannot be
+        told apart (`_cell_spans`): hold the rows whole instead."""
+        from openpyxl.cell.cell import Cell
+
+        from sheets_health.backends.xlsx_scan import scanner
+
+        if self.held_from is not None or self.partial is not None:
+            raise ValueError(f"{self.title}: rows are held already")
+        self.warm()
+        body, end = self._rows()
+        rows = set(wanted)
+        for number, cells, _whole in _raw_rows(self.xml, body, end):
+            if number in rows and cells is not None and _cell_spans(cells) is None:
+                return False
+        wb = ws.parent
+        for number, column, value, kind, style in scanner(wb, root_tag(self.xml)).pick(
+                self.xml[body:end], wanted):
+            cell = Cell(ws, row=number, column=column, style_array=wb._cell_styles[style])
+            cell._value = value
+            cell.data_type = kind
+            ws._cells[(number, column)] = cell
+        self.partial = frozenset(rows)
+        return True
+
+    def _merged(self, saved: bytes, body: int, end: int) -> bytes:
+        """The rows of the file with the held cells openpyxl saved (``saved``'s rows from
+        ``body`` to ``end``) put into them, each in its column's place."""
+        written = {number: (cells, whole) for number, cells, whole
+                   in _raw_rows(saved, body, end)}
+        start, stop = self._rows()
+        out: list[bytes] = []
+        for number, cells, whole in _raw_rows(self.xml, start, stop):
+            mine = written.pop(number, None)
+            if mine is None:
+                out.append(whole)
+                continue
+            theirs = _cell_spans(cells or b"")
+            ours = _cell_spans(mine[0] or b"")
+            if theirs is None or ours is None:
+                raise ValueError(f"{self.title}: row {number}'s cells cannot be told apart")
+            merged = {**theirs, **ours}
+            out.append(self._row_tag(whole, mine[1], number)
+                       + b"".join(merged[c] for c in sorted(merged)) + b"</row>")
+        if written:
+            raise ValueError(f"{self.title}: rows {sorted(written)[:5]} were written where the "
+                             "file has no row")
+        return b"".join(out)
+
+    def _row_tag(self, theirs: bytes, ours: bytes, number: int) -> bytes:
+        """The file's row tag (without ``spans``, which a new cell can outgrow), with the
+        height openpyxl wrote when the write set it."""
+        tag = theirs[:theirs.find(b">") + 1]
+        if tag.endswith(b"/>"):
+            tag = tag[:-2] + b">"
+        tag = _SPANS.sub(b"", tag)
+        if number in self.sized:
+            tag = _HEIGHT.sub(b"", tag)
+            mine = ours[:ours.find(b">") + 1]
+            extra = b"".join(m[0] for m in _HEIGHT.finditer(mine))
+            tag = tag[:-1] + extra + b">"
+        return tag
+
     def splice(self, saved: bytes, deleted: int, keep_from: int = 2) -> Saved:
         """The tab's XML as openpyxl saved it (header row and held rows), with the rows left
         aside put back below the header row.
@@ -231,6 +315,11 @@ class Detached:
         found = _bounds(saved)
         assert found is not None
         body, end = found
+        if self.partial is not None:
+            if deleted:
+                raise ValueError(f"{self.title}: rows held in part cannot be renumbered")
+            merged = self._merged(saved, body, end)
+            return _segment(saved[:body], None, b"", merged + saved[end:], keep_from, 2)
         middle = self._span(2 + deleted, self.held_from)
         if deleted and middle:
             middle = _RENUMBER.sub(lambda m: m[1] + str(int(m[2]) - deleted).encode(), middle)
@@ -266,6 +355,7 @@ class Detached:
         """The file now holds ``saved`` for this tab: the worksheet ``ws`` lets go of the rows
         below its header again."""
         self.xml, self.cold, self._bounds, self.held_from = saved.xml, saved.cold, None, None
+        self.partial, self.sized = None, frozenset()
         for key in [k for k in ws._cells if k[0] > 1]:
             del ws._cells[key]
         for number in [n for n in ws.row_dimensions if n > 1]:
@@ -439,6 +529,35 @@ def _parser(source: io.BytesIO, wb: Any) -> Any:
     return WorkSheetParser(source, [], data_only=False, epoch=wb.epoch,
                            date_formats=wb._date_formats,
                            timedelta_formats=wb._timedelta_formats, rich_text=False)
+
+
+_SPANS = re.compile(rb'\s+spans="[^"]*"')
+_HEIGHT = re.compile(rb'\s+(?:ht|customHeight)="[^"]*"')
+# one cell of a row, its column letters first: what the merge moves as a whole
+_CELL_SPAN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
+
+
+def _raw_rows(xml: bytes, start: int, end: int) -> Iterator[tuple[int, bytes | None, bytes]]:
+    from sheets_health.backends.xlsx_scan import raw_rows
+
+    return raw_rows(xml, start, end)
+
+
+def _cell_spans(cells: bytes) -> dict[bytes, bytes] | None:
+    """A row's cells by column (letters zero-padded to sort as columns do); None unless the
+    row is nothing but cells whose ``r`` comes first, each column once."""
+    spans: dict[bytes, bytes] = {}
+    pos, size = 0, len(cells)
+    while pos < size:
+        m = _CELL_SPAN.match(cells, pos)
+        if m is None:
+            return None
+        key = m[1].rjust(3, b"@")  # "@" sorts before "A": B < AA < AAA
+        if key in spans:
+            return None
+        spans[key] = m[0]
+        pos = m.end()
+    return spans
 
 
 def _number_at(xml: bytes, at: int) -> int:

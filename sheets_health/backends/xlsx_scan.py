@@ -1,0 +1,284 @@
+"""Plain cells of a worksheet's XML read without an XML parser, as openpyxl's parser reads them.
+
+openpyxl's per-cell parser costs about 15 µs a cell through lxml, its dicts and its cell
+objects; a 10,000-customer Customers tab has 420,000 cells, and a sync's read-back checks
+100,000. Almost every cell the tool meets is one of a few shapes — what openpyxl itself
+writes, and what Excel writes for numbers and inline text:
+
+    <c r="B7" s="3"/>                                   (styled, empty)
+    <c r="B7" s="3" t="n"><v>4.5</v></c>                (number; a date by its style)
+    <c r="B7" t="b"><v>1</v></c>                        (boolean), t="e" (error)
+    <c r="B7" t="inlineStr"><is><t>text</t></is></c>    (inline text)
+
+`scan` reads a run of rows with one regular expression per cell; a row in which any byte is
+not such a cell (shared strings, formulas, rich text, a cell without ``r``, an attribute it
+does not know, a literal carriage return an XML parser would rewrite) is handed whole to
+openpyxl's parser, which remains the reference: `tests/test_xlsx_scan.py` compares the two
+on every shape, and on rows mixing both.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import from_excel
+
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+# one cell: its attributes, then a value, inline text, an empty <is><t/></is>, or nothing
+_CELL = re.compile(
+    rb'<c((?:\s+[a-z]+="[^"<>]*")*)\s*'
+    rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?:\s+xml:space="preserve")?>([^<]*)</t></is>'
+    rb'|(<is><t\s*/></is>))?</c>)')
+# the same cell as openpyxl and Excel write it: r, then s, then t (one match, no attributes
+# to take apart); anything else goes through _CELL
+_USUAL = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(n|b|e|inlineStr)")?'
+    rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)')
+_ATTR = re.compile(rb'\s+([a-z]+)="([^"<>]*)"')
+_KNOWN = frozenset({b"r", b"s", b"t"})
+_COORDINATE = re.compile(rb"([A-Z]{1,3})(\d+)")
+
+Cell = tuple[int, int, Any, str, int]  # row, 1-based column, value, data type, style id
+Fallback = Callable[[bytes, int], Iterator[Cell]]  # a row's XML and its number
+
+
+class _Slow(Exception):
+    """A row this module does not read: openpyxl's parser reads it."""
+
+
+class Scanner:
+    """Reads rows of one workbook's tabs (its calendar and its date styles)."""
+
+    def __init__(self, epoch: Any, date_styles: Any, timedelta_styles: Any,
+                 fallback: Fallback) -> None:
+        self.epoch = epoch
+        self.dates = frozenset(date_styles)
+        self.timedeltas = frozenset(timedelta_styles)
+        self.fallback = fallback
+        self._columns: dict[bytes, int] = {}
+        self._names: dict[int, bytes] = {}
+        self.slow_rows = 0  # rows handed to openpyxl's parser (for tests and benchmarks)
+
+    def rows(self, xml: bytes, start: int = 0, end: int | None = None,
+             wanted: Callable[[int], bool] | None = None) -> Iterator[tuple[int, list[Cell]]]:
+        """(row number, its cells) of each row between bytes ``start`` and ``end`` of
+        ``xml`` (rows only, in order); ``wanted``: read only the rows it accepts. A row
+        without ``r`` counts on from the row before, as openpyxl counts."""
+        end = len(xml) if end is None else end
+        for number, body, whole in self._raw_rows(xml, start, end, wanted):
+            if body == b"":
+                yield number, []
+                continue
+            try:
+                if body is None:
+                    raise _Slow
+                cells = self._cells(body, number)
+            except _Slow:
+                self.slow_rows += 1
+                cells = list(self.fallback(whole, number))
+            yield number, cells
+
+    def pick(self, xml: bytes, wanted: Mapping[int, Collection[int]]) -> Iterator[Cell]:
+        """The cells of ``xml``'s rows at the wanted coordinates (row number -> 1-based
+        columns), found by their ``r``; rows go to openpyxl's parser as in `rows`. A cell
+        the file does not hold is left out."""
+        last = max(wanted, default=0)
+        for number, body, whole in self._raw_rows(xml, 0, len(xml), wanted.__contains__):
+            letters = wanted[number]
+            try:
+                if body is None or body.count(b"<c") != body.count(b'<c r="'):
+                    raise _Slow  # a cell found other than by its leading r="…"
+                for column in letters:
+                    tag = b'<c r="%s%d"' % (self._letters(column), number)
+                    at = body.find(tag)
+                    if at < 0:
+                        continue
+                    if body.find(tag, at + 1) >= 0:
+                        raise _Slow  # the same cell twice: openpyxl keeps the last
+                    yield self._cell_at(body, at, number)[0]
+            except _Slow:
+                self.slow_rows += 1
+                yield from (c for c in self.fallback(whole, number) if c[1] in letters)
+            if number >= last:
+                return
+
+    def _raw_rows(self, xml: bytes, start: int, end: int,
+                  wanted: Callable[[int], bool] | None
+                  ) -> Iterator[tuple[int, bytes | None, bytes]]:
+        return raw_rows(xml, start, end, wanted)
+
+    def _cells(self, body: bytes, number: int) -> list[Cell]:
+        cells: list[Cell] = []
+        pos, size = 0, len(body)
+        while pos < size:
+            cell, pos = self._cell_at(body, pos, number)
+            cells.append(cell)
+        return cells
+
+    def _cell_at(self, body: bytes, pos: int, number: int) -> tuple[Cell, int]:
+        """The cell whose XML starts at ``pos``, and where it ends."""
+        m = _USUAL.match(body, pos)
+        if m is None or int(m[2]) != number:
+            return self._general(body, pos, number)
+        letters, style_text, kind, raw, text = m[1], m[3], m[4], m[5], m[6]
+        column = self._columns.get(letters) or self._column_of(letters)
+        style = int(style_text) if style_text else 0
+        if kind == b"inlineStr":
+            if text is None:  # <c t="inlineStr"/>: rare
+                return self._general(body, pos, number)
+            return (number, column, _text(text), "s", style), m.end()
+        if text is not None:
+            raise _Slow  # inline text in a cell not marked so: openpyxl ignores it
+        if not raw:
+            return (number, column, None, "n" if kind is None else kind.decode(), style), m.end()
+        if b"&" in raw:  # a character reference in a number: rare
+            return self._general(body, pos, number)
+        if kind is None or kind == b"n":
+            value: Any = _number(raw.decode())
+            if style in self.dates:
+                try:
+                    value = from_excel(value, self.epoch, timedelta=style in self.timedeltas)
+                except (OverflowError, ValueError):
+                    raise _Slow from None  # openpyxl warns and marks it an error
+                return (number, column, value, "d", style), m.end()
+            return (number, column, value, "n", style), m.end()
+        if kind == b"b":
+            return (number, column, bool(int(raw)), "b", style), m.end()
+        return (number, column, _text(raw), "e", style), m.end()
+
+    def _general(self, body: bytes, pos: int, number: int) -> tuple[Cell, int]:
+        """`_cell_at` for a cell in any other order of attributes or shape."""
+        m = _CELL.match(body, pos)
+        if m is None:
+            raise _Slow
+        return self._cell(m, number), m.end()
+
+    def _cell(self, m: re.Match[bytes], number: int) -> Cell:
+        attrs = dict(_ATTR.findall(m[1]))
+        if not attrs.keys() <= _KNOWN or b"r" not in attrs:
+            raise _Slow
+        kind = attrs.get(b"t", b"n")
+        style = int(attrs[b"s"]) if attrs.get(b"s") else 0
+        column = self._column(attrs[b"r"], number)
+        raw, text, empty_text = m[2], m[3], m[4]
+        if kind == b"inlineStr":
+            if raw is not None:
+                raise _Slow
+            if text is None and empty_text is None:  # <c t="inlineStr"/>: no value
+                return number, column, None, "inlineStr", style
+            return number, column, _text(text or b""), "s", style
+        if text is not None or empty_text is not None:
+            raise _Slow  # inline text in a cell not marked so: openpyxl ignores it
+        value: Any = None if not raw else _text(raw)
+        data_type = kind.decode()
+        if value is None:
+            if kind not in (b"n", b"b", b"e"):
+                raise _Slow
+        elif kind == b"n":
+            value = _number(value)
+            if style in self.dates:
+                try:
+                    value = from_excel(value, self.epoch, timedelta=style in self.timedeltas)
+                except (OverflowError, ValueError):
+                    raise _Slow from None  # openpyxl warns and marks it an error
+                data_type = "d"
+        elif kind == b"b":
+            value = bool(int(value))
+        elif kind != b"e":
+            raise _Slow  # shared strings, formula text, ISO dates
+        return number, column, value, data_type, style
+
+    def _column(self, coordinate: bytes, number: int) -> int:
+        match = _COORDINATE.fullmatch(coordinate)
+        if match is None or int(match[2]) != number:
+            raise _Slow  # a cell outside its row: openpyxl's parser says what it makes of it
+        return self._column_of(match[1])
+
+    def _letters(self, column: int) -> bytes:
+        letters = self._names.get(column)
+        if letters is None:
+            letters = self._names[column] = get_column_letter(column).encode()
+        return letters
+
+    def _column_of(self, letters: bytes) -> int:
+        column = self._columns.get(letters)
+        if column is None:
+            column = self._columns[letters] = column_index_from_string(letters.decode())
+        return column
+
+
+def raw_rows(xml: bytes, start: int, end: int, wanted: Callable[[int], bool] | None = None
+             ) -> Iterator[tuple[int, bytes | None, bytes]]:
+    """(number, the cells' XML or None if the row has no ``r``, the row's whole XML) of each
+    row between bytes ``start`` and ``end`` (``wanted``: only the rows it accepts)."""
+    number = 0
+    find = xml.find
+    at = find(b"<row", start, end)
+    while at >= 0:
+        close = find(b">", at, end)
+        if close < 0:
+            raise ValueError("a row of the tab's XML does not end")
+        if xml[close - 1] == 0x2F:  # <row …/>: no cells
+            stop = body_end = close + 1
+            body: bytes | None = b""
+        else:
+            body_end = find(b"</row>", close, end)
+            if body_end < 0:
+                raise ValueError("a row of the tab's XML does not end")
+            stop = body_end + 6
+            body = None
+        attrs = xml[at + 4:close]
+        if attrs[:1] not in (b" ", b"/", b"", b"\t", b"\n", b"\r"):  # <rowBreaks…>?
+            at = find(b"<row", at + 4, end)
+            continue
+        numbered = _ROW_NUMBER.search(attrs)
+        number = int(numbered[1]) if numbered else number + 1
+        if wanted is None or wanted(number):
+            if body is None:
+                body = xml[close + 1:body_end]
+            yield number, body if numbered else None, xml[at:stop]
+        at = find(b"<row", stop, end)
+
+
+def _number(text: str) -> int | float:
+    """As openpyxl casts a cell's number (`_cast_number`)."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
+
+
+def _text(raw: bytes) -> str:
+    if b"\r" in raw:
+        raise _Slow  # an XML parser turns it into "\n"
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def openpyxl_rows(root: bytes, wb: Any, shared_strings: Any = ()) -> Fallback:
+    """openpyxl's parser on one row's XML (``root``: the tab's ``<worksheet …>`` tag)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    def parse(row: bytes, number: int) -> Iterator[Cell]:
+        source = io.BytesIO(root + b"<sheetData>" + row + b"</sheetData></worksheet>")
+        parser = WorkSheetParser(source, shared_strings, data_only=False, epoch=wb.epoch,
+                                 date_formats=wb._date_formats,
+                                 timedelta_formats=wb._timedelta_formats, rich_text=False)
+        parser.row_counter = number - 1  # a row without r="…" counts on from the last
+        for _number, cells in parser.parse():
+            for cell in cells:
+                yield (cell["row"], cell["column"], cell["value"], cell["data_type"],
+                       cell["style_id"])
+
+    return parse
+
+
+def scanner(wb: Any, root: bytes, shared_strings: Any = ()) -> Scanner:
+    """A `Scanner` for tabs of ``wb`` (a loaded workbook, read-only or not) whose XML opens
+    with ``root``."""
+    return Scanner(wb.epoch, wb._date_formats, wb._timedelta_formats,
+                   openpyxl_rows(root, wb, shared_strings))
