@@ -178,7 +178,7 @@ def value_problem(measure: Measure, value: CellValue) -> tuple[str, str] | None:
     return None
 
 
-def _sub_scores(measure: Measure, values: np.ndarray, starts: Sequence[dt.date | None],
+def sub_scores(measure: Measure, values: np.ndarray, starts: Sequence[dt.date | None],
                 today: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """`sub_score` of a whole column: (sub-scores, NaN when missing; applies?).
 
@@ -350,7 +350,7 @@ def _score_customers(model: SheetModel, raw: pd.DataFrame, today: dt.date
     raw = raw.reindex(index=ids, columns=[m.name for m in model.measures])
     starts = [c.start_date for c in customers]
     values = raw.to_numpy(object)
-    columns = [_sub_scores(m, values[:, j], starts, today)
+    columns = [sub_scores(m, values[:, j], starts, today)
                for j, m in enumerate(model.measures)]
     shape = (len(ids), len(model.measures))
     grid = _Grid(

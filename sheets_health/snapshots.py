@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sheets_health import template as T
@@ -34,13 +35,14 @@ from sheets_health.model import (
     CellWrite,
     Customer,
     Mark,
+    Measure,
     RowUpdate,
     ScoringKind,
     SheetModel,
     Table,
     TabPlan,
 )
-from sheets_health.scoring import sub_score
+from sheets_health.scoring import sub_score, sub_scores
 
 LATEST = "snapshots_latest"
 DAY = "snapshots_day"
@@ -95,18 +97,32 @@ def take(model: SheetModel, raw: pd.DataFrame, today: dt.date,
     for m in model.measures:
         values = (raw[m.name].reindex(ids).to_numpy(object) if m.name in raw.columns
                   else [None] * len(ids))
-        subs: list[float | None] = []
-        for customer, value in zip(active, values, strict=True):
-            try:
-                s = sub_score(m, value, customer.start_date, today)
-            except (TypeError, ValueError):
-                s = None
-            subs.append(None if s is None or math.isnan(s) else round(float(s), 2))
+        subs = _sub_scores_of(m, values, [c.start_date for c in active], today)
         if m.kind is ScoringKind.PERCENTILE:
             subs = _ranks(subs, m.lower_is_better)
         columns[m.name] = list(zip(values, subs, strict=True))
     return [Snapshot(cid, {name: entries[i] for name, entries in columns.items()})
             for i, cid in enumerate(ids)]
+
+
+def _sub_scores_of(measure: Measure, values: Sequence[CellValue] | np.ndarray,
+                   starts: Sequence[dt.date | None],
+                   today: dt.date) -> list[float | None]:
+    """Each value's sub-score, rounded (None where missing or not due): a column at a time as
+    scoring works them out, value by value when a value cannot be scored (None for it)."""
+    try:
+        column, _due = sub_scores(measure, np.asarray(values, dtype=object), starts, today)
+        return [None if math.isnan(v) else round(float(v), 2) for v in column.tolist()]
+    except (TypeError, ValueError):
+        pass
+    subs: list[float | None] = []
+    for value, start in zip(values, starts, strict=True):
+        try:
+            s = sub_score(measure, value, start, today)
+        except (TypeError, ValueError):
+            s = None
+        subs.append(None if s is None or math.isnan(s) else round(float(s), 2))
+    return subs
 
 
 def _ranks(values: list[float | None], lower_is_better: bool) -> list[float | None]:

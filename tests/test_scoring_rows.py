@@ -17,7 +17,7 @@ import pytest
 
 from sheets_health.cells import Percent
 from sheets_health.model import Customer, Measure, ScoringKind, Settings, SheetModel
-from sheets_health.scoring import _sub_scores, round_score, score_customers, sub_score
+from sheets_health.scoring import round_score, score_customers, sub_score, sub_scores
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -36,7 +36,7 @@ def linear(red: float, green: float) -> Measure:
 def test_a_whole_column_scores_as_each_value_alone(measure: Measure, values: list[object]
                                                    ) -> None:
     column = np.array(values, dtype=object)
-    subs, due = _sub_scores(measure, column, [None] * len(values), TODAY)
+    subs, due = sub_scores(measure, column, [None] * len(values), TODAY)
     expected = [sub_score(measure, v, None, TODAY) for v in values]  # type: ignore[arg-type]
     assert due.tolist() == [e is not None for e in expected]
     for got, want in zip(subs.tolist(), expected, strict=True):
@@ -45,7 +45,7 @@ def test_a_whole_column_scores_as_each_value_alone(measure: Measure, values: lis
 
 def test_an_infinite_number_in_a_column_is_refused_as_alone() -> None:
     with pytest.raises(ValueError, match="not a finite number"):
-        _sub_scores(linear(0, 20), np.array([1.0, float("inf")], dtype=object), [None] * 2,
+        sub_scores(linear(0, 20), np.array([1.0, float("inf")], dtype=object), [None] * 2,
                     TODAY)
 
 

@@ -187,3 +187,38 @@ def test_the_merge_refuses_a_written_row_the_file_lacks() -> None:
     with pytest.raises(ValueError, match="where the file has no row"):
         tab.splice(saved, 0)
 
+
+
+def test_customers_read_from_the_file_are_the_table_a_whole_load_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kind of cell a team types (dates, percents, text of spaces, fills, a row with
+    only a fill, a blank row) reads the same either way."""
+    from openpyxl import Workbook
+
+    from sheets_health.backends.xlsx import XlsxBackend
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(["Customer ID", "Start date", "Share", "Note", "Score", None, "Beyond"])
+    ws.append(["C1", dt.date(2026, 1, 5), 0.25, "  ", 7, None, "x"])
+    ws.append(["C2", dt.datetime(2026, 1, 6, 9, 30), 1, "text", 7.5])
+    ws.append([None, None, None, "   "])  # only spaces: dropped, as a whole load drops it
+    ws.append([])
+    ws.append(["C3", None, None, None, True])
+    ws["C2"].number_format = ws["C3"].number_format = "0%"
+    ws["B3"].number_format = "yyyy-mm-dd hh:mm"
+    ws["E2"].fill = PatternFill("solid", fgColor="FFC7CE")
+    ws["D6"].fill = PatternFill("solid", fgColor="00FF00")  # a filled blank cell
+    ws["A7"].fill = PatternFill("solid", fgColor="0000FF")  # a row with only a fill
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    part = XlsxBackend(path)
+    table = part.read(["Customers"])["Customers"]
+    assert part._book is not None and set(part._book.detached) == {"Customers"}
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsx_tails, "available", lambda: False)
+        whole = XlsxBackend(path).read(["Customers"])["Customers"]
+    assert (table.headers, table.rows, table.row_numbers, dict(table.colors)) == \
+        (whole.headers, whole.rows, whole.row_numbers, dict(whole.colors))
+    assert table.row_numbers == (2, 3, 6)

@@ -909,6 +909,7 @@ def _read_detached(ws: Worksheet, detached: xlsx_tails.Detached, cache: _Formula
     by_row: dict[int, list[CellValue]] = {}
     colors: dict[tuple[int, int], str] = {}
     ranges = [(s.start, s.end) for s in spans] if spans else None
+    kept: set[int] = set()  # rows with a value in them (`_read_table` drops the others)
     for row, col, raw, style in detached.cells(ws.parent, ranges):
         if col >= width or (spans and not any(s.holds_row(row) and s.holds_col(col)
                                               for s in spans)):
@@ -917,14 +918,18 @@ def _read_detached(ws: Worksheet, detached: xlsx_tails.Detached, cache: _Formula
         if look is None:  # as `_StyleMemo` sees a loaded cell of that style
             probe = Cell(ws, style_array=ws.parent._cell_styles[style])
             look = looks[style] = (_fill_rgb(probe), probe.number_format or "General")
-        value = _cell_value_of(raw, look[1])
-        if not is_blank(value):
-            by_row.setdefault(row, [None] * width)[col] = value
         if look[0] is not None:
             colors[(row, col)] = look[0]
-    rows = sorted(by_row)
+        if raw is None:
+            continue
+        value = raw if type(raw) is str else _cell_value_of(raw, look[1])
+        if value is not None:
+            by_row.setdefault(row, [None] * width)[col] = value
+            if row not in kept and not is_blank(value):
+                kept.add(row)
+    rows = sorted(kept)
     return Table(ws.title, tuple(headers), tuple(tuple(by_row[r]) for r in rows), tuple(rows),
-                 {key: rgb for key, rgb in colors.items() if key[0] in by_row},
+                 {key: rgb for key, rgb in colors.items() if key[0] in kept},
                  read_spans=spans, marks=found)
 
 

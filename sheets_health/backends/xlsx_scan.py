@@ -83,29 +83,40 @@ class Scanner:
                 cells = list(self.fallback(whole, number))
             yield number, cells
 
-    def pick(self, xml: bytes, wanted: Mapping[int, Collection[int]]) -> Iterator[Cell]:
+    def pick(self, xml: bytes, wanted: Mapping[int, Collection[int]] | None,
+             columns: Collection[int] = (), start: int = 0, end: int | None = None
+             ) -> Iterator[Cell]:
         """The cells of ``xml``'s rows at the wanted coordinates (row number -> 1-based
-        columns), found by their ``r``; rows go to openpyxl's parser as in `rows`. A cell
-        the file does not hold is left out."""
-        last = max(wanted, default=0)
-        for number, body, whole in self._raw_rows(xml, 0, len(xml), wanted.__contains__):
-            letters = wanted[number]
+        columns; None: ``columns`` of every row between bytes ``start`` and ``end``), found
+        by their ``r``; rows go to openpyxl's parser as in `rows`. A cell the file does not
+        hold is left out."""
+        last = None if wanted is None else max(wanted, default=0)
+        rows = self._raw_rows(xml, start, len(xml) if end is None else end,
+                              None if wanted is None else wanted.__contains__)
+        for number, body, whole in rows:
+            letters = columns if wanted is None else wanted[number]
             try:
-                if body is None or body.count(b"<c") != body.count(b'<c r="'):
-                    raise _Slow  # a cell found other than by its leading r="…"
-                for column in letters:
-                    tag = b'<c r="%s%d"' % (self._letters(column), number)
-                    at = body.find(tag)
-                    if at < 0:
-                        continue
-                    if body.find(tag, at + 1) >= 0:
-                        raise _Slow  # the same cell twice: openpyxl keeps the last
-                    yield self._cell_at(body, at, number)[0]
+                yield from self._picked(body, number, letters)
             except _Slow:
                 self.slow_rows += 1
                 yield from (c for c in self.fallback(whole, number) if c[1] in letters)
-            if number >= last:
+            if last is not None and number >= last:
                 return
+
+    def _picked(self, body: bytes | None, number: int, columns: Collection[int]
+                ) -> list[Cell]:
+        if body is None or body.count(b"<c") != body.count(b'<c r="'):
+            raise _Slow  # a cell found other than by its leading r="…"
+        found = []
+        for column in columns:
+            tag = b'<c r="%s%d"' % (self._letters(column), number)
+            at = body.find(tag)
+            if at < 0:
+                continue
+            if body.find(tag, at + 1) >= 0:
+                raise _Slow  # the same cell twice: openpyxl keeps the last
+            found.append(self._cell_at(body, at, number)[0])
+        return found
 
     def _raw_rows(self, xml: bytes, start: int, end: int,
                   wanted: Callable[[int], bool] | None

@@ -101,6 +101,7 @@ class Detached:
     # the write set (None: no row is held so)
     partial: frozenset[int] | None = None
     sized: frozenset[int] = frozenset()
+    _spans: dict[int, dict[bytes, bytes]] = field(default_factory=dict, repr=False)
     _bounds: tuple[int, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- layout
@@ -228,9 +229,16 @@ class Detached:
 
         self.warm()
         body, end = self._rows()
-        for number, cells in scanner(wb, root_tag(self.xml)).rows(self.xml, body, end):
-            found = {column: value for _n, column, value, _kind, _style in cells}
-            yield number, tuple(found.get(column) for column in columns)
+        row: dict[int, Any] = {}
+        number = None
+        for at, column, value, _kind, _style in scanner(wb, root_tag(self.xml)).pick(
+                self.xml, None, columns, body, end):
+            if at != number and number is not None:
+                yield number, tuple(row.get(c) for c in columns)
+                row = {}
+            number, row[column] = at, value
+        if number is not None:
+            yield number, tuple(row.get(c) for c in columns)
 
     def hold_cells(self, ws: Any, wanted: Mapping[int, Collection[int]]) -> bool:
         """Bring only the ``wanted`` cells (row -> 1-based columns) into the worksheet, as
@@ -246,9 +254,12 @@ class Detached:
         self.warm()
         body, end = self._rows()
         rows = set(wanted)
-        for number, cells, _whole in _raw_rows(self.xml, body, end):
-            if number in rows and cells is not None and _cell_spans(cells) is None:
+        spans: dict[int, dict[bytes, bytes]] = {}
+        for number, cells, _whole in _raw_rows(self.xml, body, end, rows.__contains__):
+            found = None if cells is None else _cell_spans(cells)
+            if found is None:
                 return False
+            spans[number] = found
         wb = ws.parent
         for number, column, value, kind, style in scanner(wb, root_tag(self.xml)).pick(
                 self.xml[body:end], wanted):
@@ -256,7 +267,7 @@ class Detached:
             cell._value = value
             cell.data_type = kind
             ws._cells[(number, column)] = cell
-        self.partial = frozenset(rows)
+        self.partial, self._spans = frozenset(rows), spans
         return True
 
     def _merged(self, saved: bytes, body: int, end: int) -> bytes:
@@ -271,7 +282,7 @@ class Detached:
             if mine is None:
                 out.append(whole)
                 continue
-            theirs = _cell_spans(cells or b"")
+            theirs = self._spans.get(number) or _cell_spans(cells or b"")
             ours = _cell_spans(mine[0] or b"")
             if theirs is None or ours is None:
                 raise ValueError(f"{self.title}: row {number}'s cells cannot be told apart")
@@ -355,7 +366,7 @@ class Detached:
         """The file now holds ``saved`` for this tab: the worksheet ``ws`` lets go of the rows
         below its header again."""
         self.xml, self.cold, self._bounds, self.held_from = saved.xml, saved.cold, None, None
-        self.partial, self.sized = None, frozenset()
+        self.partial, self.sized, self._spans = None, frozenset(), {}
         for key in [k for k in ws._cells if k[0] > 1]:
             del ws._cells[key]
         for number in [n for n in ws.row_dimensions if n > 1]:
@@ -537,10 +548,11 @@ _HEIGHT = re.compile(rb'\s+(?:ht|customHeight)="[^"]*"')
 _CELL_SPAN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 
 
-def _raw_rows(xml: bytes, start: int, end: int) -> Iterator[tuple[int, bytes | None, bytes]]:
+def _raw_rows(xml: bytes, start: int, end: int, wanted: Callable[[int], bool] | None = None
+              ) -> Iterator[tuple[int, bytes | None, bytes]]:
     from sheets_health.backends.xlsx_scan import raw_rows
 
-    return raw_rows(xml, start, end)
+    return raw_rows(xml, start, end, wanted)
 
 
 def _cell_spans(cells: bytes) -> dict[bytes, bytes] | None:
