@@ -222,3 +222,34 @@ def test_customers_read_from_the_file_are_the_table_a_whole_load_reads(
     assert (table.headers, table.rows, table.row_numbers, dict(table.colors)) == \
         (whole.headers, whole.rows, whole.row_numbers, dict(whole.colors))
     assert table.row_numbers == (2, 3, 6)
+
+
+def test_a_damaged_customers_cell_is_the_error_a_whole_load_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cell no reader can take (a boolean holding "x"): the same clear error either way
+    (not an internal error), and the file is left as it was."""
+    from sheets_health.backends.xlsx import XlsxBackend
+    from sheets_health.errors import ConfigError
+
+    config = _make(tmp_path, 1)
+    path = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+        part = xlsx_tails.sheet_parts(archive)["Customers"]
+    parts[part] = re.sub(rb'<c r="H3" t="n"><v>[^<]*</v></c>', b'<c r="H3" t="b"><v>x</v></c>',
+                         parts[part], count=1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    before = path.read_bytes()
+    messages = []
+    for available in (True, False):
+        with monkeypatch.context() as patch:
+            patch.setattr(xlsx_tails, "available", lambda a=available: a)
+            with pytest.raises(ConfigError) as caught:
+                XlsxBackend(path).read(["Customers"])
+            messages.append(str(caught.value))
+    for message in messages:  # the detail is each reader's own
+        assert f"{path} is not a valid .xlsx workbook (ValueError: " in message
+    assert path.read_bytes() == before
+    assert config.exists()

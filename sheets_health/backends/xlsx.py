@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import math
 import os
@@ -174,9 +175,13 @@ class XlsxBackend:
             detached = book.detached.get(ws.title)
             if detached is None:
                 result[name] = replace(_read_table(ws, book.cache), marks=_read_marks(ws))
-            else:
+                continue
+            try:
                 result[name] = _read_detached(ws, detached, book.cache,
                                               plain.get(norm_header(name), ()))
+            except Exception as exc:  # a cell openpyxl's parser refuses, as a whole load would
+                self._book = None
+                raise self._invalid(exc) from exc
         return result
 
     def _open(self, *, detach: frozenset[str] = frozenset(), whole: bool = False) -> _Book:
@@ -268,7 +273,7 @@ class XlsxBackend:
                 written += _write_row(tab, update_row, cells, problems)
             if tab.partial is not None:  # rows whose height the write set (`fit_row_height`)
                 tab.partial.sized = frozenset(n for n in ws.row_dimensions if n > 1)
-            next_row = _last_used_row(ws, tab.first_row) + 1
+            next_row = _last_used_row(ws, tab.first_row) + 1 if tab_plan.appends else 0
             for cells in tab_plan.appends:
                 written += _write_row(tab, next_row, cells, problems)
                 next_row += 1
@@ -393,11 +398,14 @@ class XlsxBackend:
             except OSError:
                 raise
             except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-                raise ConfigError(
-                    f"{self.path} is not a valid .xlsx workbook ({type(exc).__name__}: {exc})",
-                    "point `path` at an .xlsx file saved by Excel, LibreOffice or Google "
-                    "Sheets (File → Download → Microsoft Excel)",
-                ) from exc
+                raise self._invalid(exc) from exc
+
+    def _invalid(self, exc: Exception) -> ConfigError:
+        return ConfigError(
+            f"{self.path} is not a valid .xlsx workbook ({type(exc).__name__}: {exc})",
+            "point `path` at an .xlsx file saved by Excel, LibreOffice or Google "
+            "Sheets (File → Download → Microsoft Excel)",
+        )
 
     def _save(
         self,
@@ -766,11 +774,16 @@ def _write_row(
         if col in tab.wraps:
             wrap_cell(cell)  # see wrapping_columns
         if write.fill is not None:
-            rgb = "FF" + write.fill.value
-            cell.fill = PatternFill(fill_type="solid", fgColor=rgb, bgColor=rgb)
+            cell.fill = _solid(write.fill.value)
     if any(cell.column in tab.wraps for cell, _value in written):
         fit_row_height(tab.ws, row, tab.wraps)
     return written
+
+
+@functools.lru_cache(maxsize=64)
+def _solid(rgb: str) -> PatternFill:
+    """The solid fill of a colour (one object per colour: each costs openpyxl to build)."""
+    return PatternFill(fill_type="solid", fgColor="FF" + rgb, bgColor="FF" + rgb)
 
 
 def _set_value(cell: Cell, value: CellValue) -> CellValue:

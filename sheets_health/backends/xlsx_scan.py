@@ -78,7 +78,7 @@ class Scanner:
                 if body is None:
                     raise _Slow
                 cells = self._cells(body, number)
-            except _Slow:
+            except (_Slow, ValueError):  # ValueError: let openpyxl say what is wrong
                 self.slow_rows += 1
                 cells = list(self.fallback(whole, number))
             yield number, cells
@@ -97,7 +97,7 @@ class Scanner:
             letters = columns if wanted is None else wanted[number]
             try:
                 yield from self._picked(body, number, letters)
-            except _Slow:
+            except (_Slow, ValueError):  # ValueError: let openpyxl say what is wrong
                 self.slow_rows += 1
                 yield from (c for c in self.fallback(whole, number) if c[1] in letters)
             if last is not None and number >= last:
@@ -105,8 +105,13 @@ class Scanner:
 
     def _picked(self, body: bytes | None, number: int, columns: Collection[int]
                 ) -> list[Cell]:
-        if body is None or body.count(b"<c") != body.count(b'<c r="'):
+        if body is None:
+            raise _Slow
+        cells = body.count(b'<c r="')
+        if body.count(b"<c") != cells:
             raise _Slow  # a cell found other than by its leading r="…"
+        if 2 * len(columns) >= cells:  # most of the row: read it whole, keep those wanted
+            return [cell for cell in self._cells(body, number) if cell[1] in columns]
         found = []
         for column in columns:
             tag = b'<c r="%s%d"' % (self._letters(column), number)
@@ -124,6 +129,55 @@ class Scanner:
         return raw_rows(xml, start, end, wanted)
 
     def _cells(self, body: bytes, number: int) -> list[Cell]:
+        """Every cell of a row: the usual shapes in one pass (`_USUAL`), else cell by cell."""
+        cells: list[Cell] = []
+        append, columns, dates = cells.append, self._columns, self.dates
+        row = b"%d" % number
+        pos = 0
+        for m in _USUAL.finditer(body):
+            if m.start() != pos:
+                break  # a cell of another shape: the row cell by cell
+            letters, row_text, style_text, kind, raw, text = m.groups()
+            if row_text != row:
+                break
+            column = columns.get(letters) or self._column_of(letters)
+            style = int(style_text) if style_text else 0
+            if kind == b"inlineStr":
+                if text is None:
+                    break
+                if b"&" in text or b"\r" in text:
+                    append((number, column, _text(text), "s", style))
+                else:
+                    append((number, column, text.decode("utf-8"), "s", style))
+            elif text is not None:
+                break
+            elif not raw:
+                append((number, column, None, "n" if kind is None else kind.decode(), style))
+            elif b"&" in raw:
+                break
+            elif kind is None or kind == b"n":
+                value: Any = float(raw) if b"." in raw or b"E" in raw or b"e" in raw \
+                    else int(raw)
+                if style in dates:
+                    try:
+                        value = from_excel(value, self.epoch,
+                                           timedelta=style in self.timedeltas)
+                    except (OverflowError, ValueError):
+                        raise _Slow from None  # openpyxl warns and marks it an error
+                    append((number, column, value, "d", style))
+                else:
+                    append((number, column, value, "n", style))
+            elif kind == b"b":
+                append((number, column, bool(int(raw)), "b", style))
+            else:
+                append((number, column, _text(raw), "e", style))
+            pos = m.end()
+        else:
+            if pos == len(body):
+                return cells
+        return self._cells_one_by_one(body, number)
+
+    def _cells_one_by_one(self, body: bytes, number: int) -> list[Cell]:
         cells: list[Cell] = []
         pos, size = 0, len(body)
         while pos < size:
