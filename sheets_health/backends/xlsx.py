@@ -16,6 +16,10 @@ Why it looks the way it does:
   parsed, only the rows a write touches join openpyxl's worksheet, and the rest goes back
   into the saved file byte for byte. The bookmarks are defined names scoped to their tab
   (``sheets_health_<mark>``), which Excel moves with their rows as Google moves named ranges.
+- Customers is left out of the load too: its rows are read from the XML (`xlsx_scan`), a
+  sync's updates hold only the cells they write (and the row's wrapped cells, for its
+  height: `_hold_cells`), and the save puts those cells back into their rows; every other
+  row goes back byte for byte. A row the merge cannot take apart is held whole instead.
 - Every save is atomic: a temp file in the same directory, checked, then ``os.replace``.
   The check reads the saved temp file back (read-only, only the tabs written) and compares
   every written cell with what was meant, so it proves the file, not the memory.
