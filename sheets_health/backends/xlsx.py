@@ -941,7 +941,10 @@ def _read_detached(ws: Worksheet, detached: xlsx_tails.Detached, cache: _Formula
             continue
         value = raw if type(raw) is str else _cell_value_of(raw, look[1])
         if value is not None:
-            by_row.setdefault(row, [None] * width)[col] = value
+            values = by_row.get(row)
+            if values is None:
+                values = by_row[row] = [None] * width
+            values[col] = value
             if row not in kept and not is_blank(value):
                 kept.add(row)
     rows = sorted(kept)
