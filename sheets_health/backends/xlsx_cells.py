@@ -1,13 +1,14 @@
 """Reading a few cells of a saved workbook without reading every cell of its tabs.
 
 openpyxl's read-only mode turns every cell of every row it passes into a cell object (about
-15 µs each): to check the 60,000 cells a 10,000-customer sync wrote, it worked through all
-300,000 cells of the Customers tab, and to learn the cached results of a tab's formulas it
-read the whole tab again. `read_cells` walks each tab's XML once with lxml, looks only at
-the ``r`` (coordinate) attribute of the cells it does not want, and hands the cells it does
-want to openpyxl's own cell parser — so a wanted cell reads exactly as a read-only
-`load_workbook` reads it (shared strings, inline strings, booleans, dates by number format,
-the 1904 calendar, formulas or, with ``data_only``, their cached results).
+15 µs each): to check the 100,000 cells a 10,000-customer sync wrote, it worked through all
+420,000 cells of the Customers tab, and to learn the cached results of a tab's formulas it
+read the whole tab again. `read_values` (the read-back of a save) and `read_cells` (formula
+results) find each wanted cell in its row by its ``r`` (coordinate) attribute and read it
+with `xlsx_scan`, which hands any row it does not read itself to openpyxl's own cell parser
+— so a wanted cell reads exactly as a read-only `load_workbook` reads it (shared strings,
+inline strings, booleans, dates by number format, the 1904 calendar, formulas or, with
+``data_only``, their cached results).
 
 The per-cell parser (`openpyxl.worksheet._reader.WorkSheetParser.parse_cell`) and the
 workbook's style tables are private to openpyxl, checked with the release line that
@@ -17,7 +18,6 @@ read through openpyxl's public read-only rows instead: the same answer, only slo
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection, Iterator, Mapping, Set
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -102,7 +102,7 @@ def _read(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]], data_
             if not rows:
                 continue
             if parser_class is not None:
-                cells.update(_parsed(path, ws, parser_class, rows, data_only,
+                cells.update(_parsed(path, ws, rows, data_only,
                                      (starts or {}).get(title)))
             left = {(r, c) for r, columns in rows.items() for c in columns} \
                 if parser_class is None else \
@@ -139,11 +139,11 @@ def _unresolved(cell: _Found) -> bool:
     return cell[1] == "f" and cell[0] == "="
 
 
-def _parsed(path: Path, ws: Any, parser_class: Any, wanted: Mapping[int, Collection[int]],
+def _parsed(path: Path, ws: Any, wanted: Mapping[int, Collection[int]],
             data_only: bool, start: tuple[int, bytes, int | None] | None = None
             ) -> Iterator[tuple[tuple[int, int], tuple[Any, str, int]]]:
     """The wanted cells: plain rows read by `xlsx_scan`, the others by openpyxl's parser
-    (``parser_class``), and only the wanted rows either way."""
+    (checked by `_parser_class`), and only the wanted rows either way."""
     with _source(path, ws, start) as raw:
         if start is not None:
             _skip(raw, start[0])
@@ -151,7 +151,8 @@ def _parsed(path: Path, ws: Any, parser_class: Any, wanted: Mapping[int, Collect
     root = xlsx_tails.root_tag(xml) if start is None else xlsx_tails.root_tag(start[1])
     scanner = xlsx_scan.Scanner(ws.parent.epoch, ws.parent._date_formats,
                                 ws.parent._timedelta_formats,
-                                _parser_rows(parser_class, root, ws, data_only))
+                                xlsx_scan.openpyxl_rows(root, ws.parent, ws._shared_strings,
+                                                        data_only))
     for row, column, value, data_type, style in scanner.pick(xml, wanted):
         yield (row, column), (value, data_type, style)
 
@@ -162,23 +163,6 @@ def _skip(source: Any, count: int) -> None:
         if not chunk:
             break
         count -= len(chunk)
-
-
-def _parser_rows(parser_class: Any, root: bytes, ws: Any, data_only: bool
-                 ) -> xlsx_scan.Fallback:
-    """openpyxl's cell parser on one row, as a read-only load parses it."""
-    def parse(row: bytes, number: int) -> Iterator[xlsx_scan.Cell]:
-        source = io.BytesIO(root + b"<sheetData>" + row + b"</sheetData></worksheet>")
-        parser = parser_class(source, ws._shared_strings, data_only=data_only,
-                              epoch=ws.parent.epoch, date_formats=ws.parent._date_formats,
-                              timedelta_formats=ws.parent._timedelta_formats)
-        parser.row_counter = number - 1  # a row without r="…" counts on from the last
-        for _number, cells in parser.parse():
-            for cell in cells:
-                yield (cell["row"], cell["column"], cell["value"], cell["data_type"],
-                       cell["style_id"])
-
-    return parse
 
 
 def _source(path: Path, ws: Any, start: tuple[int, bytes, int | None] | None) -> Any:

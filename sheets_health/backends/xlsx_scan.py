@@ -324,13 +324,15 @@ def _text(raw: bytes) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def openpyxl_rows(root: bytes, wb: Any, shared_strings: Any = ()) -> Fallback:
-    """openpyxl's parser on one row's XML (``root``: the tab's ``<worksheet …>`` tag)."""
+def openpyxl_rows(root: bytes, wb: Any, shared_strings: Any = (), data_only: bool = False
+                  ) -> Fallback:
+    """openpyxl's parser on one row's XML (``root``: the tab's ``<worksheet …>`` tag;
+    ``data_only``: a formula as its cached result, as a ``data_only`` load reads it)."""
     from openpyxl.worksheet._reader import WorkSheetParser
 
     def parse(row: bytes, number: int) -> Iterator[Cell]:
         source = io.BytesIO(root + b"<sheetData>" + row + b"</sheetData></worksheet>")
-        parser = WorkSheetParser(source, shared_strings, data_only=False, epoch=wb.epoch,
+        parser = WorkSheetParser(source, shared_strings, data_only=data_only, epoch=wb.epoch,
                                  date_formats=wb._date_formats,
                                  timedelta_formats=wb._timedelta_formats, rich_text=False)
         parser.row_counter = number - 1  # a row without r="…" counts on from the last
