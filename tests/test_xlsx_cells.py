@@ -160,3 +160,32 @@ def test_cells_the_file_does_not_hold_are_left_out(tmp_path: Path) -> None:
     assert found["Other"]["A1"].value == "x"
     with pytest.raises(KeyError):
         read_cells(path, {"Nope": {"A1"}})
+
+
+def test_formula_results_of_a_tab_with_prefixed_elements_are_read(tmp_path: Path) -> None:
+    """A worksheet whose XML names its elements ``<x:row>``/``<x:c>`` (the .NET Open XML SDK
+    writes that): the cached result still reads, as openpyxl reads it (found by review)."""
+    from sheets_health.backends.xlsx import XlsxBackend
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(["Customer ID", "Name", "CSM score"])
+    ws.append(["C1", "Acme", "=40+2"])
+    path = tmp_path / "prefixed.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].replace(b"<f>40+2</f><v></v>",
+                                                    b"<f>40+2</f><v>42</v>")
+    xml = re.sub(rb"<(/?)([a-zA-Z]+)([ >/])", rb"<\1x:\2\3", xml)
+    xml = xml.replace(b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                      b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+    parts["xl/worksheets/sheet1.xml"] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert load_workbook(path, data_only=True)["Customers"]["C2"].value == 42
+    found = read_cells(path, {"Customers": {"C2", "A2"}}, data_only=True)["Customers"]
+    assert {c: cell.value for c, cell in found.items()} == {"C2": 42, "A2": "C1"}
+    assert XlsxBackend(path).read(["Customers"])["Customers"].rows == (("C1", "Acme", 42),)

@@ -253,3 +253,28 @@ def test_a_damaged_customers_cell_is_the_error_a_whole_load_gives(
         assert f"{path} is not a valid .xlsx workbook (ValueError: " in message
     assert path.read_bytes() == before
     assert config.exists()
+
+
+@pytest.mark.parametrize("available", [True, False])
+def test_a_score_the_sync_clears_is_cleared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            available: bool) -> None:
+    """A customer whose measures were all emptied has no score: the unstyled score cell the
+    sync empties leaves its row (it came back from the file, and every later sync failed
+    its read-back). Found by review; both ways of writing are checked."""
+    monkeypatch.setattr(sync, "new_run_id", lambda: "a run")
+    config = _make(tmp_path, 0)
+    run_sync(load_config(config), now=DAY)
+    path = tmp_path / "sheet.xlsx"
+    wb = load_workbook(path)
+    ws = wb["Customers"]
+    headers = {c.value: c.column for c in ws[1]}
+    assert ws.cell(row=2, column=headers["Health score"]).value is not None
+    ws.cell(row=2, column=headers["CSM score"]).value = None
+    ws.cell(row=2, column=headers["Exec sponsor"]).value = None
+    wb.save(path)
+    monkeypatch.setattr(xlsx_tails, "available", lambda: available)
+    run_sync(load_config(config), now=DAY + dt.timedelta(hours=1))
+    ws = load_workbook(path)["Customers"]
+    assert ws.cell(row=2, column=headers["Health score"]).value is None
+    assert ws.cell(row=3, column=headers["Health score"]).value is not None
+    run_sync(load_config(config), now=DAY + dt.timedelta(hours=2))  # and the next sync runs

@@ -112,6 +112,10 @@ SHAPES = [
     b'<row r="13"><c r="A13" t="str"><v>text result</v></c></row>',
     b'<row r="14"><c s="0" r="B14"><v>7</v></c><c r="C14"><v>&#56;</v></c></row>',
     b'<row><c r="A15"><v>1</v></c></row>',
+    # character references as XML reads them (not HTML's rules: &#128; is U+0080)
+    b'<row r="17"><c r="A17" t="inlineStr"><is><t>&#128;&#x9F;&#127;&#xFDD0;&amp;&#13;</t>'
+    b'</is></c></row>',
+    b'<row r="18"><c r="a18"><v>5</v></c></row>',  # a lower-case coordinate
     b'<row r="16"><c r="A17"><v>1</v></c></row>',
 ]
 
@@ -127,8 +131,9 @@ def test_scanner_reads_every_shape_as_openpyxl_does_and_hands_the_rest_over():
     reference = xlsx_scan.openpyxl_rows(ROOT, wb, wb.shared_strings)
     want = [c for n, row in enumerate(SHAPES, 2) for c in reference(row, n)]
     assert got == want
-    assert scanner.slow_rows == 10  # rows 6 to 13, 15 and 16 (14 is plain, in any order)
+    assert scanner.slow_rows == 11  # rows 6 to 13, 15, 16, 18 (14 and 17 are plain)
     assert (12, 1, "a\nb", "s", 0) in got  # as an XML parser reads the carriage return
+    assert (17, 1, "\x80\x9f\x7f\ufdd0&\r", "s", 0) in got
 
 
 def test_scanner_reads_only_the_rows_asked_for():

@@ -101,11 +101,12 @@ def _read(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]], data_
             found[title] = (ws, cells)
             if not rows:
                 continue
-            if parser_class is not None:
-                cells.update(_parsed(path, ws, rows, data_only,
-                                     (starts or {}).get(title)))
+            parsed = None if parser_class is None else \
+                _parsed(path, ws, rows, data_only, (starts or {}).get(title))
+            if parsed is not None:
+                cells.update(parsed)
             left = {(r, c) for r, columns in rows.items() for c in columns} \
-                if parser_class is None else \
+                if parsed is None else \
                 {key for key, cell in cells.items() if _unresolved(cell)}
             if left:  # cells of a shared formula whose first cell was passed over
                 cells.update(_public_rows(ws, left))
@@ -141,20 +142,24 @@ def _unresolved(cell: _Found) -> bool:
 
 def _parsed(path: Path, ws: Any, wanted: Mapping[int, Collection[int]],
             data_only: bool, start: tuple[int, bytes, int | None] | None = None
-            ) -> Iterator[tuple[tuple[int, int], tuple[Any, str, int]]]:
+            ) -> dict[tuple[int, int], tuple[Any, str, int]] | None:
     """The wanted cells: plain rows read by `xlsx_scan`, the others by openpyxl's parser
-    (checked by `_parser_class`), and only the wanted rows either way."""
+    (checked by `_parser_class`), and only the wanted rows either way. None for a tab whose
+    XML names its elements with a prefix (``<x:row>``: the .NET SDK writes that), which
+    `xlsx_scan` does not look for."""
     with _source(path, ws, start) as raw:
         if start is not None:
             _skip(raw, start[0])
         xml = raw.read()
     root = xlsx_tails.root_tag(xml) if start is None else xlsx_tails.root_tag(start[1])
+    if not xlsx_tails.default_namespace(root):
+        return None
     scanner = xlsx_scan.Scanner(ws.parent.epoch, ws.parent._date_formats,
                                 ws.parent._timedelta_formats,
                                 xlsx_scan.openpyxl_rows(root, ws.parent, ws._shared_strings,
                                                         data_only))
-    for row, column, value, data_type, style in scanner.pick(xml, wanted):
-        yield (row, column), (value, data_type, style)
+    return {(row, column): (value, data_type, style)
+            for row, column, value, data_type, style in scanner.pick(xml, wanted)}
 
 
 def _skip(source: Any, count: int) -> None:

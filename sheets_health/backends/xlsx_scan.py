@@ -19,7 +19,6 @@ on every shape, and on rows mixing both.
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -39,6 +38,7 @@ _CELL = re.compile(
 _USUAL = re.compile(
     rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(n|b|e|inlineStr)")?'
     rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)')
+_LOWER = re.compile(rb'<c r="[a-z]')  # a coordinate openpyxl takes, `pick` does not look for
 _ATTR = re.compile(rb'\s+([a-z]+)="([^"<>]*)"')
 _KNOWN = frozenset({b"r", b"s", b"t"})
 _COORDINATE = re.compile(rb"([A-Z]{1,3})(\d+)")
@@ -108,8 +108,8 @@ class Scanner:
         if body is None:
             raise _Slow
         cells = body.count(b'<c r="')
-        if body.count(b"<c") != cells:
-            raise _Slow  # a cell found other than by its leading r="…"
+        if body.count(b"<c") != cells or _LOWER.search(body):
+            raise _Slow  # a cell found other than by its leading upper-case r="…"
         if 2 * len(columns) >= cells:  # most of the row: read it whole, keep those wanted
             return [cell for cell in self._cells(body, number) if cell[1] in columns]
         found = []
@@ -317,11 +317,31 @@ def _number(text: str) -> int | float:
     return int(text)
 
 
+_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
 def _text(raw: bytes) -> str:
     if b"\r" in raw:
         raise _Slow  # an XML parser turns it into "\n"
     text = raw.decode("utf-8")
-    return html.unescape(text) if "&" in text else text
+    if "&" not in text:
+        return text
+    unescaped = _REFERENCE.sub(_character, text)
+    if "&" in _REFERENCE.sub("", text):
+        raise _Slow  # a reference XML does not define: openpyxl's parser says what it is
+    return unescaped
+
+
+def _character(m: re.Match[str]) -> str:
+    """An XML character reference as its character (not HTML's rules: &#128; is U+0080)."""
+    if m[3]:
+        return _NAMED[m[3]]
+    code = int(m[1], 16) if m[1] else int(m[2])
+    if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF):
+        raise _Slow  # not a character XML allows: openpyxl's parser says what it makes of it
+    return chr(code)
 
 
 def openpyxl_rows(root: bytes, wb: Any, shared_strings: Any = (), data_only: bool = False

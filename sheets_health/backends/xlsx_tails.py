@@ -254,12 +254,15 @@ class Detached:
         self.warm()
         body, end = self._rows()
         rows = set(wanted)
-        spans: dict[int, dict[bytes, bytes]] = {}
+        spans: dict[int, dict[bytes, bytes]] = {}  # each row's cells but the held ones
         for number, cells, _whole in _raw_rows(self.xml, body, end, rows.__contains__):
             found = None if cells is None else _cell_spans(cells)
             if found is None:
                 return False
-            spans[number] = found
+            held = {_column_key(get_column_letter(c).encode()) for c in wanted[number]}
+            # what openpyxl saves of a held cell is all of it: a cell the write emptied
+            # (no value, no style) leaves the row
+            spans[number] = {key: cell for key, cell in found.items() if key not in held}
         wb = ws.parent
         for number, column, value, kind, style in scanner(wb, root_tag(self.xml)).pick(
                 self.xml[body:end], wanted):
@@ -277,12 +280,14 @@ class Detached:
                    in _raw_rows(saved, body, end)}
         start, stop = self._rows()
         out: list[bytes] = []
-        for number, cells, whole in _raw_rows(self.xml, start, stop):
+        for number, _cells, whole in _raw_rows(self.xml, start, stop):
             mine = written.pop(number, None)
+            if mine is None and number in self._spans:  # its held cells would be lost
+                raise ValueError(f"{self.title}: row {number} was held but not saved")
             if mine is None:
                 out.append(whole)
                 continue
-            theirs = self._spans.get(number) or _cell_spans(cells or b"")
+            theirs = self._spans.get(number)
             ours = _cell_spans(mine[0] or b"")
             if theirs is None or ours is None:
                 raise ValueError(f"{self.title}: row {number}'s cells cannot be told apart")
@@ -555,6 +560,11 @@ def _raw_rows(xml: bytes, start: int, end: int, wanted: Callable[[int], bool] | 
     return raw_rows(xml, start, end, wanted)
 
 
+def _column_key(letters: bytes) -> bytes:
+    """Column letters that sort as columns do ("@" sorts before "A": B < AA < AAA)."""
+    return letters.rjust(3, b"@")
+
+
 def _cell_spans(cells: bytes) -> dict[bytes, bytes] | None:
     """A row's cells by column (letters zero-padded to sort as columns do); None unless the
     row is nothing but cells whose ``r`` comes first, each column once."""
@@ -564,7 +574,7 @@ def _cell_spans(cells: bytes) -> dict[bytes, bytes] | None:
         m = _CELL_SPAN.match(cells, pos)
         if m is None:
             return None
-        key = m[1].rjust(3, b"@")  # "@" sorts before "A": B < AA < AAA
+        key = _column_key(m[1])
         if key in spans:
             return None
         spans[key] = m[0]
@@ -625,11 +635,16 @@ def root_tag(xml: bytes) -> bytes:
     return xml[:xml.find(b">", xml.find(b"<worksheet")) + 1]
 
 
+def default_namespace(root: bytes) -> bool:
+    """A worksheet root tag declaring SpreadsheetML as its default namespace (its elements
+    are ``<row>`` and ``<c>``, not ``<x:row>``: what the byte patterns look for)."""
+    return b"<worksheet " in root and _MAIN_NS in root
+
+
 def detach(title: str, xml: bytes, cold: Cold | None = None) -> Detached | None:
     """The tab as a `Detached`, or None when its XML is not one this module can carry
     (``cold``: the rows above those in ``xml``, checked when they were saved)."""
-    head = root_tag(xml)
-    if b"<worksheet " not in head or _MAIN_NS not in head:
+    if not default_namespace(root_tag(xml)):
         return None  # a prefixed namespace (x:row …): not what the patterns look for
     found = _bounds(xml)
     if found is None:
