@@ -550,11 +550,6 @@ def _blocked(ws: Worksheet, width: int) -> tuple[Blocked, ...]:
     return tuple(found)
 
 
-def _cell_value(cell: Any, cache: _FormulaCache | None = None) -> CellValue:
-    value = cell.value if cache is None else _value(cell, cache)
-    return _cell_value_of(value, cell.number_format or "General")
-
-
 def _cell_value_of(value: Any, number_format: str) -> CellValue:
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and math.isnan(value):
@@ -633,7 +628,7 @@ def _add_headers(tab: _TabWriter, headers: Sequence[str]) -> None:
         if norm_header(header) in tab.columns:
             continue
         neighbour = tab.ws.cell(row=1, column=last) if last else None
-        last = _free_column(tab, last + 1)
+        last = _free_column(tab.ws, last + 1, tab.partial)
         cell = tab.ws.cell(row=1, column=last)
         if neighbour is not None and neighbour.has_style:
             cell._style = copy(neighbour._style)
@@ -659,17 +654,15 @@ def _template_wraps(title: str) -> frozenset[str]:
     return frozenset()
 
 
-def _free_column(tab: _TabWriter, col: int) -> int:
+def _free_column(ws: Worksheet, col: int, partial: xlsx_tails.Detached | None = None) -> int:
     """The first column from ``col`` on with nothing in it: unlabelled notes stay the user's
-    (in a tab written in part, the rows in the file count too)."""
+    (in a tab written in part, ``partial``, the rows in the file count too)."""
     def used(col: int) -> bool:
-        if any(not is_blank(cell.value)
-               for (cell,) in tab.ws.iter_rows(min_col=col, max_col=col)
+        if any(not is_blank(cell.value) for (cell,) in ws.iter_rows(min_col=col, max_col=col)
                if not isinstance(cell, MergedCell)):
             return True
-        return tab.partial is not None and any(
-            not is_blank(value) for _row, (value,) in tab.partial.values_in(tab.ws.parent,
-                                                                            [col]))
+        return partial is not None and any(
+            not is_blank(value) for _row, (value,) in partial.values_in(ws.parent, [col]))
 
     while used(col):
         col += 1
@@ -1126,7 +1119,7 @@ def _init_tab(wb: Workbook, tab: TabTemplate) -> list[str]:
     for header in tab.headers:
         if norm_header(header) in columns:
             continue
-        last = _free_column(_TabWriter(ws, {}), last + 1)
+        last = _free_column(ws, last + 1)
         cell = ws.cell(row=1, column=last)
         cell.value = header
         cell.font = Font(bold=True)

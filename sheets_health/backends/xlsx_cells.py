@@ -63,9 +63,17 @@ def read_values(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]],
     counts from); the rows above are passed over unparsed, and the compressed bytes above
     that run are not inflated (a detached tab, `xlsx_tails.Saved`)."""
     cells = _read(path, wanted, False, starts)
+    formats: dict[int, str] = {}  # style id -> number format, worked out once each
+
+    def number_format(ws: Any, style: int) -> str:
+        found = formats.get(style)
+        if found is None:
+            found = formats[style] = ReadOnlyCell(ws, 1, 1, None, "n", style).number_format
+        return found
+
     return {title: {key: (cell.value, cell.data_type, cell.number_format)
                     if isinstance(cell, ReadOnlyCell) else
-                    (cell[0], cell[1], _number_format(ws, cell[2]))
+                    (cell[0], cell[1], number_format(ws, cell[2]))
                     for key, cell in found.items()} for title, (ws, found) in cells.items()}
 
 
@@ -113,14 +121,6 @@ def _read(path: Path, wanted: Mapping[str, Mapping[int, Collection[int]]], data_
         return found
     finally:
         wb.close()
-
-
-def _number_format(ws: Any, style: int) -> str:
-    formats = ws.__dict__.setdefault("_sheets_health_formats", {})
-    found = formats.get(style)
-    if found is None:
-        found = formats[style] = ReadOnlyCell(ws, 1, 1, None, "n", style).number_format
-    return found
 
 
 def _public_rows(ws: Any, positions: Set[tuple[int, int]]

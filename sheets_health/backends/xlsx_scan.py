@@ -10,8 +10,9 @@ writes, and what Excel writes for numbers and inline text:
     <c r="B7" t="b"><v>1</v></c>                        (boolean), t="e" (error)
     <c r="B7" t="inlineStr"><is><t>text</t></is></c>    (inline text)
 
-`scan` reads a run of rows with one regular expression per cell; a row in which any byte is
-not such a cell (shared strings, formulas, rich text, a cell without ``r``, an attribute it
+`Scanner.rows` reads a run of rows with one regular expression match per cell, and
+`Scanner.pick` finds the cells it is asked for by their coordinate; a row in which any byte
+is not such a cell (shared strings, formulas, rich text, a cell without ``r``, an attribute it
 does not know, a literal carriage return an XML parser would rewrite) is handed whole to
 openpyxl's parser, which remains the reference: `tests/test_xlsx_scan.py` compares the two
 on every shape, and on rows mixing both.
@@ -70,7 +71,7 @@ class Scanner:
         ``xml`` (rows only, in order); ``wanted``: read only the rows it accepts. A row
         without ``r`` counts on from the row before, as openpyxl counts."""
         end = len(xml) if end is None else end
-        for number, body, whole in self._raw_rows(xml, start, end, wanted):
+        for number, body, whole in raw_rows(xml, start, end, wanted):
             if body == b"":
                 yield number, []
                 continue
@@ -91,8 +92,8 @@ class Scanner:
         by their ``r``; rows go to openpyxl's parser as in `rows`. A cell the file does not
         hold is left out."""
         last = None if wanted is None else max(wanted, default=0)
-        rows = self._raw_rows(xml, start, len(xml) if end is None else end,
-                              None if wanted is None else wanted.__contains__)
+        rows = raw_rows(xml, start, len(xml) if end is None else end,
+                        None if wanted is None else wanted.__contains__)
         for number, body, whole in rows:
             letters = columns if wanted is None else wanted[number]
             try:
@@ -123,62 +124,20 @@ class Scanner:
             found.append(self._cell_at(body, at, number)[0])
         return found
 
-    def _raw_rows(self, xml: bytes, start: int, end: int,
-                  wanted: Callable[[int], bool] | None
-                  ) -> Iterator[tuple[int, bytes | None, bytes]]:
-        return raw_rows(xml, start, end, wanted)
-
     def _cells(self, body: bytes, number: int) -> list[Cell]:
         """Every cell of a row: the usual shapes in one pass (`_USUAL`), else cell by cell."""
         cells: list[Cell] = []
-        append, columns, dates = cells.append, self._columns, self.dates
-        row = b"%d" % number
         pos = 0
         for m in _USUAL.finditer(body):
-            if m.start() != pos:
+            cell = self._usual(m, number) if m.start() == pos else None
+            if cell is None:
                 break  # a cell of another shape: the row cell by cell
-            letters, row_text, style_text, kind, raw, text = m.groups()
-            if row_text != row:
-                break
-            column = columns.get(letters) or self._column_of(letters)
-            style = int(style_text) if style_text else 0
-            if kind == b"inlineStr":
-                if text is None:
-                    break
-                if b"&" in text or b"\r" in text:
-                    append((number, column, _text(text), "s", style))
-                else:
-                    append((number, column, text.decode("utf-8"), "s", style))
-            elif text is not None:
-                break
-            elif not raw:
-                append((number, column, None, "n" if kind is None else kind.decode(), style))
-            elif b"&" in raw:
-                break
-            elif kind is None or kind == b"n":
-                value: Any = float(raw) if b"." in raw or b"E" in raw or b"e" in raw \
-                    else int(raw)
-                if style in dates:
-                    try:
-                        value = from_excel(value, self.epoch,
-                                           timedelta=style in self.timedeltas)
-                    except (OverflowError, ValueError):
-                        raise _Slow from None  # openpyxl warns and marks it an error
-                    append((number, column, value, "d", style))
-                else:
-                    append((number, column, value, "n", style))
-            elif kind == b"b":
-                append((number, column, bool(int(raw)), "b", style))
-            else:
-                append((number, column, _text(raw), "e", style))
+            cells.append(cell)
             pos = m.end()
         else:
             if pos == len(body):
                 return cells
-        return self._cells_one_by_one(body, number)
-
-    def _cells_one_by_one(self, body: bytes, number: int) -> list[Cell]:
-        cells: list[Cell] = []
+        cells = []
         pos, size = 0, len(body)
         while pos < size:
             cell, pos = self._cell_at(body, pos, number)
@@ -188,33 +147,40 @@ class Scanner:
     def _cell_at(self, body: bytes, pos: int, number: int) -> tuple[Cell, int]:
         """The cell whose XML starts at ``pos``, and where it ends."""
         m = _USUAL.match(body, pos)
-        if m is None or int(m[2]) != number:
-            return self._general(body, pos, number)
-        letters, style_text, kind, raw, text = m[1], m[3], m[4], m[5], m[6]
+        if m is not None and (cell := self._usual(m, number)) is not None:
+            return cell, m.end()
+        return self._general(body, pos, number)
+
+    def _usual(self, m: re.Match[bytes], number: int) -> Cell | None:
+        """The cell a `_USUAL` match is; None when `_general` must read it (another row's
+        coordinate, a character reference in a number, ``<c t="inlineStr"/>``, text in a
+        cell not marked as text)."""
+        letters, row_text, style_text, kind, raw, text = m.groups()
+        if int(row_text) != number:
+            return None
         column = self._columns.get(letters) or self._column_of(letters)
         style = int(style_text) if style_text else 0
         if kind == b"inlineStr":
-            if text is None:  # <c t="inlineStr"/>: rare
-                return self._general(body, pos, number)
-            return (number, column, _text(text), "s", style), m.end()
+            return None if text is None else (number, column, _text(text), "s", style)
         if text is not None:
-            raise _Slow  # inline text in a cell not marked so: openpyxl ignores it
+            return None
         if not raw:
-            return (number, column, None, "n" if kind is None else kind.decode(), style), m.end()
-        if b"&" in raw:  # a character reference in a number: rare
-            return self._general(body, pos, number)
+            return number, column, None, "n" if kind is None else kind.decode(), style
+        if b"&" in raw:
+            return None
         if kind is None or kind == b"n":
-            value: Any = _number(raw.decode())
-            if style in self.dates:
-                try:
-                    value = from_excel(value, self.epoch, timedelta=style in self.timedeltas)
-                except (OverflowError, ValueError):
-                    raise _Slow from None  # openpyxl warns and marks it an error
-                return (number, column, value, "d", style), m.end()
-            return (number, column, value, "n", style), m.end()
+            value: Any = float(raw) if b"." in raw or b"E" in raw or b"e" in raw else int(raw)
+            if style not in self.dates:
+                return number, column, value, "n", style
+            try:
+                return (number, column,
+                        from_excel(value, self.epoch, timedelta=style in self.timedeltas),
+                        "d", style)
+            except (OverflowError, ValueError):
+                raise _Slow from None  # openpyxl warns and marks it an error
         if kind == b"b":
-            return (number, column, bool(int(raw)), "b", style), m.end()
-        return (number, column, _text(raw), "e", style), m.end()
+            return number, column, bool(int(raw)), "b", style
+        return number, column, _text(raw), "e", style
 
     def _general(self, body: bytes, pos: int, number: int) -> tuple[Cell, int]:
         """`_cell_at` for a cell in any other order of attributes or shape."""

@@ -53,6 +53,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from sheets_health.backends.private_api import OPENPYXL
+from sheets_health.backends.xlsx_scan import raw_rows, scanner
 
 _ROW_START = b'<row r="'
 _SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
@@ -97,11 +98,10 @@ class Detached:
     xml: bytes  # rows from ``cold.upto`` down when ``cold``; every row when not
     held_from: int | None = None  # rows from here down are in the worksheet (None: none)
     cold: Cold | None = None  # the rows above ``xml``'s, still compressed as in the file
-    # rows some of whose cells are in the worksheet (`hold_cells`), and those whose height
-    # the write set (None: no row is held so)
-    partial: frozenset[int] | None = None
+    # the rows some of whose cells are in the worksheet (`hold_cells`), each with the cells
+    # of it that are not (None: no row is held so); and the rows whose height the write set
+    partial: dict[int, dict[bytes, bytes]] | None = field(default=None, repr=False)
     sized: frozenset[int] = frozenset()
-    _spans: dict[int, dict[bytes, bytes]] = field(default_factory=dict, repr=False)
     _bounds: tuple[int, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- layout
@@ -185,8 +185,6 @@ class Detached:
         body = b"".join(self._span(first, stop) for first, stop in merged)
         if not body:
             return
-        from sheets_health.backends.xlsx_scan import scanner
-
         for _number, row in scanner(wb, root_tag(self.xml)).rows(body):
             for number, column, value, _kind, style in row:
                 yield number, column - 1, value, style
@@ -225,8 +223,6 @@ class Detached:
                   ) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row, the values in ``columns`` (1-based) as openpyxl reads them) of every row
         below the header, as in the file."""
-        from sheets_health.backends.xlsx_scan import scanner
-
         self.warm()
         body, end = self._rows()
         row: dict[int, Any] = {}
@@ -247,15 +243,13 @@ class Detached:
         told apart (`_cell_spans`): hold the rows whole instead."""
         from openpyxl.cell.cell import Cell
 
-        from sheets_health.backends.xlsx_scan import scanner
-
         if self.held_from is not None or self.partial is not None:
             raise ValueError(f"{self.title}: rows are held already")
         self.warm()
         body, end = self._rows()
         rows = set(wanted)
         spans: dict[int, dict[bytes, bytes]] = {}  # each row's cells but the held ones
-        for number, cells, _whole in _raw_rows(self.xml, body, end, rows.__contains__):
+        for number, cells, _whole in raw_rows(self.xml, body, end, rows.__contains__):
             found = None if cells is None else _cell_spans(cells)
             if found is None:
                 return False
@@ -265,29 +259,31 @@ class Detached:
             spans[number] = {key: cell for key, cell in found.items() if key not in held}
         wb = ws.parent
         for number, column, value, kind, style in scanner(wb, root_tag(self.xml)).pick(
-                self.xml[body:end], wanted):
+                self.xml, wanted, start=body, end=end):
             cell = Cell(ws, row=number, column=column, style_array=wb._cell_styles[style])
             cell._value = value
             cell.data_type = kind
             ws._cells[(number, column)] = cell
-        self.partial, self._spans = frozenset(rows), spans
+        self.partial = spans
         return True
 
-    def _merged(self, saved: bytes, body: int, end: int) -> bytes:
+    def _merged(self, saved: bytes, body: int, end: int,
+                partial: Mapping[int, Mapping[bytes, bytes]]) -> bytes:
         """The rows of the file with the held cells openpyxl saved (``saved``'s rows from
-        ``body`` to ``end``) put into them, each in its column's place."""
+        ``body`` to ``end``) put into them, each in its column's place (``partial``: the
+        held rows' other cells)."""
         written = {number: (cells, whole) for number, cells, whole
-                   in _raw_rows(saved, body, end)}
+                   in raw_rows(saved, body, end)}
         start, stop = self._rows()
         out: list[bytes] = []
-        for number, _cells, whole in _raw_rows(self.xml, start, stop):
+        for number, _cells, whole in raw_rows(self.xml, start, stop):
             mine = written.pop(number, None)
-            if mine is None and number in self._spans:  # its held cells would be lost
+            if mine is None and number in partial:  # its held cells would be lost
                 raise ValueError(f"{self.title}: row {number} was held but not saved")
             if mine is None:
                 out.append(whole)
                 continue
-            theirs = self._spans.get(number)
+            theirs = partial.get(number)
             ours = _cell_spans(mine[0] or b"")
             if theirs is None or ours is None:
                 raise ValueError(f"{self.title}: row {number}'s cells cannot be told apart")
@@ -334,7 +330,7 @@ class Detached:
         if self.partial is not None:
             if deleted:
                 raise ValueError(f"{self.title}: rows held in part cannot be renumbered")
-            merged = self._merged(saved, body, end)
+            merged = self._merged(saved, body, end, self.partial)
             return _segment(saved[:body], None, b"", merged + saved[end:], keep_from, 2)
         middle = self._span(2 + deleted, self.held_from)
         if deleted and middle:
@@ -371,7 +367,7 @@ class Detached:
         """The file now holds ``saved`` for this tab: the worksheet ``ws`` lets go of the rows
         below its header again."""
         self.xml, self.cold, self._bounds, self.held_from = saved.xml, saved.cold, None, None
-        self.partial, self.sized, self._spans = None, frozenset(), {}
+        self.partial, self.sized = None, frozenset()
         for key in [k for k in ws._cells if k[0] > 1]:
             del ws._cells[key]
         for number in [n for n in ws.row_dimensions if n > 1]:
@@ -551,13 +547,6 @@ _SPANS = re.compile(rb'\s+spans="[^"]*"')
 _HEIGHT = re.compile(rb'\s+(?:ht|customHeight)="[^"]*"')
 # one cell of a row, its column letters first: what the merge moves as a whole
 _CELL_SPAN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
-
-
-def _raw_rows(xml: bytes, start: int, end: int, wanted: Callable[[int], bool] | None = None
-              ) -> Iterator[tuple[int, bytes | None, bytes]]:
-    from sheets_health.backends.xlsx_scan import raw_rows
-
-    return raw_rows(xml, start, end, wanted)
 
 
 def _column_key(letters: bytes) -> bytes:
